@@ -1,0 +1,3 @@
+module batchd
+
+go 1.26.8

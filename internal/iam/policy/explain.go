@@ -1,0 +1,157 @@
+package policy
+
+import (
+	"fmt"
+	"sort"
+)
+
+// Reasons says, in plain words, why the decision came out as it did: which
+// policy and statement allowed or denied, or which policy type lacked an
+// Allow.
+func (d *Decision) Reasons() []string {
+	var out []string
+	switch d.Outcome {
+	case ExplicitDeny:
+		out = append(out, fmt.Sprintf("explicitly denied by %s in a %s", d.Deny, d.DenyIn))
+	case ImplicitDeny:
+		if d.Allow != nil {
+			out = append(out, fmt.Sprintf("allowed by %s in an %s", d.Allow, d.AllowIn))
+		}
+		if d.BoundaryAllow != nil {
+			out = append(out, fmt.Sprintf("permissions boundary allows by %s", d.BoundaryAllow))
+		}
+		out = append(out, fmt.Sprintf("implicitly denied: no %s allows the action", d.Missing))
+	case Allowed:
+		switch {
+		case d.Root:
+			out = append(out, "allowed: the account root user has full access to its own account")
+		case d.ResourceAlone:
+			out = append(out, fmt.Sprintf("allowed by %s in a resource-based policy that names the caller", d.Allow))
+		default:
+			out = append(out, fmt.Sprintf("allowed by %s in an %s", d.Allow, d.AllowIn))
+		}
+		if d.BoundaryAllow != nil {
+			out = append(out, fmt.Sprintf("within the permissions boundary: %s", d.BoundaryAllow))
+		}
+		if d.SessionAllow != nil {
+			out = append(out, fmt.Sprintf("within the session policy: %s", d.SessionAllow))
+		}
+	}
+	return out
+}
+
+// Message is the AccessDenied message AWS gives for this decision, e.g. "User:
+// ARN is not authorized to perform: batch:SubmitJob on resource: ARN because no
+// identity-based policy allows the batch:SubmitJob action". It is empty for an
+// Allow.
+func (d *Decision) Message(r *Request) string {
+	who := r.Caller.ARN
+	if who == "" {
+		who = "anonymous"
+	}
+	head := fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s", who, r.Action, r.Resource)
+	switch d.Outcome {
+	case ExplicitDeny:
+		return fmt.Sprintf("%s with an explicit deny in %s %s", head, article(d.DenyIn), d.DenyIn)
+	case ImplicitDeny:
+		return fmt.Sprintf("%s because no %s allows the %s action", head, d.Missing, r.Action)
+	}
+	return ""
+}
+
+func article(t PolicyType) string {
+	if t == IdentityBased {
+		return "an"
+	}
+	return "a"
+}
+
+// Match is one statement that applies to a request, for explanations and
+// for SimulatePrincipalPolicy's MatchedStatements.
+type Match struct {
+	Type      PolicyType
+	Statement *StatementRef
+}
+
+// Explanation is a decision with every statement that applied to the request
+// and the condition keys the applicable statements asked for but the context
+// lacked.
+type Explanation struct {
+	Decision
+	Matched       []Match
+	MissingValues []string
+}
+
+// Explain evaluates r like Evaluate and also lists every matching statement
+// and the missing context keys. It allocates; use it to explain, not to
+// decide on the hot path.
+func (s *Set) Explain(r *Request) Explanation {
+	e := Explanation{Decision: s.Evaluate(r)}
+	svc, op := splitAction(r.Action)
+	missing := map[string]bool{}
+	visit := func(p *Policy, t PolicyType) {
+		if p == nil {
+			return
+		}
+		for i := range p.stmts {
+			c := &p.stmts[i]
+			if c.matchAction(svc, op) == c.notAction {
+				continue
+			}
+			if c.resources != nil && c.matchResource(r) == c.notResource {
+				continue
+			}
+			for _, k := range c.conditionKeys() {
+				if !r.Context.Has(k) {
+					missing[k] = true
+				}
+			}
+			if _, ok := c.matches(r, svc, op); ok {
+				e.Matched = append(e.Matched, Match{Type: t, Statement: &c.ref})
+			}
+		}
+	}
+	for _, p := range s.Identity {
+		visit(p, IdentityBased)
+	}
+	visit(s.Resource, ResourceBased)
+	for _, p := range s.Boundary {
+		visit(p, PermissionsBoundary)
+	}
+	for _, p := range s.Session {
+		visit(p, SessionPolicy)
+	}
+	for k := range missing {
+		e.MissingValues = append(e.MissingValues, k)
+	}
+	sort.Strings(e.MissingValues)
+	return e
+}
+
+// conditionKeys lists the context keys c's conditions and variables read,
+// as written in the policy.
+func (c *compiled) conditionKeys() []string {
+	d := c.ref.Policy.Doc.Statements[c.ref.Index]
+	var keys []string
+	for _, op := range d.Condition {
+		for _, k := range op.Keys {
+			keys = append(keys, k.Key)
+		}
+	}
+	for i := range c.conds {
+		for _, p := range c.conds[i].strs {
+			keys = append(keys, p.varKeys()...)
+		}
+	}
+	return keys
+}
+
+func (p *pattern) varKeys() []string {
+	var out []string
+	for _, t := range p.toks {
+		if t.kind == tokVar && !t.hasDef {
+			out = append(out, t.text)
+		}
+	}
+	return out
+}
