@@ -15,13 +15,13 @@ const (
 	// Unspecified is a caller known only by its policies (policy eval without
 	// a principal): identity-based policies apply, and of a resource-based
 	// policy only a "*" principal matches it.
-	Unspecified   CallerKind = iota
-	Anonymous                // an unsigned request
-	Root                     // arn:aws:iam::ACCOUNT:root
-	User                     // arn:aws:iam::ACCOUNT:user/PATH/NAME
-	AssumedRole              // arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION
-	FederatedUser            // arn:aws:sts::ACCOUNT:federated-user/NAME
-	Service                  // an AWS service principal, e.g. batch.amazonaws.com
+	Unspecified      CallerKind = iota
+	Anonymous                   // an unsigned request
+	Root                        // arn:aws:iam::ACCOUNT:root
+	User                        // arn:aws:iam::ACCOUNT:user/PATH/NAME
+	AssumedRole                 // arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION
+	FederatedUser               // arn:aws:sts::ACCOUNT:federated-user/NAME
+	ServicePrincipal            // an AWS service principal, e.g. batch.amazonaws.com
 )
 
 func (k CallerKind) String() string {
@@ -50,7 +50,7 @@ func ParseCaller(s string) (Caller, error) {
 	}
 	if !strings.HasPrefix(s, "arn:") {
 		if strings.HasSuffix(s, ".amazonaws.com") || strings.HasSuffix(s, ".amazonaws.com.cn") {
-			return Caller{ARN: s, Kind: Service, Name: s}, nil
+			return Caller{ARN: s, Kind: ServicePrincipal, Name: s}, nil
 		}
 		return Caller{}, fmt.Errorf("principal %q: want an IAM user, role session, federated user or account root ARN, or a service principal", s)
 	}
@@ -100,7 +100,7 @@ func (c Caller) FillContext(ctx *Context) {
 		}
 	}
 	switch c.Kind {
-	case Unspecified, Anonymous, Service:
+	case Unspecified, Anonymous, ServicePrincipal:
 		return
 	case AssumedRole:
 		set("aws:PrincipalArn", c.RoleARN)

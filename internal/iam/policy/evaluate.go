@@ -147,13 +147,13 @@ func (s *Set) Evaluate(r *Request) Decision {
 		return d
 	}
 	switch {
-	case idAllow != nil && r.Caller.Kind != Anonymous && r.Caller.Kind != Service:
+	case idAllow != nil && r.Caller.Kind != Anonymous && r.Caller.Kind != ServicePrincipal:
 		d.Allow, d.AllowIn = &idAllow.ref, IdentityBased
 	case rpAllow != nil && rpMatch == matchRole:
 		d.Allow, d.AllowIn = &rpAllow.ref, ResourceBased
 	default:
 		d.Outcome, d.Missing = ImplicitDeny, IdentityBased
-		if r.Caller.Kind == Anonymous || r.Caller.Kind == Service {
+		if r.Caller.Kind == Anonymous || r.Caller.Kind == ServicePrincipal {
 			d.Missing = ResourceBased
 		}
 		return d

@@ -86,7 +86,7 @@ func (p *principalPattern) match(c *Caller) principalMatch {
 	case p.any:
 		return matchDirect
 	case p.service != "":
-		if c.Kind == Service && strings.EqualFold(c.Name, p.service) {
+		if c.Kind == ServicePrincipal && strings.EqualFold(c.Name, p.service) {
 			return matchDirect
 		}
 	case p.account != "":
@@ -98,7 +98,7 @@ func (p *principalPattern) match(c *Caller) principalMatch {
 			return matchRole
 		}
 	case p.arn != "":
-		if c.ARN == p.arn && c.Kind != Service {
+		if c.ARN == p.arn && c.Kind != ServicePrincipal {
 			return matchDirect
 		}
 	}
