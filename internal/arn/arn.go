@@ -66,15 +66,16 @@ func Split(s string) (parts [6]string, ok bool) {
 // element or an ArnLike condition: "*" alone matches anything; otherwise both
 // are split into six parts, each of the first five is matched on its own and
 // the resource part as a whole, with * matching any run of characters and ?
-// exactly one. Matching is case-sensitive. A pattern that is not six parts
-// long is matched against the whole value.
+// exactly one. Matching is case-sensitive. A pattern shorter than six parts
+// matches only as a prefix pattern ending in * ("arn:aws:*"), against the
+// whole value; any other short pattern matches nothing.
 func Match(pattern, value string) bool {
 	if pattern == "*" {
 		return true
 	}
 	pp, ok := Split(pattern)
 	if !ok {
-		return Glob(pattern, value)
+		return strings.HasSuffix(pattern, "*") && Glob(pattern, value)
 	}
 	vp, ok := Split(value)
 	if !ok {

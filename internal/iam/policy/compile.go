@@ -97,7 +97,7 @@ func Compile(name string, d *Document) (*Policy, error) {
 				return nil, &Error{Path: path, Msg: err.Error()}
 			}
 			for _, k := range op.Keys {
-				cond, err := compileCondition(po, k.Key, k.Values, vars, path+"."+op.Operator+"["+k.Key+"]")
+				cond, err := compileCondition(po, k.Key, k.Values, vars, childPath(childPath(path, op.Operator), k.Key))
 				if err != nil {
 					return nil, err
 				}

@@ -199,9 +199,12 @@ func hasPrefix(s, prefix string, fold bool) bool {
 }
 
 // arnPattern is a compiled ARN pattern: "*", six parts matched one by one,
-// or (when the text is not six parts long) one pattern for the whole value.
+// or, when the text is not six parts long, a prefix pattern ending in * (such
+// as "arn:aws:*") matched against the whole value. Any other short pattern
+// matches nothing: it cannot name the six parts of an ARN.
 type arnPattern struct {
 	any   bool
+	none  bool
 	split bool
 	parts [6]pattern
 	whole pattern
@@ -213,6 +216,9 @@ func compileARNPattern(s string, vars bool) arnPattern {
 	}
 	parts, ok := splitOutsideVars(s)
 	if !ok {
+		if !strings.HasSuffix(s, "*") {
+			return arnPattern{none: true}
+		}
 		return arnPattern{whole: compilePattern(s, true, vars)}
 	}
 	p := arnPattern{split: true}
@@ -254,6 +260,9 @@ func splitOutsideVars(s string) (parts [6]string, ok bool) {
 func (p *arnPattern) match(value string, ctx *Context) bool {
 	if p.any {
 		return true
+	}
+	if p.none {
+		return false
 	}
 	if !p.split {
 		return p.whole.match(value, ctx, false)

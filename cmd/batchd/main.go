@@ -1,0 +1,49 @@
+// Command batchd is AWS Batch with its IAM, in one binary. This file only
+// parses the command line and wires packages together; see ARCHITECTURE.md.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+const usage = `batchd — AWS Batch with its IAM, self-hosted.
+
+Usage:
+  batchd policy validate [--kind KIND] [--json] FILE...
+  batchd policy simulate --policy FILE|aws:NAME... --action A --resource R [flags]
+  batchd policy eval  < cases.jsonl > decisions.jsonl
+  batchd policy builtins
+
+Run "batchd policy SUBCOMMAND -h" for the flags of each.
+`
+
+// Main runs batchd with args (without the program name) and returns the exit
+// code: 0 on success, 1 on a finding or failure the command reports, 2 on a
+// usage error.
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "policy":
+		return policyMain(ctx, args[1:], stdin, stdout, stderr)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "batchd: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}

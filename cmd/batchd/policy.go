@@ -1,0 +1,254 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"batchd/internal/iam/policy"
+)
+
+func policyMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "validate":
+		return policyValidate(args[1:], stdout, stderr)
+	case "simulate":
+		return policySimulate(args[1:], stdout, stderr)
+	case "eval":
+		if err := policy.NewEvaluator().Stream(ctx, stdin, stdout); err != nil {
+			fmt.Fprintf(stderr, "batchd policy eval: %v\n", err)
+			return 1
+		}
+		return 0
+	case "builtins":
+		for _, m := range policy.Builtins() {
+			fmt.Fprintf(stdout, "%-40s %s\n", "aws:"+m.Name, m.ARN)
+		}
+		return 0
+	}
+	fmt.Fprintf(stderr, "batchd policy: unknown subcommand %q\n\n%s", args[0], usage)
+	return 2
+}
+
+// listFlag collects a repeatable flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+func policyValidate(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("batchd policy validate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	kind := fs.String("kind", "managed", "where the policy is used: managed, inline-user, inline-group, inline-role, boundary, session, resource, trust")
+	asJSON := fs.Bool("json", false, "print findings as JSON")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	k, err := policy.ParseDocKind(*kind)
+	if err != nil {
+		fmt.Fprintf(stderr, "batchd policy validate: %v\n", err)
+		return 2
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(stderr, "batchd policy validate: name at least one policy FILE (or aws:NAME)")
+		return 2
+	}
+	type fileFindings struct {
+		File     string           `json:"file"`
+		Findings []policy.Finding `json:"findings"`
+	}
+	var all []fileFindings
+	failed := false
+	for _, name := range fs.Args() {
+		data, err := readPolicy(name)
+		if err != nil {
+			fmt.Fprintf(stderr, "batchd policy validate: %v\n", err)
+			return 1
+		}
+		fsn := policy.Validate(data, k)
+		if fsn == nil {
+			fsn = []policy.Finding{}
+		}
+		failed = failed || policy.HasErrors(fsn)
+		all = append(all, fileFindings{name, fsn})
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(all)
+	} else {
+		for _, f := range all {
+			if len(f.Findings) == 0 {
+				fmt.Fprintf(stdout, "%s: no findings\n", f.File)
+				continue
+			}
+			for _, x := range f.Findings {
+				fmt.Fprintf(stdout, "%s: %s %s at %s: %s\n", f.File, x.Severity, x.Code, x.Path, x.Message)
+			}
+		}
+	}
+	if failed {
+		return 1
+	}
+	return 0
+}
+
+// readPolicy reads a policy file, or a built-in managed policy named
+// aws:NAME.
+func readPolicy(name string) ([]byte, error) {
+	if isBuiltinName(name) {
+		m, ok := policy.Builtin(name)
+		if !ok {
+			return nil, fmt.Errorf("%s: no such built-in managed policy (see: batchd policy builtins)", name)
+		}
+		return []byte(m.Document), nil
+	}
+	return os.ReadFile(name)
+}
+
+func isBuiltinName(name string) bool {
+	return strings.HasPrefix(name, "aws:") || strings.HasPrefix(name, "arn:aws:iam::aws:policy/")
+}
+
+// loadPolicy compiles a policy file, or returns a built-in managed policy.
+func loadPolicy(name string) (*policy.Policy, error) {
+	if isBuiltinName(name) {
+		m, ok := policy.Builtin(name)
+		if !ok {
+			return nil, fmt.Errorf("%s: no such built-in managed policy (see: batchd policy builtins)", name)
+		}
+		return m.Policy, nil
+	}
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	p, err := policy.Load(name, data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return p, nil
+}
+
+func policySimulate(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("batchd policy simulate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var policies, boundaries, sessions, ctxArgs listFlag
+	fs.Var(&policies, "policy", "identity-based policy FILE or built-in aws:NAME (repeatable)")
+	fs.Var(&boundaries, "boundary", "permissions boundary FILE or aws:NAME")
+	fs.Var(&sessions, "session-policy", "session policy FILE or aws:NAME (repeatable)")
+	resourcePolicy := fs.String("resource-policy", "", "resource-based policy FILE")
+	action := fs.String("action", "", "action, e.g. batch:SubmitJob (required)")
+	resource := fs.String("resource", "", "resource ARN, or * (required)")
+	principal := fs.String("principal", "", "caller ARN: user, assumed-role session, federated user or account root")
+	fs.Var(&ctxArgs, "context", "context key=value (repeat a key for a multivalued key)")
+	asJSON := fs.Bool("json", false, "print the decision as JSON")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	policies = append(policies, fs.Args()...)
+	if *action == "" || *resource == "" {
+		fmt.Fprintln(stderr, "batchd policy simulate: --action and --resource are required")
+		return 2
+	}
+	set := &policy.Set{}
+	for _, group := range []struct {
+		names []string
+		dst   *[]*policy.Policy
+	}{{policies, &set.Identity}, {boundaries, &set.Boundary}, {sessions, &set.Session}} {
+		for _, n := range group.names {
+			p, err := loadPolicy(n)
+			if err != nil {
+				fmt.Fprintf(stderr, "batchd policy simulate: %v\n", err)
+				return 1
+			}
+			*group.dst = append(*group.dst, p)
+		}
+	}
+	if *resourcePolicy != "" {
+		p, err := loadPolicy(*resourcePolicy)
+		if err != nil {
+			fmt.Fprintf(stderr, "batchd policy simulate: %v\n", err)
+			return 1
+		}
+		set.Resource = p
+	}
+	caller, err := policy.ParseCaller(*principal)
+	if err != nil {
+		fmt.Fprintf(stderr, "batchd policy simulate: --principal: %v\n", err)
+		return 2
+	}
+	ctx := policy.NewContext()
+	multi := map[string][]string{}
+	var order []string
+	for _, kv := range ctxArgs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			fmt.Fprintf(stderr, "batchd policy simulate: --context %q: want key=value\n", kv)
+			return 2
+		}
+		if _, seen := multi[k]; !seen {
+			order = append(order, k)
+		}
+		multi[k] = append(multi[k], v)
+	}
+	for _, k := range order {
+		ctx.Set(k, multi[k]...)
+	}
+	caller.FillContext(ctx)
+	req := &policy.Request{Caller: caller, Action: *action, Resource: *resource, Context: ctx}
+	e := set.Explain(req)
+	if *asJSON {
+		type match struct {
+			PolicyType string `json:"policyType"`
+			Policy     string `json:"policy"`
+			Statement  int    `json:"statementIndex"`
+			Sid        string `json:"sid,omitempty"`
+			Effect     string `json:"effect"`
+		}
+		out := struct {
+			Decision      policy.Outcome `json:"decision"`
+			Reasons       []string       `json:"reasons"`
+			Message       string         `json:"message,omitempty"`
+			Matched       []match        `json:"matchedStatements"`
+			MissingValues []string       `json:"missingContextValues"`
+		}{Decision: e.Outcome, Reasons: e.Reasons(), Message: e.Message(req), Matched: []match{}, MissingValues: e.MissingValues}
+		if out.MissingValues == nil {
+			out.MissingValues = []string{}
+		}
+		for _, m := range e.Matched {
+			out.Matched = append(out.Matched, match{m.Type.String(), m.Statement.Policy.Name, m.Statement.Index, m.Statement.Sid, string(m.Statement.Effect)})
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(out); err != nil {
+			return 1
+		}
+		return 0
+	}
+	fmt.Fprintf(stdout, "Decision: %s\n", e.Outcome)
+	for _, r := range e.Reasons() {
+		fmt.Fprintf(stdout, "  - %s\n", r)
+	}
+	if msg := e.Message(req); msg != "" {
+		fmt.Fprintf(stdout, "AccessDenied: %s\n", msg)
+	}
+	if len(e.Matched) > 0 {
+		fmt.Fprintln(stdout, "Matching statements:")
+		for _, m := range e.Matched {
+			fmt.Fprintf(stdout, "  - %s %s (%s)\n", m.Statement.Effect, m.Statement, m.Type)
+		}
+	}
+	if len(e.MissingValues) > 0 {
+		fmt.Fprintf(stdout, "Context keys the policies ask for but the request lacks: %s\n", strings.Join(e.MissingValues, ", "))
+	}
+	return 0
+}
