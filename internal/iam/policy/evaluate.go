@@ -98,11 +98,11 @@ type Decision struct {
 // Evaluate is pure, allocates nothing and is safe for concurrent use.
 func (s *Set) Evaluate(r *Request) Decision {
 	var d Decision
-	svc, op := splitAction(r.Action)
+	q := newQuery(r)
 	var idAllow, rpAllow, bAllow, sAllow *compiled
 	rpMatch := matchNone
 	for _, p := range s.Identity {
-		deny, allow, _ := p.scan(r, svc, op)
+		deny, allow, _ := p.scan(&q)
 		if deny != nil {
 			return denied(deny, IdentityBased)
 		}
@@ -111,7 +111,7 @@ func (s *Set) Evaluate(r *Request) Decision {
 		}
 	}
 	if p := s.Resource; p != nil {
-		deny, allow, m := p.scan(r, svc, op)
+		deny, allow, m := p.scan(&q)
 		if deny != nil {
 			return denied(deny, ResourceBased)
 		}
@@ -119,7 +119,7 @@ func (s *Set) Evaluate(r *Request) Decision {
 	}
 	usesBoundary := len(s.Boundary) > 0 && r.Caller.Kind != Root
 	for _, p := range s.Boundary {
-		deny, allow, _ := p.scan(r, svc, op)
+		deny, allow, _ := p.scan(&q)
 		if deny != nil {
 			return denied(deny, PermissionsBoundary)
 		}
@@ -129,7 +129,7 @@ func (s *Set) Evaluate(r *Request) Decision {
 	}
 	usesSession := (len(s.Session) > 0 || r.Caller.Kind == FederatedUser) && r.Caller.Kind != Root
 	for _, p := range s.Session {
-		deny, allow, _ := p.scan(r, svc, op)
+		deny, allow, _ := p.scan(&q)
 		if deny != nil {
 			return denied(deny, SessionPolicy)
 		}
@@ -185,6 +185,22 @@ func sameAccount(account, resource string) bool {
 	return !ok || parts[4] == "" || parts[4] == account
 }
 
+// query is a request taken apart once per evaluation: the action's service
+// and name and the resource's ARN parts.
+type query struct {
+	*Request
+	svc, op string
+	parts   [6]string
+	isARN   bool
+}
+
+func newQuery(r *Request) query {
+	q := query{Request: r}
+	q.svc, q.op = splitAction(r.Action)
+	q.parts, q.isARN = arn.Split(r.Resource)
+	return q
+}
+
 func splitAction(a string) (svc, op string) {
 	i := strings.IndexByte(a, ':')
 	if i < 0 {
@@ -196,10 +212,10 @@ func splitAction(a string) (svc, op string) {
 // scan finds the first matching Deny and the first matching Allow of p
 // (with, for an Allow naming principals, how closely it names the caller).
 // It stops at the first Deny.
-func (p *Policy) scan(r *Request, svc, op string) (deny, allow *compiled, m principalMatch) {
+func (p *Policy) scan(q *query) (deny, allow *compiled, m principalMatch) {
 	for i := range p.stmts {
 		c := &p.stmts[i]
-		pm, ok := c.matches(r, svc, op)
+		pm, ok := c.matches(q)
 		if !ok {
 			continue
 		}
@@ -215,16 +231,16 @@ func (p *Policy) scan(r *Request, svc, op string) (deny, allow *compiled, m prin
 
 // matches reports whether statement c applies to r and, when c has a
 // Principal element, how closely it names the caller.
-func (c *compiled) matches(r *Request, svc, op string) (principalMatch, bool) {
-	if c.matchAction(svc, op) == c.notAction {
+func (c *compiled) matches(q *query) (principalMatch, bool) {
+	if c.matchAction(q.svc, q.op) == c.notAction {
 		return matchNone, false
 	}
-	if c.resources != nil && c.matchResource(r) == c.notResource {
+	if c.resources != nil && c.matchResource(q) == c.notResource {
 		return matchNone, false
 	}
 	pm := matchDirect
 	if c.hasPrincipal {
-		pm = matchPrincipals(c.principals, &r.Caller)
+		pm = matchPrincipals(c.principals, &q.Caller)
 		if c.notPrincipal {
 			if pm != matchNone {
 				return matchNone, false
@@ -235,7 +251,7 @@ func (c *compiled) matches(r *Request, svc, op string) (principalMatch, bool) {
 		}
 	}
 	for i := range c.conds {
-		if !c.conds[i].eval(r.Context) {
+		if !c.conds[i].eval(q.Context) {
 			return matchNone, false
 		}
 	}
@@ -258,9 +274,9 @@ func (c *compiled) matchAction(svc, op string) bool {
 	return false
 }
 
-func (c *compiled) matchResource(r *Request) bool {
+func (c *compiled) matchResource(q *query) bool {
 	for i := range c.resources {
-		if c.resources[i].match(r.Resource, r.Context) {
+		if c.resources[i].matchParts(q) {
 			return true
 		}
 	}

@@ -87,7 +87,7 @@ type Explanation struct {
 // decide on the hot path.
 func (s *Set) Explain(r *Request) Explanation {
 	e := Explanation{Decision: s.Evaluate(r)}
-	svc, op := splitAction(r.Action)
+	q := newQuery(r)
 	missing := map[string]bool{}
 	visit := func(p *Policy, t PolicyType) {
 		if p == nil {
@@ -95,10 +95,10 @@ func (s *Set) Explain(r *Request) Explanation {
 		}
 		for i := range p.stmts {
 			c := &p.stmts[i]
-			if c.matchAction(svc, op) == c.notAction {
+			if c.matchAction(q.svc, q.op) == c.notAction {
 				continue
 			}
-			if c.resources != nil && c.matchResource(r) == c.notResource {
+			if c.resources != nil && c.matchResource(&q) == c.notResource {
 				continue
 			}
 			for _, k := range c.conditionKeys() {
@@ -106,7 +106,7 @@ func (s *Set) Explain(r *Request) Explanation {
 					missing[k] = true
 				}
 			}
-			if _, ok := c.matches(r, svc, op); ok {
+			if _, ok := c.matches(&q); ok {
 				e.Matched = append(e.Matched, Match{Type: t, Statement: &c.ref})
 			}
 		}

@@ -261,17 +261,28 @@ func (p *arnPattern) match(value string, ctx *Context) bool {
 	if p.any {
 		return true
 	}
-	if p.none {
-		return false
-	}
-	if !p.split {
-		return p.whole.match(value, ctx, false)
-	}
 	vp, ok := arn.Split(value)
-	if !ok {
+	return p.matchSplit(value, vp, ok, ctx)
+}
+
+// matchParts matches the query's resource, split once per evaluation.
+func (p *arnPattern) matchParts(q *query) bool {
+	return p.any || p.matchSplit(q.Resource, q.parts, q.isARN, q.Context)
+}
+
+func (p *arnPattern) matchSplit(value string, vp [6]string, isARN bool, ctx *Context) bool {
+	switch {
+	case p.any:
+		return true
+	case p.none:
+		return false
+	case !p.split:
+		return p.whole.match(value, ctx, false)
+	case !isARN:
 		return false
 	}
-	for i := range p.parts {
+	// The resource part is the most selective: test it first.
+	for i := 5; i >= 0; i-- {
 		if !p.parts[i].match(vp[i], ctx, false) {
 			return false
 		}
