@@ -7,18 +7,33 @@ import (
 
 // Reasons says, in plain words, why the decision came out as it did: which
 // policy and statement allowed or denied, or which policy type lacked an
-// Allow.
-func (d *Decision) Reasons() []string {
+// Allow. Policies are called by their Name.
+func (d *Decision) Reasons() []string { return d.ReasonsNamed(nil) }
+
+// ReasonsNamed is Reasons with the policies called by name(policy, type),
+// for callers that share one compiled policy under several names (policy
+// eval caches documents by their text).
+func (d *Decision) ReasonsNamed(name func(*Policy, PolicyType) string) []string {
+	ref := func(r *StatementRef, t PolicyType) string {
+		n := r.Policy.Name
+		if name != nil {
+			n = name(r.Policy, t)
+		}
+		if r.Sid != "" {
+			return fmt.Sprintf("%s statement %q", n, r.Sid)
+		}
+		return fmt.Sprintf("%s statement #%d", n, r.Index)
+	}
 	var out []string
 	switch d.Outcome {
 	case ExplicitDeny:
-		out = append(out, fmt.Sprintf("explicitly denied by %s in a %s", d.Deny, d.DenyIn))
+		out = append(out, fmt.Sprintf("explicitly denied by %s in %s %s", ref(d.Deny, d.DenyIn), article(d.DenyIn), d.DenyIn))
 	case ImplicitDeny:
 		if d.Allow != nil {
-			out = append(out, fmt.Sprintf("allowed by %s in an %s", d.Allow, d.AllowIn))
+			out = append(out, fmt.Sprintf("allowed by %s in %s %s", ref(d.Allow, d.AllowIn), article(d.AllowIn), d.AllowIn))
 		}
 		if d.BoundaryAllow != nil {
-			out = append(out, fmt.Sprintf("permissions boundary allows by %s", d.BoundaryAllow))
+			out = append(out, fmt.Sprintf("within the permissions boundary: %s", ref(d.BoundaryAllow, PermissionsBoundary)))
 		}
 		out = append(out, fmt.Sprintf("implicitly denied: no %s allows the action", d.Missing))
 	case Allowed:
@@ -26,15 +41,15 @@ func (d *Decision) Reasons() []string {
 		case d.Root:
 			out = append(out, "allowed: the account root user has full access to its own account")
 		case d.ResourceAlone:
-			out = append(out, fmt.Sprintf("allowed by %s in a resource-based policy that names the caller", d.Allow))
+			out = append(out, fmt.Sprintf("allowed by %s in a resource-based policy that names the caller", ref(d.Allow, ResourceBased)))
 		default:
-			out = append(out, fmt.Sprintf("allowed by %s in an %s", d.Allow, d.AllowIn))
+			out = append(out, fmt.Sprintf("allowed by %s in %s %s", ref(d.Allow, d.AllowIn), article(d.AllowIn), d.AllowIn))
 		}
 		if d.BoundaryAllow != nil {
-			out = append(out, fmt.Sprintf("within the permissions boundary: %s", d.BoundaryAllow))
+			out = append(out, fmt.Sprintf("within the permissions boundary: %s", ref(d.BoundaryAllow, PermissionsBoundary)))
 		}
 		if d.SessionAllow != nil {
-			out = append(out, fmt.Sprintf("within the session policy: %s", d.SessionAllow))
+			out = append(out, fmt.Sprintf("within the session policy: %s", ref(d.SessionAllow, SessionPolicy)))
 		}
 	}
 	return out

@@ -90,6 +90,29 @@ func (e *Evaluator) compiled(raw json.RawMessage, name string) (*Policy, error) 
 	return p, nil
 }
 
+// inputName names a policy by its place in the input ("identityPolicies[1]"):
+// a cached compiled policy carries the name of the input it first came in.
+func (s *Set) inputName(p *Policy, t PolicyType) string {
+	var list []*Policy
+	field := ""
+	switch t {
+	case IdentityBased:
+		list, field = s.Identity, "identityPolicies"
+	case PermissionsBoundary:
+		list, field = s.Boundary, "permissionBoundaries"
+	case SessionPolicy:
+		list, field = s.Session, "sessionPolicies"
+	case ResourceBased:
+		return "resourcePolicy"
+	}
+	for i, q := range list {
+		if q == p {
+			return field + "[" + strconv.Itoa(i) + "]"
+		}
+	}
+	return p.Name
+}
+
 // Build turns an Input into a policy set and a request. Keys that follow from
 // the principal are added only where the context lacks them; nothing else is
 // added.
@@ -204,7 +227,7 @@ func (e *Evaluator) EvalLine(line []byte) []byte {
 			out.Error = err.Error()
 		} else {
 			d := s.Evaluate(r)
-			out.Decision, out.Reasons = d.Outcome, d.Reasons()
+			out.Decision, out.Reasons = d.Outcome, d.ReasonsNamed(s.inputName)
 		}
 	}
 	b, err := json.Marshal(&out)
