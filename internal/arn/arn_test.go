@@ -113,8 +113,8 @@ func TestGlob(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	f.Add("arn:aws:batch:us-east-1:123456789012:job-queue/q") // a batch ARN
 	f.Add("arn:aws:iam::123456789012:user/a/b")               // no region
-	f.Add("arn:aws:logs:r:1:log-group:g:log-stream:s")         // colons in the resource
-	f.Add("arn:::::")                                          // empty parts
+	f.Add("arn:aws:logs:r:1:log-group:g:log-stream:s")        // colons in the resource
+	f.Add("arn:::::")                                         // empty parts
 	f.Fuzz(func(t *testing.T, s string) {
 		a, err := Parse(s)
 		if err != nil {

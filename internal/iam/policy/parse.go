@@ -10,7 +10,7 @@ import (
 // where AWS allows either, Effect present, exactly one of Action/NotAction, at
 // most one of Resource/NotResource and of Principal/NotPrincipal, unique Sids.
 // Requirements that depend on where the policy is used (an identity policy needs
-// a Resource and must not name a Principal) are checked by Check.
+// a Resource and must not name a Principal) are checked by Validate.
 func Parse(data []byte) (*Document, error) {
 	root, err := parseJSON(data)
 	if err != nil {
