@@ -117,6 +117,12 @@ func (s *Set) inputName(p *Policy, t PolicyType) string {
 // the principal are added only where the context lacks them; nothing else is
 // added.
 func (e *Evaluator) Build(in *Input) (*Set, *Request, error) {
+	return e.build(in, nil)
+}
+
+// build is Build with the context given either as in.Context or, already
+// decoded, as values (then in.Context is ignored).
+func (e *Evaluator) build(in *Input, values map[string][]string) (*Set, *Request, error) {
 	if in.Action == "" {
 		return nil, nil, errors.New("action is required")
 	}
@@ -154,13 +160,19 @@ func (e *Evaluator) Build(in *Input) (*Set, *Request, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	ctx := &Context{m: make(map[string][]string, len(in.Context)+4)}
-	for k, raw := range in.Context {
-		vals, err := contextValues(raw)
-		if err != nil {
-			return nil, nil, fmt.Errorf("context[%q]: %w", k, err)
+	ctx := &Context{m: make(map[string][]string, len(in.Context)+len(values)+4)}
+	if values != nil {
+		for k, v := range values {
+			ctx.Set(k, v...)
 		}
-		ctx.Set(k, vals...)
+	} else {
+		for k, raw := range in.Context {
+			vals, err := contextValues(raw)
+			if err != nil {
+				return nil, nil, fmt.Errorf("context[%q]: %w", k, err)
+			}
+			ctx.Set(k, vals...)
+		}
 	}
 	caller.FillContext(ctx)
 	return s, &Request{Caller: caller, Action: in.Action, Resource: in.Resource, Context: ctx}, nil
@@ -218,23 +230,25 @@ func contextValues(raw json.RawMessage) ([]string, error) {
 func (e *Evaluator) EvalLine(line []byte) []byte {
 	var in Input
 	var out Output
-	if err := json.Unmarshal(line, &in); err != nil {
+	values := map[string][]string{}
+	var err error
+	if !decodeFast(line, &in, values) {
+		in, values = Input{}, nil
+		err = json.Unmarshal(line, &in)
+	}
+	if err != nil {
 		out.ID = salvageID(line)
 		out.Error = "invalid input line: " + err.Error()
 	} else {
 		out.ID = in.ID
-		if s, r, err := e.Build(&in); err != nil {
+		if s, r, err := e.build(&in, values); err != nil {
 			out.Error = err.Error()
 		} else {
 			d := s.Evaluate(r)
 			out.Decision, out.Reasons = d.Outcome, d.ReasonsNamed(s.inputName)
 		}
 	}
-	b, err := json.Marshal(&out)
-	if err != nil {
-		return []byte(`{"error":"cannot encode output"}`)
-	}
-	return b
+	return appendOutput(make([]byte, 0, 256), &out)
 }
 
 // salvageID finds the id of a line that does not decode as an Input.
@@ -248,14 +262,21 @@ func salvageID(line []byte) json.RawMessage {
 	return nil
 }
 
+// maxLine bounds one input line of Stream.
+const maxLine = 64 << 20
+
 // Stream reads JSON Lines from r and writes one output line per input line
-// to w, in input order, evaluating on every CPU. Blank lines are skipped. It
+// to w, in input order, evaluating on every CPU. Blank lines are skipped.
+// Lines are handed to the workers in batches: a batch closes when it is full
+// or when no more input is waiting, so bulk input is evaluated in bulk and
+// an interactive producer gets each answer as soon as its line is in. Stream
 // returns when r ends, w fails or ctx is done.
 func (e *Evaluator) Stream(ctx context.Context, r io.Reader, w io.Writer) error {
 	workers := runtime.GOMAXPROCS(0)
-	const batchSize = 256
+	const batchSize = 512
 	type batch struct {
-		lines [][]byte
+		arena []byte
+		ends  []int
 		outs  [][]byte
 		done  chan struct{}
 	}
@@ -267,59 +288,76 @@ func (e *Evaluator) Stream(ctx context.Context, r io.Reader, w io.Writer) error 
 		go func() {
 			defer wg.Done()
 			for b := range work {
-				for i, l := range b.lines {
-					b.outs[i] = e.EvalLine(l)
+				start := 0
+				for i, end := range b.ends {
+					b.outs[i] = e.EvalLine(b.arena[start:end])
+					start = end
 				}
 				close(b.done)
 			}
 		}()
 	}
-	// The scanner feeds lines; the batcher takes whatever has arrived (up to
-	// batchSize) so that bulk input is batched and interactive input is
-	// answered line by line.
-	lines := make(chan []byte, batchSize*4)
 	readErr := make(chan error, 1)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(r)
-		sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
-		for sc.Scan() {
-			line := bytes.TrimSpace(sc.Bytes())
-			if len(line) == 0 {
-				continue
-			}
-			select {
-			case lines <- bytes.Clone(line):
-			case <-ctx.Done():
-				readErr <- ctx.Err()
-				return
-			}
-		}
-		readErr <- sc.Err()
-	}()
 	go func() {
 		defer close(ordered)
 		defer close(work)
-		for first := range lines {
-			b := &batch{lines: [][]byte{first}, done: make(chan struct{})}
-		fill:
-			for len(b.lines) < batchSize {
+		br := bufio.NewReaderSize(r, 1<<20)
+		newBatch := func() *batch { return &batch{arena: make([]byte, 0, 512<<10), done: make(chan struct{})} }
+		cur := newBatch()
+		dispatch := func() bool {
+			if len(cur.ends) == 0 {
+				return true
+			}
+			cur.outs = make([][]byte, len(cur.ends))
+			for _, ch := range []chan *batch{ordered, work} {
 				select {
-				case l, ok := <-lines:
-					if !ok {
-						break fill
-					}
-					b.lines = append(b.lines, l)
-				default:
-					break fill
+				case ch <- cur:
+				case <-ctx.Done():
+					return false
 				}
 			}
-			b.outs = make([][]byte, len(b.lines))
-			ordered <- b
-			work <- b
+			cur = newBatch()
+			return true
+		}
+		var long []byte // a line longer than the reader's buffer
+		for {
+			chunk, err := br.ReadSlice('\n')
+			if err == bufio.ErrBufferFull {
+				if len(long)+len(chunk) > maxLine {
+					readErr <- fmt.Errorf("input line longer than %d bytes", maxLine)
+					return
+				}
+				long = append(long, chunk...)
+				continue
+			}
+			line := chunk
+			if long != nil {
+				line = append(long, chunk...)
+				long = nil
+			}
+			if line = bytes.TrimSpace(line); len(line) > 0 {
+				cur.arena = append(cur.arena, line...)
+				cur.ends = append(cur.ends, len(cur.arena))
+			}
+			if err != nil {
+				if !dispatch() {
+					readErr <- ctx.Err()
+				} else if err == io.EOF {
+					readErr <- nil
+				} else {
+					readErr <- err
+				}
+				return
+			}
+			if len(cur.ends) >= batchSize || br.Buffered() == 0 {
+				if !dispatch() {
+					readErr <- ctx.Err()
+					return
+				}
+			}
 		}
 	}()
-	bw := bufio.NewWriterSize(w, 64<<10)
+	bw := bufio.NewWriterSize(w, 256<<10)
 	var werr error
 	for b := range ordered {
 		<-b.done
@@ -333,7 +371,7 @@ func (e *Evaluator) Stream(ctx context.Context, r io.Reader, w io.Writer) error 
 				break
 			}
 		}
-		// Flush per batch so that a slow producer still sees answers stream.
+		// Flush when nothing more is ready, so that answers stream.
 		if len(ordered) == 0 && werr == nil {
 			werr = bw.Flush()
 		}
