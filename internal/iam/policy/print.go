@@ -12,15 +12,7 @@ import (
 func (d *Document) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteByte('{')
-	first := true
-	field := func(name string) {
-		if !first {
-			b.WriteByte(',')
-		}
-		first = false
-		writeString(&b, name)
-		b.WriteByte(':')
-	}
+	field := fieldWriter(&b)
 	if d.Version != "" {
 		field("Version")
 		writeString(&b, d.Version)
@@ -46,10 +38,11 @@ func (d *Document) MarshalJSON() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-func (s *Statement) print(b *bytes.Buffer) {
-	b.WriteByte('{')
+// fieldWriter returns a function that writes the name of an object's next
+// field, with the comma before every field but the first.
+func fieldWriter(b *bytes.Buffer) func(name string) {
 	first := true
-	field := func(name string) {
+	return func(name string) {
 		if !first {
 			b.WriteByte(',')
 		}
@@ -57,6 +50,11 @@ func (s *Statement) print(b *bytes.Buffer) {
 		writeString(b, name)
 		b.WriteByte(':')
 	}
+}
+
+func (s *Statement) print(b *bytes.Buffer) {
+	b.WriteByte('{')
+	field := fieldWriter(b)
 	if s.Sid != "" {
 		field("Sid")
 		writeString(b, s.Sid)
