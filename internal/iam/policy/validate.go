@@ -312,14 +312,14 @@ func (v *validator) checkPlacement(s *Statement, n *node) {
 	case v.kind.identity():
 		for _, el := range []string{"Principal", "NotPrincipal"} {
 			if p := child(n, el); p != nil {
-				v.add(SeverityError, "PRINCIPAL_NOT_ALLOWED", p.path, "%s is not allowed in a %s policy: an identity-based policy applies to the identity it is attached to", el, v.kind)
+				v.add(SeverityError, "PRINCIPAL_NOT_ALLOWED", p.path, "%s is not allowed in %s policy: an identity-based policy applies to the identity it is attached to", el, withArticle(v.kind.String()))
 			}
 		}
 		if s.Resource == nil && s.NotResource == nil {
 			v.add(SeverityError, "MISSING_RESOURCE", n.path, "a statement of a %s policy must have Resource or NotResource", v.kind)
 		}
 		if !isAlphanumeric(s.Sid) {
-			v.add(SeverityError, "INVALID_SID", pathOf(child(n, "Sid")), "Sid %q must contain only ASCII letters and digits in a %s policy", s.Sid, v.kind)
+			v.add(SeverityError, "INVALID_SID", pathOf(child(n, "Sid")), "Sid %q must contain only ASCII letters and digits in %s policy", s.Sid, withArticle(v.kind.String()))
 		}
 	case v.kind.resourceBased():
 		if s.Principal == nil && s.NotPrincipal == nil {
@@ -897,4 +897,12 @@ func digitRun(s string) int {
 		n++
 	}
 	return n
+}
+
+// withArticle puts "a" or "an" before a kind name: "an inline-user".
+func withArticle(s string) string {
+	if s != "" && strings.ContainsRune("aeiou", rune(s[0])) {
+		return "an " + s
+	}
+	return "a " + s
 }
