@@ -1,0 +1,59 @@
+// Package store owns the storage interfaces every domain package writes
+// through: a transactional store of documents, each a kind, a key and a
+// value, read back by key or listed in key order by prefix. Domain packages
+// encode their own values (JSON) and keep their own secondary entries (keys
+// that sort as they need to list).
+//
+// Implementations: store/sqlite (embedded, the default) and, later,
+// store/postgres. Both make an Update that returned nil durable before it
+// returns: a write the API acknowledged survives a crash of the process.
+package store
+
+import (
+	"context"
+	"errors"
+)
+
+// ErrNotFound is returned by Get and Delete when the key is absent.
+var ErrNotFound = errors.New("store: not found")
+
+// ErrExists is returned by Insert when the key is present.
+var ErrExists = errors.New("store: already exists")
+
+// Store is a transactional document store.
+type Store interface {
+	// View runs fn in a read-only transaction.
+	View(ctx context.Context, fn func(Tx) error) error
+	// Update runs fn in a read-write transaction. When fn returns nil the
+	// transaction is committed durably before Update returns; when fn returns
+	// an error nothing fn wrote is kept and Update returns that error.
+	// Updates are serializable.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// Close releases the store.
+	Close() error
+}
+
+// Tx is one transaction's view of the store. It is not safe for concurrent
+// use and must not be used after its View or Update returns.
+type Tx interface {
+	// Get returns the value of (kind, key), or ErrNotFound.
+	Get(kind, key string) ([]byte, error)
+	// Put writes (kind, key), replacing any value.
+	Put(kind, key string, value []byte) error
+	// Insert writes (kind, key) only if it is absent, else ErrExists.
+	Insert(kind, key string, value []byte) error
+	// Delete removes (kind, key), or returns ErrNotFound.
+	Delete(kind, key string) error
+	// List returns up to limit items of kind whose keys start with prefix
+	// and sort after `after` (byte order), in key order. limit <= 0 means
+	// no limit.
+	List(kind, prefix, after string, limit int) ([]Item, error)
+	// Count returns how many keys of kind start with prefix.
+	Count(kind, prefix string) (int, error)
+}
+
+// Item is one listed document.
+type Item struct {
+	Key   string
+	Value []byte
+}
