@@ -1,0 +1,215 @@
+package iam
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"batchd/internal/iam/policy"
+	"batchd/internal/store"
+)
+
+// Config is what a Service needs from its wiring.
+type Config struct {
+	Store     store.Store
+	Keyring   *Keyring
+	AccountID string
+	Region    string
+	Partition string // default "aws"
+	Now       func() time.Time
+	// Limits override AWS's default quotas (zero fields keep AWS's).
+	Limits Limits
+}
+
+// Limits are IAM's quotas (IAM User Guide, "IAM and AWS STS quotas").
+type Limits struct {
+	Users, Groups, Roles, Policies, InstanceProfiles int
+	GroupsPerUser                                    int
+	AccessKeysPerUser                                int
+	ManagedPoliciesPerEntity                         int
+	PolicyVersions                                   int
+}
+
+func (l *Limits) fill() {
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&l.Users, 5000)
+	def(&l.Groups, 300)
+	def(&l.Roles, 1000)
+	def(&l.Policies, 1500)
+	def(&l.InstanceProfiles, 1000)
+	def(&l.GroupsPerUser, 10)
+	def(&l.AccessKeysPerUser, 2)
+	def(&l.ManagedPoliciesPerEntity, 10)
+	def(&l.PolicyVersions, 5)
+}
+
+// Service is the IAM domain: entities, operations and the Authorizer. It is
+// safe for concurrent use.
+type Service struct {
+	store     store.Store
+	keys      *Keyring
+	account   string
+	region    string
+	partition string
+	now       func() time.Time
+	limits    Limits
+
+	// gen counts IAM writes; caches built at an older generation are stale.
+	gen      atomic.Uint64
+	mu       sync.RWMutex
+	compiled map[string]*policy.Policy
+	callers  map[string]*cachedCaller
+}
+
+// New returns a Service over cfg.Store.
+func New(cfg Config) *Service {
+	s := &Service{
+		store: cfg.Store, keys: cfg.Keyring, account: cfg.AccountID, region: cfg.Region,
+		partition: cfg.Partition, now: cfg.Now, limits: cfg.Limits,
+		compiled: map[string]*policy.Policy{}, callers: map[string]*cachedCaller{},
+	}
+	if s.partition == "" {
+		s.partition = "aws"
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.limits.fill()
+	return s
+}
+
+// AccountID is the account the service serves.
+func (s *Service) AccountID() string { return s.account }
+
+// Region is the region the service serves.
+func (s *Service) Region() string { return s.region }
+
+// Partition is the ARN partition.
+func (s *Service) Partition() string { return s.partition }
+
+// Now is the service's clock.
+func (s *Service) Now() time.Time { return s.now().UTC() }
+
+func (s *Service) arn(resource string) string {
+	return "arn:" + s.partition + ":iam::" + s.account + ":" + resource
+}
+
+// RootARN is the account root's ARN.
+func (s *Service) RootARN() string { return s.arn("root") }
+
+// view and update run store transactions; update marks every cache stale.
+func (s *Service) view(ctx context.Context, fn func(store.Tx) error) error {
+	return s.store.View(ctx, fn)
+}
+
+func (s *Service) update(ctx context.Context, fn func(store.Tx) error) error {
+	err := s.store.Update(ctx, fn)
+	s.gen.Add(1)
+	return err
+}
+
+// Update runs fn in a store transaction for another package of the same
+// domain (sts) and marks IAM caches stale.
+func (s *Service) Update(ctx context.Context, fn func(store.Tx) error) error { return s.update(ctx, fn) }
+
+// get reads a JSON document into a new T; found is false when absent.
+func get[T any](tx store.Tx, kind, key string) (*T, bool, error) {
+	b, err := tx.Get(kind, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	v := new(T)
+	if err := json.Unmarshal(b, v); err != nil {
+		return nil, false, fmt.Errorf("decode %s %q: %w", kind, key, err)
+	}
+	return v, true, nil
+}
+
+func put(tx store.Tx, kind, key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return tx.Put(kind, key, b)
+}
+
+func insert(tx store.Tx, kind, key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return tx.Insert(kind, key, b)
+}
+
+// list decodes every document of kind whose key starts with prefix.
+func list[T any](tx store.Tx, kind, prefix string) ([]*T, error) {
+	items, err := tx.List(kind, prefix, "", 0)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*T, 0, len(items))
+	for _, it := range items {
+		v := new(T)
+		if err := json.Unmarshal(it.Value, v); err != nil {
+			return nil, fmt.Errorf("decode %s %q: %w", kind, it.Key, err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// account is the stored account record.
+type account struct {
+	ID         string
+	CreateDate time.Time
+}
+
+// Bootstrap creates the account and, when none exists, root access keys. It
+// returns the new root key ID and secret, or empty strings when the account
+// already had them. devKey, when set, is used as a well-known root key
+// (with secret devSecret) instead of random ones.
+func (s *Service) Bootstrap(ctx context.Context, devKey, devSecret string) (keyID, secret string, err error) {
+	err = s.update(ctx, func(tx store.Tx) error {
+		if _, found, err := get[account](tx, kindAccount, s.account); err != nil {
+			return err
+		} else if !found {
+			if err := insert(tx, kindAccount, s.account, account{ID: s.account, CreateDate: s.Now()}); err != nil {
+				return err
+			}
+		}
+		if devKey != "" {
+			if _, found, err := get[AccessKey](tx, kindAccessKey, devKey); err != nil || found {
+				return err
+			}
+			keyID, secret = devKey, devSecret
+		} else {
+			keys, err := list[AccessKey](tx, kindAccessKey, "")
+			if err != nil {
+				return err
+			}
+			for _, k := range keys {
+				if k.User == "" {
+					return nil // root has keys already
+				}
+			}
+			keyID, secret = newAccessKeyID(prefixAccessKey), newSecret()
+		}
+		k := AccessKey{ID: keyID, User: "", Status: "Active", CreateDate: s.Now(), SealedSecret: s.keys.Seal([]byte(secret), []byte(keyID))}
+		return insert(tx, kindAccessKey, keyID, &k)
+	})
+	if err != nil {
+		return "", "", err
+	}
+	return keyID, secret, nil
+}
