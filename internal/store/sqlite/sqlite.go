@@ -1,0 +1,409 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync/atomic"
+
+	"batchd/internal/store"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// ErrTxDone is returned by a Tx's methods when the View or Update that gave
+// it out has returned.
+var ErrTxDone = errors.New("sqlite: transaction used after its View or Update returned")
+
+// ErrReadOnly is returned by Put, Insert and Delete inside a View.
+var ErrReadOnly = errors.New("sqlite: write in a read-only transaction (View)")
+
+// busyTimeoutMS is how long a connection waits for a lock held by another
+// connection before SQLITE_BUSY. Writers of this process never wait on each
+// other (they are serialized in Go); this covers WAL recovery, checkpoints
+// and other processes that open the same file.
+const busyTimeoutMS = 10000
+
+// DB is a store.Store on one SQLite file. It is safe for concurrent use.
+type DB struct {
+	w  *sql.DB // exactly one connection: Updates queue for it in Go
+	r  *sql.DB // read-only connections for Views
+	ws stmts   // prepared on w
+	rs stmts   // prepared on r (reads only)
+}
+
+var _ store.Store = (*DB)(nil)
+
+// Statements, by index into stmts.
+const (
+	stGet = iota
+	stPut
+	stInsert
+	stDelete
+	stListGE   // key >= prefix
+	stListGT   // key > after
+	stListGELT // key >= prefix AND key < end
+	stListGTLT // key > after AND key < end
+	stCount    // key >= prefix
+	stCountLT  // key >= prefix AND key < end
+	nStmt
+)
+
+const listCols = `SELECT key, value FROM documents WHERE kind = ? AND `
+
+var stmtSQL = [nStmt]string{
+	stGet:      `SELECT value FROM documents WHERE kind = ? AND key = ?`,
+	stPut:      `INSERT INTO documents (kind, key, value) VALUES (?, ?, ifnull(?, x'')) ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value`,
+	stInsert:   `INSERT INTO documents (kind, key, value) VALUES (?, ?, ifnull(?, x'')) ON CONFLICT (kind, key) DO NOTHING`,
+	stDelete:   `DELETE FROM documents WHERE kind = ? AND key = ?`,
+	stListGE:   listCols + `key >= ? ORDER BY key LIMIT ?`,
+	stListGT:   listCols + `key > ? ORDER BY key LIMIT ?`,
+	stListGELT: listCols + `key >= ? AND key < ? ORDER BY key LIMIT ?`,
+	stListGTLT: listCols + `key > ? AND key < ? ORDER BY key LIMIT ?`,
+	stCount:    `SELECT count(*) FROM documents WHERE kind = ? AND key >= ?`,
+	stCountLT:  `SELECT count(*) FROM documents WHERE kind = ? AND key >= ? AND key < ?`,
+}
+
+func isWrite(i int) bool { return i == stPut || i == stInsert || i == stDelete }
+
+type stmts [nStmt]*sql.Stmt
+
+func (s *stmts) prepare(ctx context.Context, db *sql.DB, writes bool) error {
+	for i, q := range stmtSQL {
+		if isWrite(i) && !writes {
+			continue
+		}
+		st, err := db.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("sqlite: prepare %q: %w", q, err)
+		}
+		s[i] = st
+	}
+	return nil
+}
+
+func (s *stmts) close() error {
+	var errs []error
+	for i, st := range s {
+		if st != nil {
+			errs = append(errs, st.Close())
+			s[i] = nil
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Open opens (creating if needed) the database file at path and brings its
+// schema to the newest version this binary knows. The file is put in WAL
+// mode; its -wal and -shm files live beside it.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("sqlite: open: empty path")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	// A file: URI, with the path escaped, so a '?' or '%' in the path is
+	// not read as the start of the parameters.
+	uri := "file:" + (&url.URL{Path: abs}).EscapedPath() + "?" + strings.Join([]string{
+		"_busy_timeout=" + fmt.Sprint(busyTimeoutMS),
+		"_foreign_keys=1",
+		// FULL syncs the WAL at every commit: NORMAL (the usual WAL choice)
+		// may lose the last commits on power loss, which an acknowledged
+		// write must not.
+		"_synchronous=FULL",
+	}, "&")
+
+	db := &DB{}
+	db.w, err = sql.Open("sqlite", uri+"&_journal_mode=WAL&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	db.w.SetMaxOpenConns(1)
+	db.w.SetMaxIdleConns(1)
+	db.w.SetConnMaxLifetime(0)
+	db.w.SetConnMaxIdleTime(0)
+
+	db.r, err = sql.Open("sqlite", uri+"&_query_only=1")
+	if err != nil {
+		db.w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	db.r.SetMaxOpenConns(n)
+	db.r.SetMaxIdleConns(n)
+	db.r.SetConnMaxLifetime(0)
+	db.r.SetConnMaxIdleTime(0)
+
+	if err := db.init(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	return db, nil
+}
+
+func (db *DB) init(ctx context.Context) error {
+	// The write connection is opened first: it sets WAL mode, which is
+	// persistent, before any reader connects.
+	var mode string
+	if err := db.w.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil {
+		return err
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("sqlite: journal_mode is %q, not wal (does the file system support WAL?)", mode)
+	}
+	if err := migrate(ctx, db.w); err != nil {
+		return err
+	}
+	if err := db.ws.prepare(ctx, db.w, true); err != nil {
+		return err
+	}
+	return db.rs.prepare(ctx, db.r, false)
+}
+
+// Close releases the database. Views and Updates still running may fail.
+func (db *DB) Close() error {
+	// The write connection closes last: the last connection to close
+	// checkpoints the WAL into the database file.
+	return errors.Join(db.rs.close(), db.ws.close(), db.r.Close(), db.w.Close())
+}
+
+// View runs fn in a read-only transaction: a consistent snapshot, taken at
+// its first read, that runs concurrently with other Views and one Update.
+func (db *DB) View(ctx context.Context, fn func(store.Tx) error) error {
+	stx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("sqlite: begin view: %w", err)
+	}
+	t := &tx{ctx: ctx, tx: stx, st: &db.rs}
+	defer func() {
+		t.done.Store(true)
+		stx.Rollback() // nothing to keep; ends the read snapshot
+	}()
+	return fn(t)
+}
+
+// Update runs fn in a read-write transaction begun with BEGIN IMMEDIATE on
+// the one write connection; Updates wait for it in turn (or until ctx is
+// done). When fn returns nil the transaction is committed, and synced, before
+// Update returns. When fn returns an error or panics, or ctx is done before
+// the commit, the transaction is rolled back; a panic goes on after the
+// rollback.
+func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
+	stx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin update: %w", err)
+	}
+	t := &tx{ctx: ctx, tx: stx, st: &db.ws, write: true}
+	defer func() {
+		// Runs on error and on panic alike; after a commit it is a no-op.
+		t.done.Store(true)
+		stx.Rollback()
+	}()
+	if err := fn(t); err != nil {
+		return err
+	}
+	t.done.Store(true)
+	if err := stx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", err)
+	}
+	return nil
+}
+
+// tx is a store.Tx on one *sql.Tx.
+type tx struct {
+	ctx   context.Context
+	tx    *sql.Tx
+	st    *stmts
+	write bool
+	done  atomic.Bool // the View or Update has returned
+	bound [nStmt]*sql.Stmt
+}
+
+// stmt returns statement i bound to this transaction, binding it on first use.
+func (t *tx) stmt(i int) (*sql.Stmt, error) {
+	if t.done.Load() {
+		return nil, ErrTxDone
+	}
+	if isWrite(i) && !t.write {
+		return nil, ErrReadOnly
+	}
+	if t.bound[i] == nil {
+		t.bound[i] = t.tx.StmtContext(t.ctx, t.st[i])
+	}
+	return t.bound[i], nil
+}
+
+// fail wraps err from op on (kind, key). When the transaction ended because
+// ctx is done, that is the error reported, not database/sql's ErrTxDone.
+func (t *tx) fail(op, kind, key string, err error) error {
+	if errors.Is(err, sql.ErrTxDone) {
+		if cerr := t.ctx.Err(); cerr != nil {
+			err = cerr
+		} else {
+			err = ErrTxDone
+		}
+	}
+	return fmt.Errorf("sqlite: %s %s %q: %w", op, kind, key, err)
+}
+
+// Get returns the value of (kind, key), or an error wrapping store.ErrNotFound.
+func (t *tx) Get(kind, key string) ([]byte, error) {
+	st, err := t.stmt(stGet)
+	if err != nil {
+		return nil, t.fail("get", kind, key, err)
+	}
+	var v []byte
+	if err := st.QueryRowContext(t.ctx, kind, key).Scan(&v); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			err = store.ErrNotFound
+		}
+		return nil, t.fail("get", kind, key, err)
+	}
+	return nonNil(v), nil
+}
+
+// Put writes (kind, key), replacing any value.
+func (t *tx) Put(kind, key string, value []byte) error {
+	st, err := t.stmt(stPut)
+	if err != nil {
+		return t.fail("put", kind, key, err)
+	}
+	if _, err := st.ExecContext(t.ctx, kind, key, value); err != nil {
+		return t.fail("put", kind, key, err)
+	}
+	return nil
+}
+
+// Insert writes (kind, key) if it is absent, else returns an error wrapping
+// store.ErrExists.
+func (t *tx) Insert(kind, key string, value []byte) error {
+	st, err := t.stmt(stInsert)
+	if err != nil {
+		return t.fail("insert", kind, key, err)
+	}
+	res, err := st.ExecContext(t.ctx, kind, key, value)
+	if err != nil {
+		return t.fail("insert", kind, key, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return t.fail("insert", kind, key, err)
+	} else if n == 0 {
+		return t.fail("insert", kind, key, store.ErrExists)
+	}
+	return nil
+}
+
+// Delete removes (kind, key), or returns an error wrapping store.ErrNotFound.
+func (t *tx) Delete(kind, key string) error {
+	st, err := t.stmt(stDelete)
+	if err != nil {
+		return t.fail("delete", kind, key, err)
+	}
+	res, err := st.ExecContext(t.ctx, kind, key)
+	if err != nil {
+		return t.fail("delete", kind, key, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return t.fail("delete", kind, key, err)
+	} else if n == 0 {
+		return t.fail("delete", kind, key, store.ErrNotFound)
+	}
+	return nil
+}
+
+// List returns up to limit items of kind whose keys start with prefix and
+// sort strictly after `after`, in byte order of key. (So an empty key is
+// never listed: nothing sorts before it. memstore does the same.) The prefix
+// is a key range [prefix, prefixEnd(prefix)), which the primary key serves
+// directly.
+func (t *tx) List(kind, prefix, after string, limit int) ([]store.Item, error) {
+	end, bounded := prefixEnd(prefix)
+	// One lower bound: every key with the prefix is >= prefix, so when
+	// after < prefix the condition key > after adds nothing.
+	i, lower := stListGE, prefix
+	if after >= prefix {
+		i, lower = stListGT, after
+	}
+	args := []any{kind, lower}
+	if bounded {
+		i += stListGELT - stListGE
+		args = append(args, end)
+	}
+	if limit <= 0 {
+		limit = -1 // SQLite: no limit
+	}
+	args = append(args, limit)
+
+	st, err := t.stmt(i)
+	if err != nil {
+		return nil, t.fail("list", kind, prefix, err)
+	}
+	rows, err := st.QueryContext(t.ctx, args...)
+	if err != nil {
+		return nil, t.fail("list", kind, prefix, err)
+	}
+	defer rows.Close()
+	var items []store.Item
+	for rows.Next() {
+		var it store.Item
+		if err := rows.Scan(&it.Key, &it.Value); err != nil {
+			return nil, t.fail("list", kind, prefix, err)
+		}
+		it.Value = nonNil(it.Value)
+		items = append(items, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, t.fail("list", kind, prefix, err)
+	}
+	return items, nil
+}
+
+// Count returns how many keys of kind start with prefix.
+func (t *tx) Count(kind, prefix string) (int, error) {
+	end, bounded := prefixEnd(prefix)
+	i, args := stCount, []any{kind, prefix}
+	if bounded {
+		i, args = stCountLT, append(args, end)
+	}
+	st, err := t.stmt(i)
+	if err != nil {
+		return 0, t.fail("count", kind, prefix, err)
+	}
+	var n int
+	if err := st.QueryRowContext(t.ctx, args...).Scan(&n); err != nil {
+		return 0, t.fail("count", kind, prefix, err)
+	}
+	return n, nil
+}
+
+// prefixEnd returns the least string greater than every string that starts
+// with prefix, and false when there is none (prefix is empty or all 0xff
+// bytes), in which case the range has no upper bound.
+func prefixEnd(prefix string) (string, bool) {
+	b := []byte(prefix)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] != 0xff {
+			b[i]++
+			return string(b[:i+1]), true
+		}
+	}
+	return "", false
+}
+
+// nonNil returns b, or an empty non-nil slice for nil: an empty blob reads
+// back as nil. (Writes turn a nil or empty value into an empty blob with
+// ifnull in the SQL: the driver binds a nil, and may bind an empty, slice as
+// NULL.)
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
