@@ -32,11 +32,15 @@ const (
 	CodePolicyNotAttachable = "PolicyNotAttachable"
 )
 
-func noSuchEntity(format string, args ...any) *Error { return errorf(CodeNoSuchEntity, format, args...) }
+func noSuchEntity(format string, args ...any) *Error {
+	return errorf(CodeNoSuchEntity, format, args...)
+}
 func alreadyExists(format string, args ...any) *Error {
 	return errorf(CodeEntityAlreadyExists, format, args...)
 }
-func invalidInput(format string, args ...any) *Error { return errorf(CodeInvalidInput, format, args...) }
+func invalidInput(format string, args ...any) *Error {
+	return errorf(CodeInvalidInput, format, args...)
+}
 func deleteConflict(format string, args ...any) *Error {
 	return errorf(CodeDeleteConflict, format, args...)
 }

@@ -118,7 +118,9 @@ func (s *Service) update(ctx context.Context, fn func(store.Tx) error) error {
 
 // Update runs fn in a store transaction for another package of the same
 // domain (sts) and marks IAM caches stale.
-func (s *Service) Update(ctx context.Context, fn func(store.Tx) error) error { return s.update(ctx, fn) }
+func (s *Service) Update(ctx context.Context, fn func(store.Tx) error) error {
+	return s.update(ctx, fn)
+}
 
 // get reads a JSON document into a new T; found is false when absent.
 func get[T any](tx store.Tx, kind, key string) (*T, bool, error) {
