@@ -145,3 +145,7 @@ func removeTags(have []Tag, keys []string) []Tag {
 		return slices.ContainsFunc(keys, func(k string) bool { return strings.EqualFold(k, t.Key) })
 	})
 }
+
+// Paginate cuts an ordered listing to one page, for the wire layer's lists
+// that the domain returns whole.
+func Paginate[T any](items []T, p Page) ([]T, string, bool, error) { return paginate(items, p) }

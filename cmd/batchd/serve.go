@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"batchd/internal/iam"
+	"batchd/internal/server"
+	"batchd/internal/sigv4"
+	"batchd/internal/store/sqlite"
+	"batchd/internal/sts"
+)
+
+// Config is everything `batchd serve` can be told, with its defaults.
+type Config struct {
+	Listen    string
+	DataDir   string
+	Region    string
+	AccountID string
+	TLSCert   string
+	TLSKey    string
+	Dev       bool
+}
+
+func defaultConfig() Config {
+	return Config{Listen: "127.0.0.1:8080", DataDir: "batchd-data", Region: "us-east-1", AccountID: "123456789012"}
+}
+
+// parseServeFlags reads flags, each defaulting to its BATCHD_* environment
+// variable and then to the built-in default.
+func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+	cfg := defaultConfig()
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	fs := flag.NewFlagSet("batchd serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.Listen, "listen", env("BATCHD_LISTEN", cfg.Listen), "address to listen on (BATCHD_LISTEN)")
+	fs.StringVar(&cfg.DataDir, "data-dir", env("BATCHD_DATA_DIR", cfg.DataDir), "directory for the database, keys and audit trail (BATCHD_DATA_DIR)")
+	fs.StringVar(&cfg.Region, "region", env("BATCHD_REGION", cfg.Region), "the region batchd serves (BATCHD_REGION)")
+	fs.StringVar(&cfg.AccountID, "account-id", env("BATCHD_ACCOUNT_ID", cfg.AccountID), "the account ID (BATCHD_ACCOUNT_ID)")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", env("BATCHD_TLS_CERT", ""), "TLS certificate file (BATCHD_TLS_CERT)")
+	fs.StringVar(&cfg.TLSKey, "tls-key", env("BATCHD_TLS_KEY", ""), "TLS key file (BATCHD_TLS_KEY)")
+	devDefault := getenv("BATCHD_DEV") == "1" || strings.EqualFold(getenv("BATCHD_DEV"), "true")
+	fs.BoolVar(&cfg.Dev, "dev", devDefault, "also accept the well-known root key test/test (BATCHD_DEV)")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if len(cfg.AccountID) != 12 || strings.Trim(cfg.AccountID, "0123456789") != "" {
+		return cfg, fmt.Errorf("--account-id must be 12 digits, not %q", cfg.AccountID)
+	}
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return cfg, errors.New("--tls-cert and --tls-key go together")
+	}
+	return cfg, nil
+}
+
+func serveMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cfg, err := parseServeFlags(args, os.Getenv, stderr)
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(stderr, "batchd serve: %v\n", err)
+		}
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		fmt.Fprintf(stderr, "batchd serve: %v\n", err)
+		return 1
+	}
+	if err := Serve(ctx, cfg, ln, log, stdout); err != nil {
+		fmt.Fprintf(stderr, "batchd serve: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// Serve runs batchd on ln until ctx is done, then shuts down gracefully.
+func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, stdout io.Writer) error {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return err
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "batchd.db"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	key, err := iam.LoadOrCreateKey(filepath.Join(cfg.DataDir, "server.key"))
+	if err != nil {
+		return err
+	}
+	keyring, err := iam.NewKeyring(key)
+	if err != nil {
+		return err
+	}
+	iamSvc := iam.New(iam.Config{Store: db, Keyring: keyring, AccountID: cfg.AccountID, Region: cfg.Region})
+	devKey, devSecret := "", ""
+	if cfg.Dev {
+		devKey, devSecret = "test", "test"
+		log.Warn("development mode: the well-known root access key test/test is accepted; never use --dev where others can reach the port")
+	}
+	keyID, secret, err := iamSvc.Bootstrap(ctx, devKey, devSecret)
+	if err != nil {
+		return err
+	}
+	credPath := filepath.Join(cfg.DataDir, "root-credentials")
+	if keyID != "" && keyID != devKey {
+		if err := writeRootCredentials(credPath, keyID, secret); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "root credentials written to %s (profile batchd)\n", credPath)
+	}
+	audit, err := server.OpenAudit(filepath.Join(cfg.DataDir, "audit.jsonl"), cfg.Region)
+	if err != nil {
+		return err
+	}
+	defer audit.Close()
+	srv := server.New(server.Config{
+		IAM: iamSvc, STS: sts.New(iamSvc), Verifier: sigv4.NewVerifier(), Log: log, Audit: audit,
+		Region: cfg.Region, TLS: cfg.TLSCert != "",
+	})
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	errc := make(chan error, 1)
+	go func() {
+		if cfg.TLSCert != "" {
+			errc <- hs.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
+		} else {
+			errc <- hs.Serve(ln)
+		}
+	}()
+	scheme := "http"
+	if cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	log.Info("batchd serving", "endpoint", scheme+"://"+ln.Addr().String(), "region", cfg.Region, "account", cfg.AccountID, "dataDir", cfg.DataDir, "credentials", credPath)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return hs.Shutdown(shutdownCtx)
+}
+
+// writeRootCredentials writes the root key once, mode 0600, in AWS's
+// shared-credentials format under the profile batchd.
+func writeRootCredentials(path, keyID, secret string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("root credentials: %w", err)
+	}
+	_, err = fmt.Fprintf(f, "[batchd]\naws_access_key_id = %s\naws_secret_access_key = %s\n", keyID, secret)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

@@ -1,0 +1,204 @@
+package server
+
+import (
+	"net/http"
+	"strings"
+
+	"batchd/internal/awsproto"
+	"batchd/internal/iam"
+)
+
+// queryOp is one row of a Query-protocol service's operation table: the IAM
+// action the operation needs, the resources it touches, the condition keys
+// it sets, and its handler.
+type queryOp struct {
+	// Action is the IAM action; "" means the operation needs no permission
+	// (sts:GetCallerIdentity).
+	Action string
+	// Resources returns the ARNs the action is authorized on; nil means
+	// the action has no resource-level permission ("*").
+	Resources func(c *Call) []string
+	// Keys returns the condition keys the operation sets.
+	Keys func(c *Call) map[string][]string
+	// Handle runs the operation and returns its result fields.
+	Handle func(c *Call) (awsproto.Fields, error)
+}
+
+// AccessDeniedError is an AccessDenied with the verdict behind it.
+type AccessDeniedError struct {
+	Code, Message string
+	Verdict       *iam.Verdict
+}
+
+func (e *AccessDeniedError) Error() string        { return e.Code + ": " + e.Message }
+func (e *AccessDeniedError) ErrorCode() string    { return e.Code }
+func (e *AccessDeniedError) ErrorMessage() string { return e.Message }
+
+func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, body []byte, c *Call, service, xmlns string, ops map[string]queryOp) {
+	c.xmlns = xmlns
+	q, err := awsproto.ParseQuery(r, body)
+	if err != nil {
+		s.writeErrorNS(w, r, protoQuery, xmlns, c.RequestID, err)
+		return
+	}
+	c.Operation, c.Params = q.Action, &q.Params
+	op, ok := ops[q.Action]
+	if !ok {
+		s.finish(w, r, c, nil, awsproto.Errorf("InvalidAction", "Could not find operation %s for version %s", q.Action, q.Version))
+		return
+	}
+	if err := awsproto.Validate(service, q.Action, c.Params); err != nil {
+		s.finish(w, r, c, nil, err)
+		return
+	}
+	if op.Action != "" {
+		resources := []string{"*"}
+		if op.Resources != nil {
+			resources = op.Resources(c)
+		}
+		var keys map[string][]string
+		if op.Keys != nil {
+			keys = op.Keys(c)
+		}
+		if c.paramErr != nil {
+			s.finish(w, r, c, nil, c.paramErr)
+			return
+		}
+		for _, res := range resources {
+			if err := c.Authorize(op.Action, res, keys); err != nil {
+				s.finish(w, r, c, nil, err)
+				return
+			}
+		}
+	}
+	result, err := op.Handle(c)
+	if err == nil {
+		err = c.paramErr
+	}
+	if err != nil {
+		s.finish(w, r, c, nil, err)
+		return
+	}
+	s.finish(w, r, c, result, nil)
+	awsproto.WriteQueryResult(w, q.Action, xmlns, c.RequestID, result)
+}
+
+// finish audits the call and, on failure, writes the error.
+func (s *Server) finish(w http.ResponseWriter, r *http.Request, c *Call, _ awsproto.Fields, err error) {
+	if a := s.cfg.Audit; a != nil {
+		a.Record(c, err)
+	}
+	if err == nil {
+		return
+	}
+	if ad, ok := err.(*AccessDeniedError); ok && s.cfg.STS != nil {
+		w.Header().Set("X-Batchd-Authorization-Message", s.cfg.STS.EncodeAuthorizationMessage(c.Principal, ad.Verdict))
+	}
+	s.writeErrorNS(w, r, protoQuery, c.xmlns, c.RequestID, err)
+}
+
+// Authorize asks whether the caller may do action on resource with the
+// given condition keys; a denial is an AccessDenied error in AWS's words.
+// Every verdict is kept for the audit trail.
+func (c *Call) Authorize(action, resource string, keys map[string][]string) error {
+	v, err := c.srv.cfg.IAM.Authorize(c.Ctx, c.Principal, c.Env, iam.Check{Action: action, Resource: resource, Keys: keys})
+	if err != nil {
+		return err
+	}
+	c.verdicts = append(c.verdicts, v)
+	if v.Allowed() {
+		return nil
+	}
+	return &AccessDeniedError{Code: "AccessDenied", Message: v.Message(v.Request), Verdict: v}
+}
+
+// Str returns a string parameter ("" when absent).
+func (c *Call) Str(name string) string {
+	v, _ := c.Params.String(name)
+	return v
+}
+
+// List reads a Name.member.N list of strings.
+func (c *Call) List(name string) []string {
+	l, err := c.Params.StringList(name)
+	if err != nil && c.paramErr == nil {
+		c.paramErr = err
+	}
+	return l
+}
+
+// Structs reads a Name.member.N.Field list of structures.
+func (c *Call) Structs(name string) []awsproto.Params {
+	l, err := c.Params.StructList(name)
+	if err != nil && c.paramErr == nil {
+		c.paramErr = err
+	}
+	return l
+}
+
+// Int reads an integer parameter; ok is false when it is absent.
+func (c *Call) Int(name string) (int64, bool) {
+	n, ok, err := c.Params.Int(name)
+	if err != nil && c.paramErr == nil {
+		c.paramErr = err
+	}
+	return n, ok
+}
+
+// Bool reads a boolean parameter; ok is false when it is absent.
+func (c *Call) Bool(name string) (bool, bool) {
+	b, ok, err := c.Params.Bool(name)
+	if err != nil && c.paramErr == nil {
+		c.paramErr = err
+	}
+	return b, ok
+}
+
+// Tags reads a Tags.member.N.Key/Value list.
+func (c *Call) Tags(name string) []iam.Tag {
+	var out []iam.Tag
+	for _, p := range c.Structs(name) {
+		k, _ := p.String("Key")
+		v, _ := p.String("Value")
+		out = append(out, iam.Tag{Key: k, Value: v})
+	}
+	return out
+}
+
+// tagKeys returns the request-tag condition keys for tags given on create
+// or tag operations: aws:RequestTag/K and aws:TagKeys.
+func tagKeys(tags []iam.Tag) map[string][]string {
+	if len(tags) == 0 {
+		return nil
+	}
+	m := map[string][]string{}
+	var keys []string
+	for _, t := range tags {
+		m["aws:RequestTag/"+t.Key] = []string{t.Value}
+		keys = append(keys, t.Key)
+	}
+	m["aws:TagKeys"] = keys
+	return m
+}
+
+// tagFields renders tags as IAM's Tags list.
+func tagFields(tags []iam.Tag) []awsproto.Fields {
+	if tags == nil {
+		return nil
+	}
+	out := make([]awsproto.Fields, 0, len(tags))
+	for _, t := range tags {
+		out = append(out, awsproto.Fields{{Name: "Key", Value: t.Key}, {Name: "Value", Value: t.Value}})
+	}
+	return out
+}
+
+// pathOr defaults an IAM path.
+func pathOr(p string) string {
+	if p == "" {
+		return "/"
+	}
+	return p
+}
+
+func lower(s string) string { return strings.ToLower(s) }

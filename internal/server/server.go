@@ -1,0 +1,184 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"batchd/internal/awsproto"
+	"batchd/internal/iam"
+	"batchd/internal/sigv4"
+	"batchd/internal/sts"
+)
+
+// Config wires a Server.
+type Config struct {
+	IAM      *iam.Service
+	STS      *sts.Service
+	Verifier *sigv4.Verifier
+	Log      *slog.Logger
+	Audit    *Audit // nil: no audit trail
+	Region   string
+	// TLS tells handlers that requests arrive over TLS (aws:SecureTransport).
+	TLS bool
+}
+
+// Server is batchd's http.Handler.
+type Server struct {
+	cfg Config
+	log *slog.Logger
+}
+
+// New returns a Server.
+func New(cfg Config) *Server {
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return &Server{cfg: cfg, log: log}
+}
+
+// maxBody bounds a request body; the largest AWS request batchd serves (a
+// role trust policy, a SubmitJob) is far smaller.
+const maxBody = 1 << 20
+
+// protocol is the wire protocol a request speaks.
+type protocol int
+
+const (
+	protoQuery protocol = iota
+	protoJSON
+	protoRESTJSON
+)
+
+// guessProtocol tells the protocol from the request's shape, for requests
+// whose signature does not name a service.
+func guessProtocol(r *http.Request) protocol {
+	switch {
+	case r.Header.Get("X-Amz-Target") != "":
+		return protoJSON
+	case strings.HasPrefix(r.URL.Path, "/v1/"):
+		return protoRESTJSON
+	}
+	return protoQuery
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	reqID := newRequestID()
+	w.Header().Set("x-amzn-RequestId", reqID)
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		s.writeError(w, r, guessProtocol(r), reqID, awsproto.Errorf("IncompleteBody", "The request body could not be read."))
+		return
+	}
+	if len(body) > maxBody {
+		s.writeError(w, r, guessProtocol(r), reqID, awsproto.Errorf("RequestEntityTooLarge", "Request body exceeds %d bytes.", maxBody))
+		return
+	}
+	signed, err := sigv4.Parse(r)
+	if err != nil {
+		s.writeError(w, r, guessProtocol(r), reqID, err)
+		return
+	}
+	ctx := r.Context()
+	xmlns := iamXMLNS
+	if signed.Service == "sts" {
+		xmlns = stsXMLNS
+	}
+	if err := s.cfg.Verifier.Validate(signed); err != nil {
+		s.writeErrorNS(w, r, guessProtocol(r), xmlns, reqID, err)
+		return
+	}
+	if signed.PayloadHash == "UNSIGNED-PAYLOAD" && !signed.Presigned && len(body) > 0 && guessProtocol(r) != protoRESTJSON {
+		// A Query or JSON request carries its operation in the body: it
+		// must be signed.
+		s.writeErrorNS(w, r, guessProtocol(r), xmlns, reqID, awsproto.Errorf("IncompleteSignature", "The request body must be signed; UNSIGNED-PAYLOAD is not accepted for this request."))
+		return
+	}
+	p, secret, err := s.cfg.IAM.Authenticate(ctx, signed.AccessKeyID, signed.SecurityToken)
+	if err != nil {
+		s.writeErrorNS(w, r, guessProtocol(r), xmlns, reqID, err)
+		return
+	}
+	if err := s.cfg.Verifier.Verify(r, body, signed, secret); err != nil {
+		s.writeErrorNS(w, r, guessProtocol(r), xmlns, reqID, err)
+		return
+	}
+	call := &Call{
+		Ctx: ctx, Principal: p, RequestID: reqID, srv: s, start: time.Now(),
+		Env:       iam.Env{SourceIP: sourceIP(r), Secure: s.cfg.TLS || r.TLS != nil, Region: signed.Region},
+		UserAgent: r.UserAgent(), Service: signed.Service,
+	}
+	switch signed.Service {
+	case "iam":
+		s.serveQuery(w, r, body, call, "iam", iamXMLNS, iamOps)
+	case "sts":
+		s.serveQuery(w, r, body, call, "sts", stsXMLNS, stsOps)
+	default:
+		s.writeError(w, r, guessProtocol(r), reqID, awsproto.Errorf("UnknownService", "The service %q is not served by batchd.", signed.Service))
+	}
+}
+
+func sourceIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// writeError writes err in the protocol's wire format; errors that are not
+// AWS errors are logged with the request ID and sent as an internal error.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, p protocol, reqID string, err error) {
+	s.writeErrorNS(w, r, p, iamXMLNS, reqID, err)
+}
+
+func (s *Server) writeErrorNS(w http.ResponseWriter, r *http.Request, p protocol, xmlns, reqID string, err error) {
+	var coded interface{ ErrorCode() string }
+	if !errors.As(err, &coded) {
+		s.log.Error("internal error", "requestId", reqID, "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	switch p {
+	case protoJSON:
+		awsproto.WriteJSONError(w, err, reqID, awsproto.ProtocolJSON)
+	case protoRESTJSON:
+		awsproto.WriteJSONError(w, err, reqID, awsproto.ProtocolRESTJSON)
+	default:
+		awsproto.WriteQueryError(w, xmlns, err, reqID)
+	}
+}
+
+func newRequestID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("server: crypto/rand failed: " + err.Error())
+	}
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// Call is one authenticated request on its way through an operation.
+type Call struct {
+	Ctx       context.Context
+	Principal *iam.Principal
+	Env       iam.Env
+	Params    *awsproto.Params
+	RequestID string
+	UserAgent string
+	Service   string
+	Operation string
+	srv       *Server
+	start     time.Time
+	verdicts  []*iam.Verdict
+	xmlns     string
+	// paramErr is the first parameter that could not be read; the
+	// operation fails with it.
+	paramErr error
+}
