@@ -1,0 +1,4 @@
+package server
+
+// roleOps is IAM's operation table for roles and the service-linked role.
+var roleOps = map[string]queryOp{}
