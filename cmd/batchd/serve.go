@@ -30,6 +30,9 @@ type Config struct {
 	TLSCert   string
 	TLSKey    string
 	Dev       bool
+	// Now is the clock of identities and sessions (session expiry); nil
+	// is the system clock. Tests set it; there is no flag.
+	Now func() time.Time
 }
 
 func defaultConfig() Config {
@@ -110,7 +113,7 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 	if err != nil {
 		return err
 	}
-	iamSvc := iam.New(iam.Config{Store: db, Keyring: keyring, AccountID: cfg.AccountID, Region: cfg.Region})
+	iamSvc := iam.New(iam.Config{Store: db, Keyring: keyring, AccountID: cfg.AccountID, Region: cfg.Region, Now: cfg.Now})
 	devKey, devSecret := "", ""
 	if cfg.Dev {
 		devKey, devSecret = "test", "test"
