@@ -57,39 +57,87 @@ var errExpiredToken = &Error{Code: "ExpiredToken", Message: "The security token 
 // session token. Unknown, inactive and orphaned keys, wrong or missing
 // session tokens give InvalidClientTokenId; an expired session gives
 // ExpiredToken. Tokens are compared in constant time.
-func (s *Service) Authenticate(ctx context.Context, keyID, sessionToken string) (p *Principal, secret string, err error) {
-	err = s.view(ctx, func(tx store.Tx) error {
+//
+// Answers are cached per key until the next IAM write, so that a request
+// costs no store read; the token and the session's expiry are checked on
+// every call all the same.
+func (s *Service) Authenticate(ctx context.Context, keyID, sessionToken string) (*Principal, string, error) {
+	gen := s.gen.Load()
+	s.mu.RLock()
+	e := s.authCache[keyID]
+	s.mu.RUnlock()
+	if e == nil || e.gen != gen {
+		var err error
+		e, err = s.authenticate(ctx, keyID)
+		if err != nil {
+			return nil, "", err
+		}
+		e.gen = gen
+		s.mu.Lock()
+		if len(s.authCache) > 10000 {
+			clear(s.authCache)
+		}
+		s.authCache[keyID] = e
+		s.mu.Unlock()
+	}
+	if e.tokenHash == nil {
+		if sessionToken != "" {
+			return nil, "", errInvalidToken
+		}
+		return e.principal, e.secret, nil
+	}
+	if sessionToken == "" || subtle.ConstantTimeCompare(fingerprint(sessionToken), e.tokenHash) != 1 {
+		return nil, "", errInvalidToken
+	}
+	if !s.Now().Before(e.expiration) {
+		return nil, "", errExpiredToken
+	}
+	return e.principal, e.secret, nil
+}
+
+// authEntry is a cached answer of authenticate.
+type authEntry struct {
+	gen        uint64
+	principal  *Principal
+	secret     string
+	tokenHash  []byte // nil for long-term keys
+	expiration time.Time
+}
+
+// authenticate reads a key's principal and secret from the store. Token
+// and expiry are Authenticate's to check.
+func (s *Service) authenticate(ctx context.Context, keyID string) (*authEntry, error) {
+	var e authEntry
+	err := s.view(ctx, func(tx store.Tx) error {
 		if strings.HasPrefix(keyID, prefixTempKey) {
 			sess, found, err := get[Session](tx, kindSession, keyID)
 			if err != nil {
 				return err
 			}
-			if !found || sessionToken == "" || subtle.ConstantTimeCompare(fingerprint(sessionToken), sess.TokenHash) != 1 {
+			if !found {
 				return errInvalidToken
-			}
-			if !s.Now().Before(sess.Expiration) {
-				return errExpiredToken
 			}
 			plain, err := s.keys.Open(sess.SealedSecret, []byte(keyID))
 			if err != nil {
 				return errInvalidToken
 			}
-			secret = string(plain)
-			p, err = s.sessionPrincipal(tx, sess)
+			e.secret, e.tokenHash, e.expiration = string(plain), sess.TokenHash, sess.Expiration
+			e.principal, err = s.sessionPrincipal(tx, sess)
 			return err
 		}
 		k, found, err := get[AccessKey](tx, kindAccessKey, keyID)
 		if err != nil {
 			return err
 		}
-		if !found || k.Status != "Active" || sessionToken != "" {
+		if !found || k.Status != "Active" {
 			return errInvalidToken
 		}
 		plain, err := s.keys.Open(k.SealedSecret, []byte(keyID))
 		if err != nil {
 			return errInvalidToken
 		}
-		secret = string(plain)
+		e.secret = string(plain)
+		var p *Principal
 		if k.User == "" {
 			p = s.rootPrincipal()
 		} else {
@@ -103,12 +151,13 @@ func (s *Service) Authenticate(ctx context.Context, keyID, sessionToken string) 
 			p = &Principal{Kind: policy.User, ARN: u.ARN, Account: s.account, UserName: u.Name, UserID: u.ID}
 		}
 		p.AccessKeyID = keyID
+		e.principal = p
 		return nil
 	})
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	return p, secret, nil
+	return &e, nil
 }
 
 func (s *Service) rootPrincipal() *Principal {

@@ -67,6 +67,8 @@ type Service struct {
 	mu       sync.RWMutex
 	compiled map[string]*policy.Policy
 	callers  map[string]*cachedCaller
+	// authCache holds Authenticate's answers by access key ID.
+	authCache map[string]*authEntry
 }
 
 // New returns a Service over cfg.Store.
@@ -74,7 +76,7 @@ func New(cfg Config) *Service {
 	s := &Service{
 		store: cfg.Store, keys: cfg.Keyring, account: cfg.AccountID, region: cfg.Region,
 		partition: cfg.Partition, now: cfg.Now, limits: cfg.Limits,
-		compiled: map[string]*policy.Policy{}, callers: map[string]*cachedCaller{},
+		compiled: map[string]*policy.Policy{}, callers: map[string]*cachedCaller{}, authCache: map[string]*authEntry{},
 	}
 	if s.partition == "" {
 		s.partition = "aws"
