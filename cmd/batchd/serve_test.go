@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -52,6 +53,9 @@ func startServer(t testing.TB, dir string) *testServer {
 			t.Errorf("Serve: %v", err)
 		}
 	}
+	var once sync.Once
+	stop := ts.stop
+	ts.stop = func() { once.Do(stop) }
 	t.Cleanup(ts.stop)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
