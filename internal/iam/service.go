@@ -2,9 +2,6 @@ package iam
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -124,53 +121,18 @@ func (s *Service) Update(ctx context.Context, fn func(store.Tx) error) error {
 	return s.update(ctx, fn)
 }
 
-// get reads a JSON document into a new T; found is false when absent.
+// get, put, insert and list are the store's JSON helpers, named for this
+// package's brevity.
 func get[T any](tx store.Tx, kind, key string) (*T, bool, error) {
-	b, err := tx.Get(kind, key)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	v := new(T)
-	if err := json.Unmarshal(b, v); err != nil {
-		return nil, false, fmt.Errorf("decode %s %q: %w", kind, key, err)
-	}
-	return v, true, nil
+	return store.GetJSON[T](tx, kind, key)
 }
 
-func put(tx store.Tx, kind, key string, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return tx.Put(kind, key, b)
-}
+func put(tx store.Tx, kind, key string, v any) error { return store.PutJSON(tx, kind, key, v) }
 
-func insert(tx store.Tx, kind, key string, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return tx.Insert(kind, key, b)
-}
+func insert(tx store.Tx, kind, key string, v any) error { return store.InsertJSON(tx, kind, key, v) }
 
-// list decodes every document of kind whose key starts with prefix.
 func list[T any](tx store.Tx, kind, prefix string) ([]*T, error) {
-	items, err := tx.List(kind, prefix, "", 0)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*T, 0, len(items))
-	for _, it := range items {
-		v := new(T)
-		if err := json.Unmarshal(it.Value, v); err != nil {
-			return nil, fmt.Errorf("decode %s %q: %w", kind, it.Key, err)
-		}
-		out = append(out, v)
-	}
-	return out, nil
+	return store.ListJSON[T](tx, kind, prefix, "", 0)
 }
 
 // account is the stored account record.
