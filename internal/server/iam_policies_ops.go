@@ -1,12 +1,13 @@
 package server
 
 import (
+
 	"batchd/internal/awsproto"
 	"batchd/internal/iam"
 )
 
-// policyResource authorizes an operation on the PolicyArn parameter: a
-// managed policy's ARN already holds its path.
+// policyResource is the PolicyArn parameter, the resource of the policy
+// operations.
 func policyResource(c *Call) []string { return one(c.Str("PolicyArn")) }
 
 // policyResourceTags is aws:ResourceTag/K for each tag of the PolicyArn

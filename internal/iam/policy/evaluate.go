@@ -179,10 +179,12 @@ func denied(c *compiled, t PolicyType) Decision {
 }
 
 // sameAccount reports whether resource belongs to account; a resource
-// without an account ("*", IAM's global names) is taken to be the caller's.
+// without an account ("*", IAM's global names) is taken to be the caller's,
+// and so are AWS managed policies (account "aws"), which every account
+// reads as its own.
 func sameAccount(account, resource string) bool {
 	parts, ok := arn.Split(resource)
-	return !ok || parts[4] == "" || parts[4] == account
+	return !ok || parts[4] == "" || parts[4] == account || parts[4] == "aws"
 }
 
 // query is a request taken apart once per evaluation: the action's service
