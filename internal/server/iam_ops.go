@@ -2,7 +2,7 @@ package server
 
 import (
 	"maps"
-	"net/url"
+	"strings"
 
 	"batchd/internal/awsproto"
 	"batchd/internal/iam"
@@ -75,7 +75,7 @@ func userFields(u *iam.User) awsproto.Fields {
 }
 
 func boundaryFields(arn string) awsproto.Fields {
-	return awsproto.Fields{{Name: "PermissionsBoundaryType", Value: "Policy"}, {Name: "PermissionsBoundaryArn", Value: arn}}
+	return awsproto.Fields{{Name: "PermissionsBoundaryType", Value: "PermissionsBoundaryPolicy"}, {Name: "PermissionsBoundaryArn", Value: arn}}
 }
 
 // page reads Marker and MaxItems.
@@ -96,8 +96,28 @@ func pageFields(marker string, truncated bool) awsproto.Fields {
 	return f
 }
 
-// policyDoc renders a policy document as IAM returns it: URL-encoded.
-func policyDoc(doc string) string { return url.QueryEscape(doc) }
+// policyDoc URL-encodes a policy document as IAM returns it ("URL-encoded
+// compliant with RFC 3986", IAM API Reference, Role): every byte but the
+// unreserved characters becomes %XX, a space %20 and a plus %2B. Both the
+// AWS CLI (Python's unquote, then json.loads) and Go's url.QueryUnescape
+// read that back unchanged; a form encoding's "+" for a space would leave
+// the CLI a document it cannot parse.
+func policyDoc(doc string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	b.Grow(len(doc) * 2)
+	for i := 0; i < len(doc); i++ {
+		switch c := doc[i]; {
+		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '-', c == '_', c == '.', c == '~':
+			b.WriteByte(c)
+		default:
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		}
+	}
+	return b.String()
+}
 
 // boundaryKey is iam:PermissionsBoundary for operations that set one.
 func boundaryKey(arn string) map[string][]string {

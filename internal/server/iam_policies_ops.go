@@ -1,7 +1,6 @@
 package server
 
 import (
-
 	"batchd/internal/awsproto"
 	"batchd/internal/iam"
 )

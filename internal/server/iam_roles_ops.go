@@ -147,7 +147,7 @@ var roleOps = map[string]queryOp{
 			if err != nil {
 				return nil, err
 			}
-			return append(awsproto.Fields{{Name: "Tags", Value: tagList(tags)}}, pageFields(marker, truncated)...), nil
+			return append(awsproto.Fields{{Name: "Tags", Value: tagListOf(tags)}}, pageFields(marker, truncated)...), nil
 		},
 	},
 	"PutRolePolicy": {
@@ -167,14 +167,18 @@ var roleOps = map[string]queryOp{
 			if err != nil {
 				return nil, err
 			}
-			// AWS answers with the names as stored; the role's is looked
-			// up, the policy's is the one asked for (inline policy names
-			// are case-sensitive).
-			name := c.Str("RoleName")
-			if r, err := c.srv.cfg.IAM.GetRole(c.Ctx, name); err == nil {
-				name = r.Name
+			// Names are matched without regard to case; the answer spells
+			// them as stored.
+			role, policyName := c.Str("RoleName"), c.Str("PolicyName")
+			if r := c.lookupRole(role); r != nil {
+				role = r.Name
+				for n := range r.InlinePolicies {
+					if strings.EqualFold(n, policyName) {
+						policyName = n
+					}
+				}
 			}
-			return awsproto.Fields{{Name: "RoleName", Value: name}, {Name: "PolicyName", Value: c.Str("PolicyName")}, {Name: "PolicyDocument", Value: policyDoc(doc)}}, nil
+			return awsproto.Fields{{Name: "RoleName", Value: role}, {Name: "PolicyName", Value: policyName}, {Name: "PolicyDocument", Value: policyDoc(doc)}}, nil
 		},
 	},
 	"ListRolePolicies": {
@@ -416,8 +420,8 @@ func roleLastUsed(r *iam.Role) awsproto.Fields {
 	return awsproto.Fields{{Name: "LastUsedDate", Value: r.LastUsed}, {Name: "Region", Value: r.LastUsedIn}}
 }
 
-// tagList renders tags as a Tags list that is written even when empty.
-func tagList(tags []iam.Tag) []awsproto.Fields {
+// tagListOf renders tags as a Tags list that is written even when empty.
+func tagListOf(tags []iam.Tag) []awsproto.Fields {
 	if l := tagFields(tags); l != nil {
 		return l
 	}

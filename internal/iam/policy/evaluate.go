@@ -284,3 +284,15 @@ func (c *compiled) matchResource(q *query) bool {
 	}
 	return false
 }
+
+// ResourceAllows reports whether p, read as a resource-based policy, has an
+// Allow that applies to r — naming the caller in any way, its account
+// included — and no Deny that does. A role's trust policy must allow the
+// caller this way, even within one account (IAM User Guide, "Policy
+// evaluation logic": role trust policies are an exception to the union of
+// identity-based and resource-based policies).
+func (p *Policy) ResourceAllows(r *Request) bool {
+	q := newQuery(r)
+	deny, allow, _ := p.scan(&q)
+	return deny == nil && allow != nil
+}
