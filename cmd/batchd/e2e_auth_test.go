@@ -151,3 +151,22 @@ func selfSigned(t *testing.T) (certPEM, keyPEM []byte) {
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb})
 }
+
+// GetAccessKeyLastUsed reports the service and region a key last signed for.
+func TestAccessKeyLastUsed(t *testing.T) {
+	ts := startServer(t, "")
+	ctx := context.Background()
+	admin := ts.iam(ts.Root)
+	fay := newUser(t, admin, "fay")
+	out, err := admin.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(fay.AccessKeyID)})
+	if err != nil || *out.AccessKeyLastUsed.ServiceName != "N/A" || out.AccessKeyLastUsed.LastUsedDate != nil {
+		t.Fatalf("unused key: %+v, %v", out.AccessKeyLastUsed, err)
+	}
+	if _, err := ts.sts(fay).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
+		t.Fatal(err)
+	}
+	out, err = admin.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(fay.AccessKeyID)})
+	if err != nil || *out.AccessKeyLastUsed.ServiceName != "sts" || *out.AccessKeyLastUsed.Region != "us-east-1" || out.AccessKeyLastUsed.LastUsedDate == nil || *out.UserName != "fay" {
+		t.Fatalf("used key: %+v, %v", out.AccessKeyLastUsed, err)
+	}
+}

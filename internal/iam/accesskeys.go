@@ -3,6 +3,7 @@ package iam
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"batchd/internal/store"
@@ -115,6 +116,9 @@ func (s *Service) GetAccessKeyLastUsed(ctx context.Context, id string) (*AccessK
 		}
 		return err
 	})
+	if err == nil {
+		s.lastUse(k)
+	}
 	return k, err
 }
 
@@ -131,16 +135,49 @@ func (s *Service) KeyOwner(ctx context.Context, id string) (user string, ok bool
 	return k.User, true, nil
 }
 
-// RecordKeyUse notes that a key was used, at most once a minute per key so
-// that reads stay cheap.
+// RecordKeyUse notes that a long-term key was used. The newest use is kept
+// in memory and written to the store at most once a minute per key, so
+// that a request costs no store write; GetAccessKeyLastUsed reads both.
 func (s *Service) RecordKeyUse(ctx context.Context, id, service, region string) {
+	if !strings.HasPrefix(id, prefixAccessKey) {
+		return
+	}
 	now := s.Now()
+	s.mu.Lock()
+	u, seen := s.keyUse[id]
+	s.keyUse[id] = keyUse{at: now, service: service, region: region, persisted: u.persisted}
+	due := !seen || now.Sub(u.persisted) >= time.Minute
+	if due {
+		s.keyUse[id] = keyUse{at: now, service: service, region: region, persisted: now}
+	}
+	s.mu.Unlock()
+	if !due {
+		return
+	}
+	// Not s.update: a key's last use changes no permission, so caches stay.
 	_ = s.store.Update(ctx, func(tx store.Tx) error {
 		k, found, err := get[AccessKey](tx, kindAccessKey, id)
-		if err != nil || !found || now.Sub(k.LastUsed) < time.Minute {
+		if err != nil || !found {
 			return err
 		}
 		k.LastUsed, k.LastService, k.LastRegion = now, service, region
 		return put(tx, kindAccessKey, k.ID, k)
 	})
+}
+
+// keyUse is a key's newest use and when it was last written to the store.
+type keyUse struct {
+	at              time.Time
+	service, region string
+	persisted       time.Time
+}
+
+// lastUse merges the in-memory newest use into k.
+func (s *Service) lastUse(k *AccessKey) {
+	s.mu.RLock()
+	u, ok := s.keyUse[k.ID]
+	s.mu.RUnlock()
+	if ok && u.at.After(k.LastUsed) {
+		k.LastUsed, k.LastService, k.LastRegion = u.at, u.service, u.region
+	}
 }

@@ -66,6 +66,7 @@ type Service struct {
 	callers  map[string]*cachedCaller
 	// authCache holds Authenticate's answers by access key ID.
 	authCache map[string]*authEntry
+	keyUse    map[string]keyUse
 }
 
 // New returns a Service over cfg.Store.
@@ -73,7 +74,7 @@ func New(cfg Config) *Service {
 	s := &Service{
 		store: cfg.Store, keys: cfg.Keyring, account: cfg.AccountID, region: cfg.Region,
 		partition: cfg.Partition, now: cfg.Now, limits: cfg.Limits,
-		compiled: map[string]*policy.Policy{}, callers: map[string]*cachedCaller{}, authCache: map[string]*authEntry{},
+		compiled: map[string]*policy.Policy{}, callers: map[string]*cachedCaller{}, authCache: map[string]*authEntry{}, keyUse: map[string]keyUse{},
 	}
 	if s.partition == "" {
 		s.partition = "aws"

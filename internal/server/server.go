@@ -111,6 +111,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeErrorNS(w, r, guessProtocol(r), xmlns, reqID, err)
 		return
 	}
+	s.cfg.IAM.RecordKeyUse(ctx, signed.AccessKeyID, signed.Service, signed.Region)
 	call := &Call{
 		Ctx: ctx, Principal: p, RequestID: reqID, srv: s, start: time.Now(),
 		Env:       iam.Env{SourceIP: sourceIP(r), Secure: s.cfg.TLS || r.TLS != nil, Region: signed.Region},
