@@ -7,7 +7,13 @@
 //     WriteQueryError write the XML bodies ("Query requests", "Query API
 //     responses" in each service's API reference; the error body of AWS's
 //     "Common Errors" page).
-//   - REST-JSON (Batch) and JSON 1.1 (CloudWatch Logs): WriteJSONError.
+//   - REST-JSON (Batch): ParseRESTJSON finds the operation from the method
+//     and path as the model's requestUri gives them (POST /v1/submitjob,
+//     DELETE /v1/tags/{resourceArn}?tagKeys=…) and decodes labels, query
+//     string and JSON body; RESTRequest.Input joins them into the input
+//     object ValidateJSON checks and Decode reads into the generated types
+//     of internal/batch; WriteJSON writes a result.
+//   - REST-JSON and JSON 1.1 (CloudWatch Logs): WriteJSONError.
 //
 // The operations, their input constraints and every service error (code,
 // HTTP status, sender or receiver fault) come from the botocore models,
@@ -17,11 +23,15 @@
 // failed to satisfy constraint: Member must satisfy regular expression
 // pattern: [\w+=,.@-]+").
 //
+// ValidateJSON does the same for JSON input, in each service's words: for
+// Batch one ClientException, "Error executing request, Exception : jobQueue
+// is required.", the form AWS Batch gives the requests it refuses.
+//
 // Errors: domain packages return errors with ErrorCode() and ErrorMessage()
 // (an *Error, from Errorf, is one); this package alone maps them to an HTTP
-// status and body. Any other error is written as a 500 InternalFailure whose
-// message says nothing of the cause: the caller logs the cause with the
-// request id.
+// status and body. Any other error is written as a 500 InternalFailure
+// (Batch: ServerException) whose message says nothing of the cause: the
+// caller logs the cause with the request id.
 //
 // awsproto holds no business rules and no state beyond the embedded models,
 // which are read once; everything here is safe for concurrent use.

@@ -155,10 +155,16 @@ const (
 // WriteJSONError writes err as a REST-JSON (Batch) or JSON 1.1 (Logs) error
 // response: the body {"__type":"Code","message":"…"}; REST-JSON also names
 // the code in the X-Amzn-ErrorType header, and JSON 1.1 answers with
-// content-type application/x-amz-json-1.1. An err without ErrorCode() is
-// written as InternalFailure (500) without its text.
+// content-type application/x-amz-json-1.1. The SDKs and the CLI take the
+// code from the header, else from __type, and the message from "message".
+// An err without ErrorCode() is written as InternalFailure (500) without its
+// text; in REST-JSON as ServerException (500), the fault Batch's model
+// defines, which the SDK's Batch client returns as *types.ServerException.
 func WriteJSONError(w http.ResponseWriter, err error, requestID, protocol string) {
 	e := toError(err)
+	if protocol == ProtocolRESTJSON && e.Code == "InternalFailure" {
+		e = &Error{Code: "ServerException", Message: e.Message, Status: e.Status}
+	}
 	body, merr := json.Marshal(struct {
 		Type    string `json:"__type"`
 		Message string `json:"message"`

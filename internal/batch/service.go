@@ -1,0 +1,142 @@
+package batch
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"batchd/internal/store"
+)
+
+// Error is an AWS Batch API error: ClientException (400) or ServerException
+// (500).
+type Error struct {
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string        { return e.Code + ": " + e.Message }
+func (e *Error) ErrorCode() string    { return e.Code }
+func (e *Error) ErrorMessage() string { return e.Message }
+
+// clientError is a ClientException with AWS's message.
+func clientError(format string, args ...any) *Error {
+	return &Error{Code: "ClientException", Message: fmt.Sprintf(format, args...)}
+}
+
+// Roles is what Batch needs to know of IAM: whether a role exists, and the
+// service-linked role it uses when a compute environment names none.
+type Roles interface {
+	RoleExists(ctx context.Context, arn string) bool
+	EnsureServiceLinkedRole(ctx context.Context) (arn string, err error)
+}
+
+// Limits are AWS Batch's quotas (AWS Batch User Guide, "Service quotas").
+type Limits struct {
+	ComputeEnvironments int // per account, 50
+	JobQueues           int // per account, 50
+	CEsPerQueue         int // 3
+	DependsOn           int // 20
+	JobDefinitionBytes  int // 24 KiB
+	SubmitJobBytes      int // 30 KiB
+	DescribeJobsIDs     int // 100
+}
+
+func (l *Limits) fill() {
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&l.ComputeEnvironments, 50)
+	def(&l.JobQueues, 50)
+	def(&l.CEsPerQueue, 3)
+	def(&l.DependsOn, 20)
+	def(&l.JobDefinitionBytes, 24*1024)
+	def(&l.SubmitJobBytes, 30*1024)
+	def(&l.DescribeJobsIDs, 100)
+}
+
+// Config wires a Service.
+type Config struct {
+	Store     store.Store
+	Roles     Roles
+	AccountID string
+	Region    string
+	Partition string // default "aws"
+	Now       func() time.Time
+	Limits    Limits
+}
+
+// Service is the Batch domain. It is safe for concurrent use.
+type Service struct {
+	store     store.Store
+	roles     Roles
+	account   string
+	region    string
+	partition string
+	now       func() time.Time
+	limits    Limits
+}
+
+// New returns a Service.
+func New(cfg Config) *Service {
+	s := &Service{store: cfg.Store, roles: cfg.Roles, account: cfg.AccountID, region: cfg.Region, partition: cfg.Partition, now: cfg.Now, limits: cfg.Limits}
+	if s.partition == "" {
+		s.partition = "aws"
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.limits.fill()
+	return s
+}
+
+// Limits returns the quotas in force.
+func (s *Service) Limits() Limits { return s.limits }
+
+// arn forms a Batch ARN: arn:aws:batch:REGION:ACCOUNT:RESOURCE.
+func (s *Service) arn(resource string) string {
+	return "arn:" + s.partition + ":batch:" + s.region + ":" + s.account + ":" + resource
+}
+
+// ComputeEnvironmentARN, JobQueueARN, JobDefinitionARN, JobARN and
+// SchedulingPolicyARN form the ARNs AWS gives each resource.
+func (s *Service) ComputeEnvironmentARN(name string) string {
+	return s.arn("compute-environment/" + name)
+}
+func (s *Service) JobQueueARN(name string) string { return s.arn("job-queue/" + name) }
+func (s *Service) JobDefinitionARN(name string, rev int32) string {
+	return s.arn(fmt.Sprintf("job-definition/%s:%d", name, rev))
+}
+func (s *Service) JobARN(id string) string                { return s.arn("job/" + id) }
+func (s *Service) SchedulingPolicyARN(name string) string { return s.arn("scheduling-policy/" + name) }
+
+// nowMillis is the time as AWS Batch reports it: epoch milliseconds.
+func (s *Service) nowMillis() int64 { return s.now().UnixMilli() }
+
+// newJobID returns a job ID in AWS's form, a UUID.
+func newJobID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("batch: crypto/rand failed: " + err.Error())
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// Store kinds of the Batch domain.
+const (
+	kindCE     = "batch.ce"     // key: name
+	kindJQ     = "batch.jq"     // key: name
+	kindJD     = "batch.jd"     // key: name "\x00" revision (10 digits)
+	kindSP     = "batch.sp"     // key: name
+	kindJob    = "batch.job"    // key: job ID (array child: parentID:index)
+	kindJobIdx = "batch.jobidx" // key: queue "\x00" status "\x00" createdAt (20 digits) "\x00" ID → JobSummary
+	kindArrIdx = "batch.arridx" // key: parent ID "\x00" status "\x00" index (10 digits) → JobSummary
+	kindDeps   = "batch.deps"   // key: dependency ID "\x00" dependent ID → ""
+)
