@@ -49,7 +49,7 @@ func Errorf(code, format string, args ...any) *Error {
 // authentication and authorization failures.
 var commonErrors = []ErrorShape{
 	{"AccessDenied", 403, true},
-	{"AccessDeniedException", 400, true},
+	{"AccessDeniedException", 403, true}, // what JSON services such as Batch send
 	{"ExpiredToken", 403, true},
 	{"IncompleteSignature", 400, true},
 	{"InternalFailure", 500, false},

@@ -109,7 +109,11 @@ func (c *Call) Authorize(action, resource string, keys map[string][]string) erro
 	if v.Allowed() {
 		return nil
 	}
-	return &AccessDeniedError{Code: "AccessDenied", Message: v.Message(v.Request), Verdict: v}
+	code := c.deniedCode
+	if code == "" {
+		code = "AccessDenied"
+	}
+	return &AccessDeniedError{Code: code, Message: v.Message(v.Request), Verdict: v}
 }
 
 // Str returns a string parameter ("" when absent).

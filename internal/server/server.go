@@ -182,4 +182,9 @@ type Call struct {
 	// paramErr is the first parameter that could not be read; the
 	// operation fails with it.
 	paramErr error
+	// Input is a REST-JSON operation's decoded input, for the audit trail.
+	Input any
+	// deniedCode is the code of a denial in the service's protocol:
+	// AccessDenied (Query) or AccessDeniedException (JSON).
+	deniedCode string
 }
