@@ -75,7 +75,7 @@ type auditRecord struct {
 	SourceIPAddress   string         `json:"sourceIPAddress"`
 	UserAgent         string         `json:"userAgent"`
 	UserIdentity      map[string]any `json:"userIdentity"`
-	RequestParameters map[string]any `json:"requestParameters,omitempty"`
+	RequestParameters any            `json:"requestParameters,omitempty"`
 	ErrorCode         string         `json:"errorCode,omitempty"`
 	ErrorMessage      string         `json:"errorMessage,omitempty"`
 	RequestID         string         `json:"requestID"`
@@ -107,13 +107,17 @@ func (a *Audit) Record(c *Call, callErr error) {
 	if p.UserName != "" {
 		rec.UserIdentity["userName"] = p.UserName
 	}
-	if c.Params != nil {
-		rec.RequestParameters = map[string]any{}
+	switch {
+	case c.Params != nil:
+		params := map[string]any{}
 		for _, k := range c.Params.Names() {
 			if !secretParam.MatchString(k) && !strings.HasPrefix(k, "X-Amz-") {
-				rec.RequestParameters[k], _ = c.Params.String(k)
+				params[k], _ = c.Params.String(k)
 			}
 		}
+		rec.RequestParameters = params
+	case c.Input != nil:
+		rec.RequestParameters = redactJSON(c.Input)
 	}
 	if callErr != nil {
 		var coded interface {
@@ -150,4 +154,39 @@ func identityType(k policy.CallerKind) string {
 		return "FederatedUser"
 	}
 	return "Unknown"
+}
+
+// redactJSON returns v as generic JSON without secret-looking members and
+// without the values of environment variables, which often carry secrets.
+func redactJSON(v any) any {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	var generic any
+	if json.Unmarshal(b, &generic) != nil {
+		return nil
+	}
+	var walk func(x any, parent string) any
+	walk = func(x any, parent string) any {
+		switch t := x.(type) {
+		case map[string]any:
+			for k, val := range t {
+				switch {
+				case secretParam.MatchString(k):
+					delete(t, k)
+				case parent == "environment" && k == "value":
+					t[k] = "HIDDEN"
+				default:
+					t[k] = walk(val, k)
+				}
+			}
+		case []any:
+			for i := range t {
+				t[i] = walk(t[i], parent)
+			}
+		}
+		return x
+	}
+	return walk(generic, "")
 }
