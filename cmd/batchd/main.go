@@ -22,6 +22,7 @@ const usage = `batchd — AWS Batch with its IAM, self-hosted.
 
 Usage:
   batchd serve [--listen 127.0.0.1:8080] [--data-dir DIR] [--region R] [--account-id ID] [--tls-cert F --tls-key F] [--dev]
+  batchd bench submit --endpoint URL [--clients 32] [--jobs N] [--array-size K]
   batchd policy validate [--kind KIND] [--json] FILE...
   batchd policy simulate --policy FILE|aws:NAME... --action A --resource R [flags]
   batchd policy eval  < cases.jsonl > decisions.jsonl
@@ -41,6 +42,8 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	switch args[0] {
 	case "serve":
 		return serveMain(ctx, args[1:], stdout, stderr)
+	case "bench":
+		return benchMain(ctx, args[1:], stdout, stderr)
 	case "policy":
 		return policyMain(ctx, args[1:], stdin, stdout, stderr)
 	case "-h", "--help", "help":
