@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"batchd/internal/batch"
 	"batchd/internal/iam"
 	"batchd/internal/server"
 	"batchd/internal/sigv4"
@@ -135,10 +136,21 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 		return err
 	}
 	defer audit.Close()
+	batchSvc := batch.New(batch.Config{Store: db, Roles: batchRoles{iamSvc}, AccountID: cfg.AccountID, Region: cfg.Region})
 	srv := server.New(server.Config{
-		IAM: iamSvc, STS: sts.New(iamSvc), Verifier: sigv4.NewVerifier(), Log: log, Audit: audit,
+		IAM: iamSvc, STS: sts.New(iamSvc), Batch: batchSvc, Verifier: sigv4.NewVerifier(), Log: log, Audit: audit,
 		Region: cfg.Region, TLS: cfg.TLSCert != "",
 	})
+	// The job evaluator moves submitted jobs on; it stops with the server.
+	evalCtx, stopEval := context.WithCancel(context.Background())
+	evalDone := make(chan error, 1)
+	go func() { evalDone <- batchSvc.Run(evalCtx) }()
+	defer func() {
+		stopEval()
+		if err := <-evalDone; err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("job evaluator", "err", err)
+		}
+	}()
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() {
@@ -179,4 +191,20 @@ func writeRootCredentials(path, keyID, secret string) error {
 		err = cerr
 	}
 	return err
+}
+
+// batchRoles is what Batch asks of IAM.
+type batchRoles struct{ iam *iam.Service }
+
+func (r batchRoles) RoleExists(ctx context.Context, arn string) bool {
+	_, err := r.iam.RoleByARN(ctx, arn)
+	return err == nil
+}
+
+func (r batchRoles) EnsureServiceLinkedRole(ctx context.Context) (string, error) {
+	role, err := r.iam.EnsureBatchServiceLinkedRole(ctx)
+	if err != nil {
+		return "", err
+	}
+	return role.ARN, nil
 }

@@ -140,3 +140,7 @@ const (
 	kindArrIdx = "batch.arridx" // key: parent ID "\x00" status "\x00" index (10 digits) → JobSummary
 	kindDeps   = "batch.deps"   // key: dependency ID "\x00" dependent ID → ""
 )
+
+// JobDefinitionNameARN is the unversioned ARN of a job definition name, the
+// resource RegisterJobDefinition is authorized on.
+func (s *Service) JobDefinitionNameARN(name string) string { return s.arn("job-definition/" + name) }

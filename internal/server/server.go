@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"batchd/internal/awsproto"
+	"batchd/internal/batch"
 	"batchd/internal/iam"
 	"batchd/internal/sigv4"
 	"batchd/internal/sts"
@@ -22,6 +23,7 @@ import (
 type Config struct {
 	IAM      *iam.Service
 	STS      *sts.Service
+	Batch    *batch.Service
 	Verifier *sigv4.Verifier
 	Log      *slog.Logger
 	Audit    *Audit // nil: no audit trail
@@ -122,6 +124,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveQuery(w, r, body, call, "iam", iamXMLNS, iamOps)
 	case "sts":
 		s.serveQuery(w, r, body, call, "sts", stsXMLNS, stsOps)
+	case "batch":
+		if s.cfg.Batch == nil {
+			s.writeError(w, r, protoRESTJSON, reqID, awsproto.Errorf("UnknownService", "AWS Batch is not enabled."))
+			return
+		}
+		call.bodySize = len(body)
+		s.serveREST(w, r, body, call, "batch", batchOps)
 	default:
 		s.writeError(w, r, guessProtocol(r), reqID, awsproto.Errorf("UnknownService", "The service %q is not served by batchd.", signed.Service))
 	}
@@ -184,6 +193,8 @@ type Call struct {
 	paramErr error
 	// Input is a REST-JSON operation's decoded input, for the audit trail.
 	Input any
+	// bodySize is the request body's length, for payload quotas.
+	bodySize int
 	// deniedCode is the code of a denial in the service's protocol:
 	// AccessDenied (Query) or AccessDeniedException (JSON).
 	deniedCode string

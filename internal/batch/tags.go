@@ -1,0 +1,229 @@
+package batch
+
+// Tags: TagResource, UntagResource and ListTagsForResource on compute
+// environments, job queues, job definition revisions, scheduling policies
+// and jobs (API Reference; "Tagging your AWS Batch resources"). A
+// resource's tags live in its own document, so tagging is one transaction
+// on that document.
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"batchd/internal/store"
+)
+
+// Tag limits (AWS Batch User Guide, "Tag restrictions").
+const (
+	maxTags        = 50
+	maxTagKeyLen   = 128
+	maxTagValueLen = 256
+)
+
+// tagChars is what a tag key or value may contain: "letters, numbers, and
+// spaces representable in UTF-8, and the following characters: + - = . _ :
+// / @".
+var tagChars = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+
+// checkTags validates a map of tags; field names it in messages
+// ("tags"). Messages inferred.
+func checkTags(field string, tags map[string]string) error {
+	if len(tags) > maxTags {
+		return invalidRequest("%s must have length less than or equal to %d.", field, maxTags)
+	}
+	for k, v := range tags {
+		if err := checkTagKey(field, k); err != nil {
+			return err
+		}
+		if utf8.RuneCountInString(v) > maxTagValueLen {
+			return invalidRequest("%s[%s] must have length less than or equal to %d.", field, k, maxTagValueLen)
+		}
+		if !tagChars.MatchString(v) {
+			return invalidRequest("%s[%s] must satisfy regular expression pattern: %s", field, k, tagChars)
+		}
+	}
+	return nil
+}
+
+// checkTagKey validates one tag key. Messages inferred.
+func checkTagKey(field, k string) error {
+	n := utf8.RuneCountInString(k)
+	if n < 1 || n > maxTagKeyLen {
+		return invalidRequest("%s key '%s' must have length between 1 and %d.", field, k, maxTagKeyLen)
+	}
+	if !tagChars.MatchString(k) {
+		return invalidRequest("%s key '%s' must satisfy regular expression pattern: %s", field, k, tagChars)
+	}
+	if strings.HasPrefix(strings.ToLower(k), "aws:") {
+		return invalidRequest("Tag keys starting with 'aws:' are reserved for use by AWS.")
+	}
+	return nil
+}
+
+// TagResource adds tags to a resource, replacing the values of keys it
+// already has; at most 50 tags in all.
+func (s *Service) TagResource(ctx context.Context, in *TagResourceRequest) (*TagResourceResponse, error) {
+	if in.ResourceArn == "" {
+		return nil, invalidRequest("resourceArn is required.")
+	}
+	if len(in.Tags) == 0 {
+		return nil, invalidRequest("tags is required.")
+	}
+	if err := checkTags("tags", in.Tags); err != nil {
+		return nil, err
+	}
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		tags, put, err := s.taggable(tx, in.ResourceArn)
+		if err != nil {
+			return err
+		}
+		merged := maps.Clone(tags)
+		if merged == nil {
+			merged = map[string]string{}
+		}
+		maps.Copy(merged, in.Tags)
+		if len(merged) > maxTags {
+			// Message inferred.
+			return invalidRequest("A resource can have at most %d tags.", maxTags)
+		}
+		return put(merged)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &TagResourceResponse{}, nil
+}
+
+// UntagResource removes tags by key; keys the resource does not have are
+// ignored.
+func (s *Service) UntagResource(ctx context.Context, in *UntagResourceRequest) (*UntagResourceResponse, error) {
+	if in.ResourceArn == "" {
+		return nil, invalidRequest("resourceArn is required.")
+	}
+	if len(in.TagKeys) == 0 {
+		return nil, invalidRequest("tagKeys is required.")
+	}
+	if len(in.TagKeys) > maxTags {
+		return nil, invalidRequest("tagKeys must have length less than or equal to %d.", maxTags)
+	}
+	for _, k := range in.TagKeys {
+		if err := checkTagKey("tagKeys", k); err != nil {
+			return nil, err
+		}
+	}
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		tags, put, err := s.taggable(tx, in.ResourceArn)
+		if err != nil {
+			return err
+		}
+		left := maps.Clone(tags)
+		for _, k := range in.TagKeys {
+			delete(left, k)
+		}
+		if len(left) == 0 {
+			left = nil
+		}
+		return put(left)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &UntagResourceResponse{}, nil
+}
+
+// ListTagsForResource returns a resource's tags.
+func (s *Service) ListTagsForResource(ctx context.Context, in *ListTagsForResourceRequest) (*ListTagsForResourceResponse, error) {
+	if in.ResourceArn == "" {
+		return nil, invalidRequest("resourceArn is required.")
+	}
+	var out map[string]string
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		tags, _, err := s.taggable(tx, in.ResourceArn)
+		out = tags
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if out == nil {
+		out = map[string]string{}
+	}
+	return &ListTagsForResourceResponse{Tags: out}, nil
+}
+
+// ResourceTags returns the tags of the resource an ARN names, for the
+// authorizer's aws:ResourceTag/ keys, which it needs before the operation
+// runs. A resource that does not exist has no tags: (nil, nil), and the
+// operation then answers as AWS does. The error is a store failure.
+func (s *Service) ResourceTags(ctx context.Context, arn string) (map[string]string, error) {
+	var out map[string]string
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		tags, _, err := s.taggable(tx, arn)
+		var e *Error
+		if errors.As(err, &e) {
+			return nil
+		}
+		out = tags
+		return err
+	})
+	return out, err
+}
+
+// taggable finds the resource an ARN names and returns its tags and a
+// function that replaces them (nil removes them all). An ARN that is not a
+// Batch resource of this account and region, or names one that does not
+// exist, is a ClientException (message inferred).
+func (s *Service) taggable(tx store.Tx, arn string) (map[string]string, func(map[string]string) error, error) {
+	res, ok := strings.CutPrefix(arn, s.arn(""))
+	typ, id, _ := strings.Cut(res, "/")
+	if !ok || id == "" {
+		return nil, nil, notExist(arn)
+	}
+	switch typ {
+	case "compute-environment":
+		return taggableDoc(tx, kindCE, id, arn, func(v *ComputeEnvironmentDetail) *map[string]string { return &v.Tags })
+	case "job-queue":
+		return taggableDoc(tx, kindJQ, id, arn, func(v *JobQueueDetail) *map[string]string { return &v.Tags })
+	case "scheduling-policy":
+		return taggableDoc(tx, kindSP, id, arn, func(v *SchedulingPolicyDetail) *map[string]string { return &v.Tags })
+	case "job-definition":
+		// Tags belong to a revision: job-definition/NAME:REVISION.
+		name, rev, ok := strings.Cut(id, ":")
+		n, err := strconv.ParseInt(rev, 10, 32)
+		if !ok || err != nil || n < 1 {
+			return nil, nil, notExist(arn)
+		}
+		return taggableDoc(tx, kindJD, jdKey(name, int32(n)), arn, func(v *JobDefinition) *map[string]string { return &v.Tags })
+	case "job":
+		tags, err := s.jobTagsTx(tx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil, notExist(arn)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		return tags, func(t map[string]string) error { return s.setJobTagsTx(tx, id, t) }, nil
+	}
+	return nil, nil, notExist(arn)
+}
+
+// taggableDoc is taggable for a resource stored as one JSON document.
+func taggableDoc[T any](tx store.Tx, kind, key, arn string, tagsOf func(*T) *map[string]string) (map[string]string, func(map[string]string) error, error) {
+	v, found, err := store.GetJSON[T](tx, kind, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !found {
+		return nil, nil, notExist(arn)
+	}
+	put := func(tags map[string]string) error {
+		*tagsOf(v) = tags
+		return store.PutJSON(tx, kind, key, v)
+	}
+	return *tagsOf(v), put, nil
+}
