@@ -75,7 +75,9 @@ var batchOps = map[string]restOp{
 			}
 			return c.authorizeQueueRefs("batch:CreateJobQueue", in.ComputeEnvironmentOrder, in.SchedulingPolicyArn, tagMapKeys(in.Tags))
 		},
-		func(c *Call, in *batch.CreateJobQueueRequest) (any, error) { return c.batch().CreateJobQueue(c.Ctx, in) }),
+		func(c *Call, in *batch.CreateJobQueueRequest) (any, error) {
+			return c.batch().CreateJobQueue(c.Ctx, in)
+		}),
 	"UpdateJobQueue": jsonOp("batch:UpdateJobQueue",
 		func(c *Call, in *batch.UpdateJobQueueRequest) error {
 			if err := c.authorizeExisting("batch:UpdateJobQueue", c.batch().JobQueueARNOf(in.JobQueue), nil); err != nil {
@@ -83,14 +85,20 @@ var batchOps = map[string]restOp{
 			}
 			return c.authorizeQueueRefs("batch:UpdateJobQueue", in.ComputeEnvironmentOrder, in.SchedulingPolicyArn, nil)
 		},
-		func(c *Call, in *batch.UpdateJobQueueRequest) (any, error) { return c.batch().UpdateJobQueue(c.Ctx, in) }),
+		func(c *Call, in *batch.UpdateJobQueueRequest) (any, error) {
+			return c.batch().UpdateJobQueue(c.Ctx, in)
+		}),
 	"DeleteJobQueue": jsonOp("batch:DeleteJobQueue",
 		func(c *Call, in *batch.DeleteJobQueueRequest) error {
 			return c.authorizeExisting("batch:DeleteJobQueue", c.batch().JobQueueARNOf(in.JobQueue), nil)
 		},
-		func(c *Call, in *batch.DeleteJobQueueRequest) (any, error) { return c.batch().DeleteJobQueue(c.Ctx, in) }),
+		func(c *Call, in *batch.DeleteJobQueueRequest) (any, error) {
+			return c.batch().DeleteJobQueue(c.Ctx, in)
+		}),
 	"DescribeJobQueues": jsonOp("batch:DescribeJobQueues", nil,
-		func(c *Call, in *batch.DescribeJobQueuesRequest) (any, error) { return c.batch().DescribeJobQueues(c.Ctx, in) }),
+		func(c *Call, in *batch.DescribeJobQueuesRequest) (any, error) {
+			return c.batch().DescribeJobQueues(c.Ctx, in)
+		}),
 	"GetJobQueueSnapshot": jsonOp("batch:GetJobQueueSnapshot",
 		func(c *Call, in *batch.GetJobQueueSnapshotRequest) error {
 			return c.authorizeExisting("batch:GetJobQueueSnapshot", c.batch().JobQueueARNOf(in.JobQueue), nil)
@@ -188,7 +196,9 @@ var batchOps = map[string]restOp{
 		func(c *Call, in *batch.CancelJobRequest) error { return c.authorizeJob("batch:CancelJob", in.JobId) },
 		func(c *Call, in *batch.CancelJobRequest) (any, error) { return c.batch().CancelJob(c.Ctx, in) }),
 	"TerminateJob": jsonOp("batch:TerminateJob",
-		func(c *Call, in *batch.TerminateJobRequest) error { return c.authorizeJob("batch:TerminateJob", in.JobId) },
+		func(c *Call, in *batch.TerminateJobRequest) error {
+			return c.authorizeJob("batch:TerminateJob", in.JobId)
+		},
 		func(c *Call, in *batch.TerminateJobRequest) (any, error) { return c.batch().TerminateJob(c.Ctx, in) }),
 
 	"CreateSchedulingPolicy": jsonOp("batch:CreateSchedulingPolicy",
