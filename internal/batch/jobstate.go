@@ -53,6 +53,9 @@ var ErrJobState = errors.New("batch: the job is not in a state this transition l
 func (t *jobTx) setStatus(l *loaded, status, reason string) error {
 	r := l.rec
 	old := r.Status
+	if old == status && r.Reason == reason {
+		return nil // nothing to write (a PENDING job still waiting)
+	}
 	r.Status, r.Reason = status, reason
 	if terminal(status) && r.StoppedAt == 0 {
 		r.StoppedAt = t.now

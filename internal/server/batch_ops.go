@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -29,6 +30,13 @@ var batchOps = map[string]restOp{
 			}
 			if cr := in.ComputeResources; cr != nil && cr.InstanceRole != nil {
 				if err := c.passRole(instanceProfileRole(c, *cr.InstanceRole), "ec2.amazonaws.com"); err != nil {
+					return err
+				}
+			}
+			// A SPOT environment's fleet role goes to Spot Fleet (the
+			// authorization reference's spotfleet.amazonaws.com).
+			if cr := in.ComputeResources; cr != nil && cr.SpotIamFleetRole != nil && *cr.SpotIamFleetRole != "" {
+				if err := c.passRole(*cr.SpotIamFleetRole, "spotfleet.amazonaws.com"); err != nil {
 					return err
 				}
 			}
@@ -113,13 +121,9 @@ var batchOps = map[string]restOp{
 			if err := c.authorizeTagged("batch:RegisterJobDefinition", arn, in.Tags, jobDefinitionKeys(in)); err != nil {
 				return err
 			}
-			if cp := in.ContainerProperties; cp != nil {
-				for _, role := range []*string{cp.JobRoleArn, cp.ExecutionRoleArn} {
-					if role != nil {
-						if err := c.passRole(*role, "ecs-tasks.amazonaws.com"); err != nil {
-							return err
-						}
-					}
+			for _, role := range jobDefinitionRoles(in) {
+				if err := c.passRole(role, "ecs-tasks.amazonaws.com"); err != nil {
+					return err
 				}
 			}
 			return nil
@@ -130,8 +134,17 @@ var batchOps = map[string]restOp{
 	"DeregisterJobDefinition": jsonOp("batch:DeregisterJobDefinition",
 		func(c *Call, in *batch.DeregisterJobDefinitionRequest) error {
 			_, rev, found, err := c.batch().JobDefinitionARNs(c.Ctx, in.JobDefinition)
-			if err != nil || !found {
-				return err // the handler reports the unknown definition
+			if err != nil {
+				return err
+			}
+			if !found {
+				// AWS authorizes before it looks the definition up: an
+				// unknown one is authorized on the ARN the reference
+				// names, and the handler then reports it.
+				rev = in.JobDefinition
+				if !strings.HasPrefix(rev, "arn:") {
+					rev = c.batch().JobDefinitionNameARN(rev)
+				}
 			}
 			return c.authorizeExisting("batch:DeregisterJobDefinition", rev, nil)
 		},
@@ -184,7 +197,9 @@ var batchOps = map[string]restOp{
 		},
 		func(c *Call, in *batch.SubmitJobRequest) (any, error) {
 			if lim := c.batch().Limits().SubmitJobBytes; c.bodySize > lim {
-				return nil, &batch.Error{Code: "ClientException", Message: "Error executing request, Exception : The request payload exceeds " + strconv.Itoa(lim) + " bytes."}
+				// AWS wording, as the domain's check has it (observed:
+				// "Job size must be less than 30 KiB, got 47 KiB").
+				return nil, &batch.Error{Code: "ClientException", Message: fmt.Sprintf("Error executing request, Exception : Job size must be less than %d KiB, got %d KiB", lim/1024, (c.bodySize+1023)/1024)}
 			}
 			return c.batch().SubmitJob(c.Ctx, in)
 		}),
@@ -323,7 +338,10 @@ func (c *Call) authorizeQueueRefs(action string, order []batch.ComputeEnvironmen
 func (c *Call) passRole(role, service string) error {
 	arn := role
 	if !strings.HasPrefix(role, "arn:") {
-		arn = c.iamARN("role/" + role)
+		// A name may carry its path, "/foo/bar" (API Reference,
+		// serviceRole): the role is arn:...:role/foo/bar, as Batch
+		// records it.
+		arn = c.iamARN("role/" + strings.TrimPrefix(role, "/"))
 	}
 	return c.Authorize("iam:PassRole", arn, map[string][]string{"iam:PassedToService": {service}})
 }
@@ -337,6 +355,41 @@ func instanceProfileRole(c *Call, profile string) string {
 		return d.Roles[0].ARN
 	}
 	return profile
+}
+
+// jobDefinitionRoles are the IAM roles a job definition hands to ECS
+// tasks: jobRoleArn and executionRoleArn of its container, of each node
+// range's container, and taskRoleArn and executionRoleArn of each
+// ecsProperties task — every role the domain checks exists.
+func jobDefinitionRoles(in *batch.RegisterJobDefinitionRequest) []string {
+	var out []string
+	add := func(roles ...*string) {
+		for _, r := range roles {
+			if r != nil && *r != "" {
+				out = append(out, *r)
+			}
+		}
+	}
+	ecs := func(p *batch.EcsProperties) {
+		if p != nil {
+			for _, t := range p.TaskProperties {
+				add(t.TaskRoleArn, t.ExecutionRoleArn)
+			}
+		}
+	}
+	if cp := in.ContainerProperties; cp != nil {
+		add(cp.JobRoleArn, cp.ExecutionRoleArn)
+	}
+	ecs(in.EcsProperties)
+	if np := in.NodeProperties; np != nil {
+		for _, nr := range np.NodeRangeProperties {
+			if nr.Container != nil {
+				add(nr.Container.JobRoleArn, nr.Container.ExecutionRoleArn)
+			}
+			ecs(nr.EcsProperties)
+		}
+	}
+	return out
 }
 
 // jobDefinitionKeys are the condition keys RegisterJobDefinition sets from

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"batchd/internal/store"
@@ -35,7 +36,43 @@ type DB struct {
 	r  *sql.DB // read-only connections for Views
 	ws stmts   // prepared on w
 	rs stmts   // prepared on r (reads only)
+
+	// Updates go to one writer goroutine, which commits those that are
+	// waiting together (group commit): one transaction and one sync for
+	// many Updates, each in its own savepoint.
+	reqs      chan *writeReq
+	quit      chan struct{}
+	writerEnd chan struct{}
+	closeOnce sync.Once
 }
+
+// writeReq is one Update waiting for the writer.
+type writeReq struct {
+	fn   func(store.Tx) error
+	ctx  context.Context
+	done chan writeResult
+	// state is reqWaiting until the writer takes the request (reqTaken) or
+	// its caller gives up waiting (reqAbandoned), whichever comes first.
+	state atomic.Int32
+}
+
+const (
+	reqWaiting int32 = iota
+	reqTaken
+	reqAbandoned
+)
+
+type writeResult struct {
+	err      error
+	panicked bool
+	panicVal any
+}
+
+// maxGroup bounds how many Updates share one commit.
+const maxGroup = 256
+
+// ErrClosed is returned by Update after Close.
+var ErrClosed = errors.New("sqlite: database closed")
 
 var _ store.Store = (*DB)(nil)
 
@@ -141,10 +178,13 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	db.r.SetConnMaxLifetime(0)
 	db.r.SetConnMaxIdleTime(0)
 
+	db.reqs, db.quit, db.writerEnd = make(chan *writeReq, maxGroup), make(chan struct{}), make(chan struct{})
 	if err := db.init(ctx); err != nil {
+		close(db.writerEnd)
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	go db.writer()
 	return db, nil
 }
 
@@ -169,6 +209,8 @@ func (db *DB) init(ctx context.Context) error {
 
 // Close releases the database. Views and Updates still running may fail.
 func (db *DB) Close() error {
+	db.closeOnce.Do(func() { close(db.quit) })
+	<-db.writerEnd
 	// The write connection closes last: the last connection to close
 	// checkpoints the WAL into the database file.
 	return errors.Join(db.rs.close(), db.ws.close(), db.r.Close(), db.w.Close())
@@ -189,31 +231,148 @@ func (db *DB) View(ctx context.Context, fn func(store.Tx) error) error {
 	return fn(t)
 }
 
-// Update runs fn in a read-write transaction begun with BEGIN IMMEDIATE on
-// the one write connection; Updates wait for it in turn (or until ctx is
-// done). When fn returns nil the transaction is committed, and synced, before
-// Update returns. When fn returns an error or panics, or ctx is done before
-// the commit, the transaction is rolled back; a panic goes on after the
-// rollback.
+// Update runs fn in a read-write transaction. Updates are applied one at a
+// time, in the order the writer takes them; those waiting at the same moment
+// share one SQLite transaction (BEGIN IMMEDIATE on the one write
+// connection), each inside its own savepoint, and one commit. When fn
+// returns nil, Update returns only after that commit is synced. When fn
+// returns an error or panics, its savepoint is rolled back — nothing it
+// wrote is kept, the others' writes are unaffected — and a panic goes on in
+// the caller. If the commit fails, every Update of the group fails.
 func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
-	stx, err := db.w.BeginTx(ctx, nil)
+	req := &writeReq{fn: fn, ctx: ctx, done: make(chan writeResult, 1)}
+	select {
+	case db.reqs <- req:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-db.quit:
+		return ErrClosed
+	}
+	var res writeResult
+	select {
+	case res = <-req.done:
+	case <-ctx.Done():
+		if req.state.CompareAndSwap(reqWaiting, reqAbandoned) {
+			return ctx.Err() // the writer will skip it
+		}
+		res = <-req.done // already running: its outcome decides
+	}
+	if res.panicked {
+		panic(res.panicVal)
+	}
+	return res.err
+}
+
+// writer takes Updates as they come and commits each group of those
+// waiting together.
+func (db *DB) writer() {
+	defer close(db.writerEnd)
+	for {
+		var first *writeReq
+		select {
+		case first = <-db.reqs:
+		case <-db.quit:
+			for {
+				select {
+				case r := <-db.reqs:
+					r.done <- writeResult{err: ErrClosed}
+				default:
+					return
+				}
+			}
+		}
+		group := []*writeReq{first}
+	fill:
+		for len(group) < maxGroup {
+			select {
+			case r := <-db.reqs:
+				group = append(group, r)
+			default:
+				break fill
+			}
+		}
+		db.commitGroup(group)
+	}
+}
+
+// commitGroup runs a group of Updates in one transaction and answers each.
+func (db *DB) commitGroup(group []*writeReq) {
+	results := make([]writeResult, len(group))
+	answer := func() {
+		for i, r := range group {
+			r.done <- results[i]
+		}
+	}
+	stx, err := db.w.BeginTx(context.Background(), nil)
 	if err != nil {
-		return fmt.Errorf("sqlite: begin update: %w", err)
+		for i := range results {
+			results[i].err = fmt.Errorf("sqlite: begin update: %w", err)
+		}
+		answer()
+		return
 	}
-	t := &tx{ctx: ctx, tx: stx, st: &db.ws, write: true}
-	defer func() {
-		// Runs on error and on panic alike; after a commit it is a no-op.
-		t.done.Store(true)
+	ok := 0
+	for i, r := range group {
+		if !r.state.CompareAndSwap(reqWaiting, reqTaken) {
+			results[i].err = r.ctx.Err()
+			continue
+		}
+		if err := r.ctx.Err(); err != nil {
+			results[i].err = err
+			continue
+		}
+		if _, err := stx.Exec(`SAVEPOINT u`); err != nil {
+			results[i].err = fmt.Errorf("sqlite: savepoint: %w", err)
+			continue
+		}
+		results[i] = runUpdate(r.fn, &tx{ctx: context.Background(), tx: stx, st: &db.ws, write: true})
+		if results[i].err == nil && !results[i].panicked {
+			if err := r.ctx.Err(); err != nil {
+				results[i].err = err // cancelled while running: keep nothing
+			}
+		}
+		if results[i].err != nil || results[i].panicked {
+			_, err = stx.Exec(`ROLLBACK TO u`)
+		}
+		if _, rerr := stx.Exec(`RELEASE u`); err == nil {
+			err = rerr
+		}
+		if err != nil {
+			// The transaction is in an unknown state: give it up whole.
+			stx.Rollback()
+			for j := range results {
+				if results[j].err == nil && !results[j].panicked {
+					results[j].err = fmt.Errorf("sqlite: savepoint: %w", err)
+				}
+			}
+			answer()
+			return
+		}
+		if results[i].err == nil && !results[i].panicked {
+			ok++
+		}
+	}
+	if ok == 0 {
 		stx.Rollback()
+	} else if err := stx.Commit(); err != nil {
+		for i := range results {
+			if results[i].err == nil && !results[i].panicked {
+				results[i].err = fmt.Errorf("sqlite: commit: %w", err)
+			}
+		}
+	}
+	answer()
+}
+
+// runUpdate calls fn, turning a panic into a result for the caller.
+func runUpdate(fn func(store.Tx) error, t *tx) (res writeResult) {
+	defer func() {
+		t.done.Store(true)
+		if p := recover(); p != nil {
+			res = writeResult{panicked: true, panicVal: p}
+		}
 	}()
-	if err := fn(t); err != nil {
-		return err
-	}
-	t.done.Store(true)
-	if err := stx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", err)
-	}
-	return nil
+	return writeResult{err: fn(t)}
 }
 
 // tx is a store.Tx on one *sql.Tx.
