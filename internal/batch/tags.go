@@ -227,3 +227,37 @@ func taggableDoc[T any](tx store.Tx, kind, key, arn string, tagsOf func(*T) *map
 	}
 	return *tagsOf(v), put, nil
 }
+
+// SubmitTargets is what SubmitJob's authorization needs to know in one
+// read: the queue's ARN and tags and the job definition's revision ARN (the
+// latest ACTIVE one when ref names no revision) and tags. DefinitionFound
+// is false when ref names no definition; the operation then answers as AWS
+// does.
+type SubmitTargets struct {
+	QueueARN        string
+	QueueTags       map[string]string
+	DefinitionARN   string
+	DefinitionTags  map[string]string
+	DefinitionFound bool
+}
+
+// SubmitTargetsOf reads the SubmitTargets of a queue and a definition
+// reference in one transaction.
+func (s *Service) SubmitTargetsOf(ctx context.Context, queue, definition string) (SubmitTargets, error) {
+	t := SubmitTargets{QueueARN: s.JobQueueARNOf(queue)}
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		if tags, _, err := s.taggable(tx, t.QueueARN); err == nil {
+			t.QueueTags = tags
+		}
+		jd, err := s.resolveJobDefinition(tx, definition)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		t.DefinitionARN, t.DefinitionTags, t.DefinitionFound = jd.JobDefinitionArn, jd.Tags, true
+		return nil
+	})
+	return t, err
+}

@@ -180,13 +180,15 @@ var batchOps = map[string]restOp{
 			if err := c.Authorize("batch:SubmitJob", b.JobARN("*"), withKeys(tagMapKeys(in.Tags), jobKeys)); err != nil {
 				return err
 			}
-			if err := c.authorizeExisting("batch:SubmitJob", b.JobQueueARNOf(in.JobQueue), tagMapKeys(in.Tags)); err != nil {
+			targets, err := b.SubmitTargetsOf(c.Ctx, in.JobQueue, in.JobDefinition)
+			if err != nil {
 				return err
 			}
-			if _, rev, found, err := b.JobDefinitionARNs(c.Ctx, in.JobDefinition); err != nil {
+			if err := c.Authorize("batch:SubmitJob", targets.QueueARN, withKeys(tagMapKeys(in.Tags), batchTagKeys(targets.QueueTags))); err != nil {
 				return err
-			} else if found {
-				if err := c.authorizeExisting("batch:SubmitJob", rev, tagMapKeys(in.Tags)); err != nil {
+			}
+			if targets.DefinitionFound {
+				if err := c.Authorize("batch:SubmitJob", targets.DefinitionARN, withKeys(tagMapKeys(in.Tags), batchTagKeys(targets.DefinitionTags))); err != nil {
 					return err
 				}
 			}
@@ -299,24 +301,23 @@ func (c *Call) authorizeTagged(action, arn string, tags map[string]string, extra
 // authorizeExisting authorizes action on an existing resource with its
 // tags as aws:ResourceTag/K.
 func (c *Call) authorizeExisting(action, arn string, extra map[string][]string) error {
-	keys := withKeys(extra)
-	if tags, err := c.batch().ResourceTags(c.Ctx, arn); err == nil {
-		for k, v := range tags {
-			keys["aws:ResourceTag/"+k] = []string{v}
-		}
+	tags, _ := c.batch().ResourceTags(c.Ctx, arn)
+	return c.Authorize(action, arn, withKeys(extra, batchTagKeys(tags)))
+}
+
+// batchTagKeys is aws:ResourceTag/K for a Batch resource's tags.
+func batchTagKeys(tags map[string]string) map[string][]string {
+	m := make(map[string][]string, len(tags))
+	for k, v := range tags {
+		m["aws:ResourceTag/"+k] = []string{v}
 	}
-	return c.Authorize(action, arn, keys)
+	return m
 }
 
 // authorizeJob authorizes action on a job by ID, with its tags.
 func (c *Call) authorizeJob(action, jobID string) error {
-	keys := map[string][]string{}
-	if tags, err := c.batch().JobTags(c.Ctx, jobID); err == nil {
-		for k, v := range tags {
-			keys["aws:ResourceTag/"+k] = []string{v}
-		}
-	}
-	return c.Authorize(action, c.batch().JobARN(jobID), keys)
+	tags, _ := c.batch().JobTags(c.Ctx, jobID)
+	return c.Authorize(action, c.batch().JobARN(jobID), batchTagKeys(tags))
 }
 
 // authorizeQueueRefs authorizes a queue's create or update on the compute
