@@ -167,7 +167,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	db.w.SetConnMaxLifetime(0)
 	db.w.SetConnMaxIdleTime(0)
 
-	db.r, err = sql.Open("sqlite", uri+"&_query_only=1")
+	// Readers map the file and keep a larger page cache: Describe and List
+	// calls read many pages.
+	db.r, err = sql.Open("sqlite", uri+"&_query_only=1&_pragma=mmap_size(268435456)&_pragma=cache_size(-32768)")
 	if err != nil {
 		db.w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
