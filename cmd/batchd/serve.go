@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,6 +32,10 @@ type Config struct {
 	TLSCert   string
 	TLSKey    string
 	Dev       bool
+	// MaxComputeEnvironments and MaxJobQueues are the account's Batch
+	// quotas (AWS's defaults: 50 each).
+	MaxComputeEnvironments int
+	MaxJobQueues           int
 	// Now is the clock of identities and sessions (session expiry); nil
 	// is the system clock. Tests set it; there is no flag.
 	Now func() time.Time
@@ -58,6 +63,14 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&cfg.AccountID, "account-id", env("BATCHD_ACCOUNT_ID", cfg.AccountID), "the account ID (BATCHD_ACCOUNT_ID)")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", env("BATCHD_TLS_CERT", ""), "TLS certificate file (BATCHD_TLS_CERT)")
 	fs.StringVar(&cfg.TLSKey, "tls-key", env("BATCHD_TLS_KEY", ""), "TLS key file (BATCHD_TLS_KEY)")
+	envInt := func(name string, def int) int {
+		if v, err := strconv.Atoi(getenv(name)); err == nil {
+			return v
+		}
+		return def
+	}
+	fs.IntVar(&cfg.MaxComputeEnvironments, "max-compute-environments", envInt("BATCHD_MAX_COMPUTE_ENVIRONMENTS", 50), "compute environments per account (BATCHD_MAX_COMPUTE_ENVIRONMENTS)")
+	fs.IntVar(&cfg.MaxJobQueues, "max-job-queues", envInt("BATCHD_MAX_JOB_QUEUES", 50), "job queues per account (BATCHD_MAX_JOB_QUEUES)")
 	devDefault := getenv("BATCHD_DEV") == "1" || strings.EqualFold(getenv("BATCHD_DEV"), "true")
 	fs.BoolVar(&cfg.Dev, "dev", devDefault, "also accept the well-known root key test/test (BATCHD_DEV)")
 	if err := fs.Parse(args); err != nil {
@@ -136,7 +149,8 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 		return err
 	}
 	defer audit.Close()
-	batchSvc := batch.New(batch.Config{Store: db, Roles: batchRoles{iamSvc}, AccountID: cfg.AccountID, Region: cfg.Region})
+	batchSvc := batch.New(batch.Config{Store: db, Roles: batchRoles{iamSvc}, AccountID: cfg.AccountID, Region: cfg.Region,
+		Limits: batch.Limits{ComputeEnvironments: cfg.MaxComputeEnvironments, JobQueues: cfg.MaxJobQueues}})
 	srv := server.New(server.Config{
 		IAM: iamSvc, STS: sts.New(iamSvc), Batch: batchSvc, Verifier: sigv4.NewVerifier(), Log: log, Audit: audit,
 		Region: cfg.Region, TLS: cfg.TLSCert != "",
