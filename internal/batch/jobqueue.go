@@ -383,14 +383,37 @@ func (s *Service) GetJobQueueSnapshot(ctx context.Context, in *GetJobQueueSnapsh
 	}
 	out := &GetJobQueueSnapshotResponse{}
 	err := s.store.View(ctx, func(tx store.Tx) error {
-		if _, err := s.loadQueue(tx, in.JobQueue); err != nil {
+		q, err := s.loadQueue(tx, in.JobQueue)
+		if err != nil {
 			return s.queueNotExist(err, in.JobQueue)
 		}
-		out.FrontOfQueue = &FrontOfQueueDetail{Jobs: []FrontOfQueueJobSummary{}, LastUpdatedAt: ptrTo(s.nowMillis())}
+		front, err := s.queueFront(tx, q.JobQueueName, 100)
+		if err != nil {
+			return err
+		}
+		out.FrontOfQueue = &FrontOfQueueDetail{Jobs: front, LastUpdatedAt: ptrTo(s.nowMillis())}
 		return nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	return out, nil
+}
+
+// queueFront lists the first n RUNNABLE jobs of a queue in the order the
+// scheduler takes them (oldest first, array children by index), each with
+// the time it has been RUNNABLE since — its creation, which is when it
+// entered the queue's order.
+func (s *Service) queueFront(tx store.Tx, queue string, n int) ([]FrontOfQueueJobSummary, error) {
+	items, err := tx.List(kindJobSched, schedPrefix(queue, JobStatusRunnable), "", n)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]FrontOfQueueJobSummary, 0, len(items))
+	for _, it := range items {
+		rest := it.Key[len(schedPrefix(queue, JobStatusRunnable)):]
+		at, _ := strconv.ParseInt(rest[:min(20, len(rest))], 10, 64)
+		out = append(out, FrontOfQueueJobSummary{JobArn: ptrTo(s.JobARN(schedID(it.Key))), EarliestTimeAtPosition: ptrTo(at)})
 	}
 	return out, nil
 }
