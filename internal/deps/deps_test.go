@@ -32,6 +32,11 @@ var allowed = map[string][]string{
 	"internal/server":                     {"internal/awsproto", "internal/batch", "internal/iam", "internal/iam/policy", "internal/sigv4", "internal/sts"},
 	"internal/batch":                      {"internal/arn", "internal/store"},
 	"internal/batch/internal/typegen":     {},
+	"internal/executor":                   {},
+	"internal/executor/local":             {"internal/executor"},
+	"internal/logs":                       {"internal/arn", "internal/store"},
+	"internal/logs/internal/typegen":      {},
+	"internal/scheduler":                  {"internal/batch", "internal/executor", "internal/iam", "internal/iam/policy", "internal/logs", "internal/sts"},
 	"internal/deps":                       {},
 }
 
