@@ -467,3 +467,26 @@ func (s *Service) DecodeAuthorizationMessage(encoded string) (string, error) {
 	}
 	return string(b), nil
 }
+
+// AssumeRoleForService issues temporary credentials of a role to an AWS
+// service principal (ecs-tasks.amazonaws.com for a job's role), after the
+// role's trust policy allows that service sts:AssumeRole. The session's
+// permissions are the role's.
+func (s *Service) AssumeRoleForService(ctx context.Context, roleARN, service, sessionName string, seconds int32) (*Credentials, *iam.Principal, error) {
+	p, err := s.iam.ServiceSession(ctx, roleARN, service, sessionName)
+	if err != nil {
+		return nil, nil, err
+	}
+	role, err := s.iam.RoleByARN(ctx, roleARN)
+	if err != nil {
+		return nil, nil, err
+	}
+	if seconds == 0 {
+		seconds = 3600
+	}
+	creds, err := s.issue(ctx, &iam.Session{Kind: "AssumedRole", RoleName: role.Name, RoleARN: role.ARN, RoleID: role.ID, SessionName: sessionName}, seconds)
+	if err != nil {
+		return nil, nil, err
+	}
+	return creds, p, nil
+}
