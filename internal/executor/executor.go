@@ -42,8 +42,8 @@ type Line struct {
 
 // Result is how an attempt ended.
 type Result struct {
-	// ExitCode is the process's exit code; -1 when it was killed by a
-	// signal.
+	// ExitCode is the process's exit code: 128+N when signal N killed it
+	// (as a container's), -1 when it never started.
 	ExitCode int
 	// Reason explains an abnormal end in AWS's words where AWS has them,
 	// e.g. "OutOfMemoryError: Container killed due to memory usage".

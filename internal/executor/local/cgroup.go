@@ -1,0 +1,461 @@
+package local
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// cfsPeriod is the CPU bandwidth period, in microseconds.
+const cfsPeriod = 100000
+
+// cgroups is what detectCgroups found on the host.
+type cgroups struct {
+	v2 string // the v2 parent of attempts' cgroups: <mount>/batchd; "" without v2
+
+	// v2Ready is set once cpu and memory are enabled for v2Parent's
+	// children.
+	mu      sync.Mutex
+	v2Ready bool
+
+	// v1: per controller, the parent of attempts' cgroups
+	// (<mount>/<own>/batchd) and batchd's own cgroup, where the forking
+	// thread returns; parent "" with why when the controller is unusable.
+	mem, cpu v1Controller
+}
+
+type v1Controller struct {
+	parent, home, why string
+}
+
+// detectCgroups inspects the hierarchies under root; self is the content of
+// /proc/self/cgroup.
+func detectCgroups(root string, self []byte) *cgroups {
+	var whys []string
+	for _, mount := range []string{root, filepath.Join(root, "unified")} {
+		data, err := os.ReadFile(filepath.Join(mount, "cgroup.controllers"))
+		if err != nil {
+			continue
+		}
+		ctrls := strings.Fields(string(data))
+		if slices.Contains(ctrls, "cpu") && slices.Contains(ctrls, "memory") {
+			return &cgroups{v2: filepath.Join(mount, "batchd")}
+		}
+		whys = append(whys, fmt.Sprintf("cgroup v2 at %s lacks the cpu and memory controllers", mount))
+	}
+
+	own := parseSelfCgroup(self)
+	cg := &cgroups{}
+	v1 := func(ctrl, probe string) v1Controller {
+		mount := filepath.Join(root, ctrl)
+		if _, err := os.Stat(filepath.Join(mount, probe)); err != nil {
+			return v1Controller{why: fmt.Sprintf("no cgroup v1 %s hierarchy at %s", ctrl, mount)}
+		}
+		home := filepath.Join(mount, own[ctrl]) // own[ctrl] is absolute or ""
+		return v1Controller{parent: filepath.Join(home, "batchd"), home: home}
+	}
+	cg.mem = v1(memoryCtrl, "memory.limit_in_bytes")
+	cg.cpu = v1(cpuCtrl, "cpu.cfs_quota_us")
+	if len(whys) > 0 {
+		// Say why v2 was not used, too.
+		for _, c := range []*v1Controller{&cg.mem, &cg.cpu} {
+			if c.why != "" {
+				c.why = strings.Join(append(whys, c.why), ", ")
+			}
+		}
+	}
+	return cg
+}
+
+const (
+	memoryCtrl = "memory"
+	cpuCtrl    = "cpu"
+)
+
+// parseSelfCgroup maps each v1 controller to batchd's cgroup path in it.
+func parseSelfCgroup(self []byte) map[string]string {
+	own := map[string]string{}
+	for line := range strings.SplitSeq(string(self), "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) != 3 || parts[1] == "" {
+			continue
+		}
+		for ctrl := range strings.SplitSeq(parts[1], ",") {
+			own[ctrl] = parts[2]
+		}
+	}
+	return own
+}
+
+// cgroup is one attempt's cgroup (v2) or cgroups (v1). A nil *cgroup is an
+// attempt without limits; its methods do nothing.
+type cgroup struct {
+	v2       bool
+	dirs     []string // every directory created, for kill and remove
+	memDir   string   // where memory is accounted; "" without a memory limit
+	homes    []string // v1: batchd's own cgroups, in the order of dirs
+	fd       *os.File // v2: the cgroup directory, for CLONE_INTO_CGROUP
+	memLimit int64
+}
+
+// create makes the attempt's cgroup with its limits. Without any cgroup it
+// returns nil; why says what could not be applied and without which limits
+// ("vCPU", "memory", "vCPU/memory") the attempt runs.
+func (s *cgroups) create(name string, vcpus float64, memMiB int64) (cg *cgroup, without, why string) {
+	wantCPU, wantMem := vcpus > 0, memMiB > 0
+	quota := int64(math.Ceil(vcpus * cfsPeriod))
+	quota = max(quota, 1000) // the kernel's minimum quota: 1 ms
+	memBytes := memMiB << 20
+	if s.v2 != "" {
+		cg, err := s.createV2(name, wantCPU, wantMem, quota, memBytes)
+		if err != nil {
+			return nil, limitsName(wantCPU, wantMem), err.Error()
+		}
+		return cg, "", ""
+	}
+
+	cg = &cgroup{memLimit: memBytes}
+	var whys []string
+	var lostCPU, lostMem bool
+	if wantMem {
+		dir, err := s.mem.createV1(name, [][2]string{
+			{"memory.limit_in_bytes", strconv.FormatInt(memBytes, 10)},
+			// Optional: present only when swap is accounted.
+			{"?memory.memsw.limit_in_bytes", strconv.FormatInt(memBytes, 10)},
+		})
+		if err != nil {
+			whys, lostMem = append(whys, err.Error()), true
+		} else {
+			cg.dirs, cg.homes, cg.memDir = append(cg.dirs, dir), append(cg.homes, s.mem.home), dir
+		}
+	}
+	if wantCPU {
+		dir, err := s.cpu.createV1(name, [][2]string{
+			{"cpu.cfs_period_us", strconv.Itoa(cfsPeriod)},
+			{"cpu.cfs_quota_us", strconv.FormatInt(quota, 10)},
+		})
+		if err != nil {
+			whys, lostCPU = append(whys, err.Error()), true
+		} else {
+			cg.dirs, cg.homes = append(cg.dirs, dir), append(cg.homes, s.cpu.home)
+		}
+	}
+	if len(cg.dirs) == 0 {
+		cg = nil
+	}
+	if len(whys) > 0 {
+		return cg, limitsName(lostCPU, lostMem), strings.Join(whys, ", ")
+	}
+	return cg, "", ""
+}
+
+func (c *v1Controller) createV1(name string, files [][2]string) (string, error) {
+	if c.parent == "" {
+		return "", errors.New(c.why)
+	}
+	if err := os.MkdirAll(c.parent, 0o755); err != nil {
+		return "", err
+	}
+	dir := filepath.Join(c.parent, name)
+	if err := mkdirFresh(dir); err != nil {
+		return "", err
+	}
+	for _, f := range files {
+		file, optional := strings.CutPrefix(f[0], "?")
+		if err := writeFile(filepath.Join(dir, file), f[1]); err != nil {
+			if optional && errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			os.Remove(dir)
+			return "", err
+		}
+	}
+	return dir, nil
+}
+
+func (s *cgroups) createV2(name string, wantCPU, wantMem bool, quota, memBytes int64) (*cgroup, error) {
+	if err := s.prepareV2(); err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(s.v2, name)
+	if err := mkdirFresh(dir); err != nil {
+		return nil, err
+	}
+	var files [][2]string
+	if wantMem {
+		files = append(files,
+			[2]string{"memory.max", strconv.FormatInt(memBytes, 10)},
+			[2]string{"?memory.swap.max", "0"})
+	}
+	if wantCPU {
+		files = append(files, [2]string{"cpu.max", fmt.Sprintf("%d %d", quota, cfsPeriod)})
+	}
+	for _, f := range files {
+		file, optional := strings.CutPrefix(f[0], "?")
+		if err := writeFile(filepath.Join(dir, file), f[1]); err != nil {
+			if optional && errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			os.Remove(dir)
+			return nil, err
+		}
+	}
+	fd, err := os.OpenFile(dir, os.O_RDONLY|syscall.O_DIRECTORY, 0)
+	if err != nil {
+		os.Remove(dir)
+		return nil, err
+	}
+	cg := &cgroup{v2: true, dirs: []string{dir}, fd: fd, memLimit: memBytes}
+	if wantMem {
+		cg.memDir = dir
+	}
+	return cg, nil
+}
+
+// prepareV2 creates the batchd parent and enables cpu and memory for the
+// children of the root and of the parent.
+func (s *cgroups) prepareV2() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.v2Ready {
+		return nil
+	}
+	if err := enableControllers(filepath.Dir(s.v2)); err != nil {
+		return err
+	}
+	if err := os.Mkdir(s.v2, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	if err := enableControllers(s.v2); err != nil {
+		return err
+	}
+	s.v2Ready = true
+	return nil
+}
+
+func enableControllers(dir string) error {
+	path := filepath.Join(dir, "cgroup.subtree_control")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	have := strings.Fields(string(data))
+	if slices.Contains(have, "cpu") && slices.Contains(have, "memory") {
+		return nil
+	}
+	if err := writeFile(path, "+cpu +memory"); err != nil {
+		return fmt.Errorf("enable the cpu and memory controllers: %w", err)
+	}
+	return nil
+}
+
+// mkdirFresh creates dir, replacing an empty one left by a crash.
+func mkdirFresh(dir string) error {
+	err := os.Mkdir(dir, 0o755)
+	if errors.Is(err, fs.ErrExist) {
+		killProcs(dir)
+		if rmdir(dir) == nil {
+			err = os.Mkdir(dir, 0o755)
+		}
+	}
+	return err
+}
+
+// writeFile writes a cgroup control file, which must exist.
+func writeFile(path, value string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(value)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write %q to %s: %w", value, path, err)
+	}
+	return nil
+}
+
+// start runs startProcess so that the new process begins inside the
+// cgroup. A non-empty why means the process was started (or not) outside
+// it; the caller then runs it without limits.
+func (c *cgroup) start(attr *os.ProcAttr, startProcess func() (*os.Process, error)) (p *os.Process, err error, why string) {
+	switch {
+	case c == nil:
+		p, err = startProcess()
+		return p, err, ""
+	case c.v2:
+		defer c.fd.Close()
+		attr.Sys.UseCgroupFD = true
+		attr.Sys.CgroupFD = int(c.fd.Fd())
+		p, err = startProcess()
+		if errors.Is(err, syscall.ENOSYS) || errors.Is(err, syscall.EINVAL) {
+			// No clone3 into a cgroup (before Linux 5.7): move the child
+			// in after it started; it runs briefly outside.
+			attr.Sys.UseCgroupFD = false
+			p, err = startProcess()
+			if err == nil {
+				if werr := writeFile(filepath.Join(c.dirs[0], "cgroup.procs"), strconv.Itoa(p.Pid)); werr != nil {
+					return p, nil, werr.Error()
+				}
+			}
+		}
+		return p, err, ""
+	}
+
+	// v1 places threads: the thread that forks joins the attempt's cgroups
+	// first, so the child is born in them, then returns home.
+	type started struct {
+		p   *os.Process
+		err error
+		why string
+	}
+	ch := make(chan started, 1)
+	go func() {
+		runtime.LockOSThread()
+		tid := strconv.Itoa(syscall.Gettid())
+		// A thread that cannot return home is left locked: the runtime
+		// ends it with this goroutine.
+		goHome := func() {
+			for _, home := range c.homes {
+				if writeFile(filepath.Join(home, "tasks"), tid) != nil {
+					return
+				}
+			}
+			runtime.UnlockOSThread()
+		}
+		for _, dir := range c.dirs {
+			if err := writeFile(filepath.Join(dir, "tasks"), tid); err != nil {
+				goHome()
+				p, serr := startProcess()
+				ch <- started{p, serr, err.Error()}
+				return
+			}
+		}
+		p, err := startProcess()
+		goHome()
+		ch <- started{p, err, ""}
+	}()
+	s := <-ch
+	return s.p, s.err, s.why
+}
+
+// killAll sends SIGKILL to every process in the cgroup.
+func (c *cgroup) killAll() {
+	if c == nil {
+		return
+	}
+	for _, dir := range c.dirs {
+		killProcs(dir)
+	}
+}
+
+func killProcs(dir string) {
+	// v2 since Linux 5.14 kills the whole cgroup at once.
+	if writeFile(filepath.Join(dir, "cgroup.kill"), "1") == nil {
+		return
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+	if err != nil {
+		return
+	}
+	self := os.Getpid() // never batchd, should a forking thread be stuck here
+	for f := range strings.FieldsSeq(string(data)) {
+		if pid, err := strconv.Atoi(f); err == nil && pid > 0 && pid != self {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+}
+
+// oomKilled reports whether the OOM killer killed a process of the attempt;
+// sigkilled says the main process died of SIGKILL, for kernels without an
+// oom_kill counter in v1.
+func (c *cgroup) oomKilled(sigkilled bool) bool {
+	if c == nil || c.memDir == "" {
+		return false
+	}
+	if c.v2 {
+		n, ok := readKey(filepath.Join(c.memDir, "memory.events"), "oom_kill")
+		return ok && n > 0
+	}
+	if n, ok := readKey(filepath.Join(c.memDir, "memory.oom_control"), "oom_kill"); ok {
+		return n > 0
+	}
+	if !sigkilled {
+		return false
+	}
+	failcnt, err1 := readInt(filepath.Join(c.memDir, "memory.failcnt"))
+	maxUsage, err2 := readInt(filepath.Join(c.memDir, "memory.max_usage_in_bytes"))
+	limit, err3 := readInt(filepath.Join(c.memDir, "memory.limit_in_bytes"))
+	return err1 == nil && err2 == nil && err3 == nil && failcnt > 0 && maxUsage >= limit
+}
+
+// readKey reads "key value" from a flat-keyed cgroup file.
+func readKey(path, key string) (int64, bool) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, false
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), " ")
+		if ok && k == key {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			return n, err == nil
+		}
+	}
+	return 0, false
+}
+
+func readInt(path string) (int64, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64)
+}
+
+// remove deletes the cgroup once its processes are gone.
+func (c *cgroup) remove(log func(string, ...any)) {
+	if c == nil {
+		return
+	}
+	if c.fd != nil {
+		c.fd.Close()
+	}
+	for _, dir := range c.dirs {
+		if err := rmdir(dir); err != nil {
+			log("local: remove cgroup: %v", err)
+		}
+	}
+}
+
+// rmdir removes a cgroup directory, waiting up to a second for killed
+// processes to leave it.
+func rmdir(dir string) error {
+	deadline := time.Now().Add(time.Second)
+	for {
+		err := os.Remove(dir)
+		if err == nil || errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if !errors.Is(err, syscall.EBUSY) || time.Now().After(deadline) {
+			return err
+		}
+		killProcs(dir)
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -1,0 +1,605 @@
+package local
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"batchd/internal/executor"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	// Leave no empty batchd parent behind in the host's hierarchies.
+	self, _ := os.ReadFile("/proc/self/cgroup")
+	cg := detectCgroups("/sys/fs/cgroup", self)
+	for _, dir := range []string{cg.mem.parent, cg.cpu.parent} {
+		if dir != "" {
+			os.Remove(dir)
+		}
+	}
+	os.Exit(code)
+}
+
+// collector gathers an attempt's lines.
+type collector struct {
+	mu    sync.Mutex
+	lines []executor.Line
+}
+
+func (c *collector) out(l executor.Line) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lines = append(c.lines, l)
+}
+
+func (c *collector) all() []executor.Line {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]executor.Line(nil), c.lines...)
+}
+
+func (c *collector) texts(stderr bool) []string {
+	var s []string
+	for _, l := range c.all() {
+		if l.Stderr == stderr {
+			s = append(s, l.Text)
+		}
+	}
+	return s
+}
+
+// waitLines waits until n lines arrived.
+func (c *collector) waitLines(t testing.TB, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(c.all()) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("got lines %+v, want at least %d", c.all(), n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+var attempts sync.Map // job ID → attempt counter, so that cgroup names differ
+
+func testSpec(t testing.TB, command ...string) executor.Spec {
+	t.Helper()
+	id := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())
+	n, _ := attempts.LoadOrStore(id, new(int))
+	*n.(*int)++
+	return executor.Spec{
+		JobID:   id,
+		Attempt: *n.(*int),
+		Command: command,
+		Env:     []string{"PATH=/usr/bin:/bin"},
+		WorkDir: filepath.Join(t.TempDir(), "work"),
+	}
+}
+
+func start(t testing.TB, e *Executor, spec executor.Spec) (executor.Handle, *collector) {
+	t.Helper()
+	c := &collector{}
+	h, err := e.Start(context.Background(), spec, c.out)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	return h, c
+}
+
+func run(t testing.TB, e *Executor, spec executor.Spec) (executor.Result, *collector) {
+	t.Helper()
+	h, c := start(t, e, spec)
+	return h.Wait(), c
+}
+
+// skipWithoutCgroups skips a test whose attempt ran without limits.
+func skipWithoutCgroups(t *testing.T, c *collector) {
+	t.Helper()
+	for _, l := range c.all() {
+		if strings.HasPrefix(l.Text, "batchd: cgroup limits unavailable") {
+			t.Skipf("cgroups unusable on this host: %s", l.Text)
+		}
+	}
+}
+
+// gone reports whether pid no longer runs (a zombie waiting for its new
+// parent counts as gone).
+func gone(pid int) bool {
+	if errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) {
+		return true
+	}
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	i := bytes.LastIndexByte(data, ')')
+	return i > 0 && len(data) > i+2 && data[i+2] == 'Z'
+}
+
+func requireGone(t *testing.T, pids []string) {
+	t.Helper()
+	for _, s := range pids {
+		pid, err := strconv.Atoi(s)
+		if err != nil {
+			t.Fatalf("pid %q: %v", s, err)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for !gone(pid) {
+			if time.Now().After(deadline) {
+				syscall.Kill(pid, syscall.SIGKILL)
+				t.Fatalf("pid %d still runs", pid)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+}
+
+func TestOutputLines(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	e := New(Options{Now: func() time.Time { return at }})
+	res, c := run(t, e, testSpec(t, "sh", "-c", `echo out1; echo err1 >&2; echo; echo out2; echo err2 >&2; printf 'no newline'`))
+	if res != (executor.Result{}) {
+		t.Errorf("result = %+v, want exit 0", res)
+	}
+	if got, want := c.texts(false), []string{"out1", "", "out2", "no newline"}; !slices.Equal(got, want) {
+		t.Errorf("stdout = %q, want %q", got, want)
+	}
+	if got, want := c.texts(true), []string{"err1", "err2"}; !slices.Equal(got, want) {
+		t.Errorf("stderr = %q, want %q", got, want)
+	}
+	for _, l := range c.all() {
+		if !l.Time.Equal(at) {
+			t.Errorf("line %q stamped %v, want the injected clock's %v", l.Text, l.Time, at)
+		}
+	}
+}
+
+func TestLongLinesSplit(t *testing.T) {
+	t.Parallel()
+	e := New(Options{})
+	spec := testSpec(t, "cat", "ascii", "utf8")
+	// 'a' then 'é' (2 bytes) repeated: the 256 KiB boundary falls inside a
+	// rune, which must move to the next piece.
+	utf := "a" + strings.Repeat("é", 140000)
+	if err := os.MkdirAll(spec.WorkDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	writeFile := func(name, content string) {
+		if err := os.WriteFile(filepath.Join(spec.WorkDir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile("ascii", strings.Repeat("x", 600000)+"\n")
+	writeFile("utf8", utf+"\n")
+	res, c := run(t, e, spec)
+	if res.ExitCode != 0 {
+		t.Fatalf("result = %+v", res)
+	}
+	var lens []int
+	var joined strings.Builder
+	for i, s := range c.texts(false) {
+		lens = append(lens, len(s))
+		if !utf8.ValidString(s) {
+			t.Errorf("piece %d is not valid UTF-8", i)
+		}
+		if i >= 3 {
+			joined.WriteString(s)
+		}
+	}
+	want := []int{maxLine, maxLine, 600000 - 2*maxLine, maxLine - 1, len(utf) - (maxLine - 1)}
+	if !slices.Equal(lens, want) {
+		t.Errorf("line lengths = %v, want %v", lens, want)
+	}
+	if joined.String() != utf {
+		t.Errorf("pieces of the UTF-8 line do not join up to it")
+	}
+}
+
+func TestManyLines(t *testing.T) {
+	t.Parallel()
+	e := New(Options{})
+	res, c := run(t, e, testSpec(t, "seq", "100000"))
+	if res.ExitCode != 0 {
+		t.Fatalf("result = %+v", res)
+	}
+	got := c.texts(false)
+	if len(got) != 100000 {
+		t.Fatalf("got %d lines, want 100000", len(got))
+	}
+	for i, l := range got {
+		if l != strconv.Itoa(i+1) {
+			t.Fatalf("line %d = %q, want %d", i, l, i+1)
+		}
+	}
+}
+
+func TestExitCode(t *testing.T) {
+	t.Parallel()
+	e := New(Options{})
+	for _, tc := range []struct {
+		name   string
+		script string
+		want   int
+	}{
+		{"success", "exit 0", 0},
+		{"failure", "exit 3", 3},
+		{"killed by SIGTERM", "kill -TERM $$", 128 + 15},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			res, c := run(t, e, testSpec(t, "sh", "-c", tc.script))
+			if res != (executor.Result{ExitCode: tc.want}) {
+				t.Errorf("result = %+v, want exit code %d (output %+v)", res, tc.want, c.all())
+			}
+		})
+	}
+}
+
+func TestEnvironmentExactly(t *testing.T) {
+	t.Parallel()
+	e := New(Options{})
+	for _, tc := range []struct {
+		name string
+		env  []string
+	}{
+		{"given", []string{"PATH=/nonexistent", "A=1", "B=two words", "AWS_BATCH_JOB_ID=j-1"}},
+		{"nil", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			spec := testSpec(t, "/usr/bin/env")
+			spec.Env = tc.env
+			res, c := run(t, e, spec)
+			if res.ExitCode != 0 {
+				t.Fatalf("result = %+v", res)
+			}
+			if got := c.texts(false); !slices.Equal(got, tc.env) {
+				t.Errorf("environment = %q, want exactly %q", got, tc.env)
+			}
+		})
+	}
+}
+
+func TestWorkDir(t *testing.T) {
+	t.Parallel()
+	e := New(Options{})
+	spec := testSpec(t, "./pwd.sh")
+	if err := os.MkdirAll(spec.WorkDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	script := "#!/bin/sh\npwd\nstat -c %a .\n"
+	if err := os.WriteFile(filepath.Join(spec.WorkDir, "pwd.sh"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	res, c := run(t, e, spec)
+	if res.ExitCode != 0 {
+		t.Fatalf("result = %+v, output %+v", res, c.all())
+	}
+	if got, want := c.texts(false), []string{spec.WorkDir, "700"}; !slices.Equal(got, want) {
+		t.Errorf("pwd, mode = %q, want %q", got, want)
+	}
+	if _, err := os.Stat(spec.WorkDir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("work directory after Wait: %v, want it removed", err)
+	}
+}
+
+func TestStopKillsProcessGroup(t *testing.T) {
+	t.Parallel()
+	e := New(Options{})
+	h, c := start(t, e, testSpec(t, "sh", "-c", `sleep 100 & echo $!; sleep 100 & echo $!; wait`))
+	c.waitLines(t, 2)
+	h.Stop(10 * time.Second)
+	h.Stop(10 * time.Second) // idempotent
+	res := h.Wait()
+	if res != (executor.Result{ExitCode: 128 + 15}) {
+		t.Errorf("result = %+v, want exit code 143 (SIGTERM)", res)
+	}
+	requireGone(t, c.texts(false))
+	h.Stop(time.Second) // after exit: nothing to do
+}
+
+func TestLeftoversDieWithMainProcess(t *testing.T) {
+	t.Parallel()
+	e := New(Options{})
+	began := time.Now()
+	// The background sleep holds stdout open: Wait must not wait for it.
+	res, c := run(t, e, testSpec(t, "sh", "-c", `sleep 100 & echo $!`))
+	if res.ExitCode != 0 {
+		t.Errorf("result = %+v", res)
+	}
+	if d := time.Since(began); d > drainTimeout/2 {
+		t.Errorf("Wait took %v: the group was not killed on exit", d)
+	}
+	requireGone(t, c.texts(false))
+}
+
+func TestStopGraceThenKill(t *testing.T) {
+	t.Parallel()
+	e := New(Options{})
+	const grace = 300 * time.Millisecond
+	h, c := start(t, e, testSpec(t, "sh", "-c", `trap 'echo TERM' TERM; echo ready; while :; do sleep 0.05; done`))
+	c.waitLines(t, 1)
+	began := time.Now()
+	h.Stop(grace)
+	res := h.Wait()
+	if d := time.Since(began); d < grace {
+		t.Errorf("ended %v after Stop, before the %v grace", d, grace)
+	}
+	if res != (executor.Result{ExitCode: 128 + 9}) {
+		t.Errorf("result = %+v, want exit code 137 (SIGKILL)", res)
+	}
+	if got := c.texts(false); !slices.Equal(got, []string{"ready", "TERM"}) {
+		t.Errorf("stdout = %q, want the trap to have seen SIGTERM", got)
+	}
+}
+
+func TestStopShortensGrace(t *testing.T) {
+	t.Parallel()
+	e := New(Options{})
+	h, c := start(t, e, testSpec(t, "sh", "-c", `trap '' TERM; echo ready; while :; do sleep 0.05; done`))
+	c.waitLines(t, 1)
+	h.Stop(time.Hour)
+	h.Stop(0)
+	done := make(chan executor.Result)
+	go func() { done <- h.Wait() }()
+	select {
+	case res := <-done:
+		if res.ExitCode != 137 {
+			t.Errorf("result = %+v, want 137", res)
+		}
+	case <-time.After(10 * time.Second):
+		h.Stop(0)
+		t.Fatal("Stop(0) after Stop(1h) did not kill")
+	}
+}
+
+func TestContextCancelKills(t *testing.T) {
+	t.Parallel()
+	e := New(Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &collector{}
+	h, err := e.Start(ctx, testSpec(t, "sh", "-c", `trap '' TERM; echo ready; sleep 100`), c.out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.waitLines(t, 1)
+	cancel()
+	if res := h.Wait(); res.ExitCode != 137 {
+		t.Errorf("result = %+v, want 137", res)
+	}
+
+	if _, err := e.Start(ctx, testSpec(t, "true"), nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("Start with a cancelled context: %v, want context.Canceled", err)
+	}
+}
+
+func TestCannotStart(t *testing.T) {
+	t.Parallel()
+	e := New(Options{})
+	for _, tc := range []struct {
+		name    string
+		command []string
+		setup   func(dir string) // in the work directory
+		want    string
+	}{
+		{"not in PATH", []string{"no-such-command-xyz"}, nil,
+			`CannotStartContainerError: exec: "no-such-command-xyz": executable file not found in $PATH`},
+		{"no such file", []string{"/nonexistent/cmd"}, nil,
+			`CannotStartContainerError: exec: "/nonexistent/cmd": no such file or directory`},
+		{"not executable", []string{"./data.txt"}, func(dir string) {
+			os.WriteFile(filepath.Join(dir, "data.txt"), []byte("hello\n"), 0o644)
+		}, `CannotStartContainerError: exec: "./data.txt": permission denied`},
+		{"no command", nil, nil, "CannotStartContainerError: exec: no command specified"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			spec := testSpec(t, tc.command...)
+			if tc.setup != nil {
+				if err := os.MkdirAll(spec.WorkDir, 0o700); err != nil {
+					t.Fatal(err)
+				}
+				tc.setup(spec.WorkDir)
+			}
+			h, c := start(t, e, spec)
+			h.Stop(0)
+			res := h.Wait()
+			if want := (executor.Result{ExitCode: -1, Reason: tc.want}); res != want {
+				t.Errorf("result = %+v, want %+v", res, want)
+			}
+			if len(c.all()) != 0 {
+				t.Errorf("output %+v, want none", c.all())
+			}
+			if _, err := os.Stat(spec.WorkDir); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("work directory: %v, want it removed", err)
+			}
+		})
+	}
+}
+
+func TestCgroupUnavailable(t *testing.T) {
+	t.Parallel()
+	var logged []string
+	var mu sync.Mutex
+	e := New(Options{CgroupRoot: t.TempDir(), Log: func(f string, a ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		logged = append(logged, fmt.Sprintf(f, a...))
+	}})
+	spec := testSpec(t, "echo", "ran")
+	spec.VCPUs, spec.MemoryMiB = 1, 64
+	res, c := run(t, e, spec)
+	if res.ExitCode != 0 {
+		t.Fatalf("result = %+v", res)
+	}
+	lines := c.all()
+	if len(lines) != 2 {
+		t.Fatalf("lines = %+v, want the warning then the job's line", lines)
+	}
+	warn := regexp.MustCompile(`^batchd: cgroup limits unavailable: .*no cgroup v1 memory hierarchy.*; running without vCPU/memory limits$`)
+	if !warn.MatchString(lines[0].Text) || !lines[0].Stderr {
+		t.Errorf("first line = %+v, want the stderr warning", lines[0])
+	}
+	if lines[1].Text != "ran" || lines[1].Stderr {
+		t.Errorf("second line = %+v, want the job's own", lines[1])
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(logged) != 1 {
+		t.Errorf("logged %q, want one warning", logged)
+	}
+}
+
+func TestCgroupFromTheStart(t *testing.T) {
+	t.Parallel()
+	e := New(Options{})
+	spec := testSpec(t, "cat", "/proc/self/cgroup")
+	spec.VCPUs, spec.MemoryMiB = 1, 64
+	res, c := run(t, e, spec)
+	skipWithoutCgroups(t, c)
+	if res.ExitCode != 0 {
+		t.Fatalf("result = %+v", res)
+	}
+	name := cgroupName(spec.JobID, spec.Attempt)
+	var in []string
+	for _, l := range c.texts(false) {
+		if strings.HasSuffix(l, "/batchd/"+name) {
+			in = append(in, l)
+		}
+	}
+	// Read by the command's first process: there is no window outside.
+	want := 2 // v1: memory and cpu
+	if e.cg.v2 != "" {
+		want = 1
+	}
+	if len(in) != want {
+		t.Errorf("/proc/self/cgroup = %q, want %d lines in .../batchd/%s", c.texts(false), want, name)
+	}
+	for _, parent := range []string{e.cg.v2, e.cg.mem.parent, e.cg.cpu.parent} {
+		if parent == "" {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(parent, name)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("cgroup %s after Wait: %v, want it removed", filepath.Join(parent, name), err)
+		}
+	}
+	// The thread that forked went home.
+	data, _ := os.ReadFile("/proc/self/cgroup")
+	if bytes.Contains(data, []byte("/batchd/")) {
+		t.Errorf("batchd's /proc/self/cgroup = %q", data)
+	}
+}
+
+func TestOOM(t *testing.T) {
+	t.Parallel()
+	e := New(Options{})
+	spec := testSpec(t, "sh", "-c", `head -c 300m /dev/zero | tail`)
+	spec.VCPUs, spec.MemoryMiB = 1, 64
+	res, c := run(t, e, spec)
+	skipWithoutCgroups(t, c)
+	want := executor.Result{ExitCode: 137, OOM: true, Reason: "OutOfMemoryError: Container killed due to memory usage"}
+	if res != want {
+		t.Errorf("result = %+v, want %+v (output %+v)", res, want, c.all())
+	}
+
+	spec = testSpec(t, "sh", "-c", `head -c 10m /dev/zero | tail -c 1 | wc -c`)
+	spec.VCPUs, spec.MemoryMiB = 1, 64
+	if res, c := run(t, e, spec); res != (executor.Result{}) {
+		t.Errorf("within the limit: result = %+v, output %+v", res, c.all())
+	}
+}
+
+func TestCPULimit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes a second")
+	}
+	t.Parallel()
+	e := New(Options{})
+	spec := testSpec(t, "sh", "-c", `timeout 1 sh -c 'while :; do :; done'; times`)
+	spec.VCPUs, spec.MemoryMiB = 0.2, 64
+	res, c := run(t, e, spec)
+	skipWithoutCgroups(t, c)
+	out := c.texts(false)
+	if res.ExitCode != 0 || len(out) != 2 {
+		t.Fatalf("result = %+v, output %q", res, out)
+	}
+	// times: the second line is the children's user and system time.
+	m := regexp.MustCompile(`^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$`).FindStringSubmatch(out[1])
+	if m == nil {
+		t.Fatalf("times printed %q", out[1])
+	}
+	var cpu float64
+	for _, i := range []int{1, 3} {
+		min, _ := strconv.ParseFloat(m[i], 64)
+		sec, _ := strconv.ParseFloat(m[i+1], 64)
+		cpu += 60*min + sec
+	}
+	if cpu > 0.5 {
+		t.Errorf("a busy loop used %.2fs of CPU in 1s with 0.2 vCPU", cpu)
+	}
+	t.Logf("busy loop: %.2fs of CPU in 1s with 0.2 vCPU", cpu)
+}
+
+func TestCgroupName(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		id      string
+		attempt int
+		want    string
+	}{
+		{"4f9a1c2e-0b1d-4c8e-9a77-1f2e3d4c5b6a", 1, "4f9a1c2e-0b1d-4c8e-9a77-1f2e3d4c5b6a-1"},
+		{"4f9a1c2e-0b1d:7", 2, "4f9a1c2e-0b1d:7-2"},
+		{"../../etc", 1, ".._.._etc-1"},
+		{"..", 3, "job..-3"},
+	} {
+		if got := cgroupName(tc.id, tc.attempt); got != tc.want {
+			t.Errorf("cgroupName(%q, %d) = %q, want %q", tc.id, tc.attempt, got, tc.want)
+		}
+	}
+}
+
+func BenchmarkStartWait(b *testing.B) {
+	for _, bc := range []struct {
+		name      string
+		vcpus     float64
+		memoryMiB int64
+	}{
+		{"no limits", 0, 0},
+		{"limits", 1, 256},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			e := New(Options{})
+			spec := testSpec(b, "true")
+			spec.VCPUs, spec.MemoryMiB = bc.vcpus, bc.memoryMiB
+			// The outcome first.
+			res, c := run(b, e, spec)
+			if res != (executor.Result{}) || len(c.all()) != 0 {
+				b.Fatalf("result = %+v, output %+v", res, c.all())
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				spec.Attempt++
+				h, err := e.Start(context.Background(), spec, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if res := h.Wait(); res.ExitCode != 0 {
+					b.Fatalf("result = %+v", res)
+				}
+			}
+		})
+	}
+}
