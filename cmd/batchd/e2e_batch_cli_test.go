@@ -60,6 +60,8 @@ func TestAWSCLIBatchSession(t *testing.T) {
 	if got := text("describe-compute-environments", "--compute-environments", "cli-ce", "--query", "computeEnvironments[0].[status,state,type]"); strings.Join(strings.Fields(got), " ") != "VALID ENABLED UNMANAGED" {
 		t.Errorf("describe-compute-environments = %q", got)
 	}
+	// DISABLED, so that the scheduler leaves the job RUNNABLE.
+	runJSON("update-compute-environment", "--compute-environment", "cli-ce", "--state", "DISABLED")
 	q := runJSON("create-job-queue", "--job-queue-name", "cli-q", "--priority", "1", "--compute-environment-order", "order=1,computeEnvironment=cli-ce", "--tags", "team=blue")
 	if q["jobQueueArn"] != batchARN+"job-queue/cli-q" {
 		t.Errorf("create-job-queue = %v", q)

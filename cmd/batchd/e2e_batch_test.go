@@ -592,14 +592,17 @@ func TestBatchJobs(t *testing.T) {
 	ctx := context.Background()
 	c := ts.batch(ts.Root)
 	unmanagedCE(t, c, "ce")
+	// A DISABLED compute environment: the scheduler dispatches nothing, so
+	// the jobs stay where the evaluator puts them.
+	call(c.UpdateComputeEnvironment(ctx, &batch.UpdateComputeEnvironmentInput{ComputeEnvironment: aws.String("ce"), State: batchtypes.CEStateDisabled})).ok(t)
 	qARN := queue(t, c, "q", "ce", nil)
 	queue(t, c, "q-other", "ce", nil)
 	def := containerDef("echo", "echo", "Ref::msg", "Ref::unset", "Ref::who")
 	def.Parameters = map[string]string{"msg": "default", "who": "world"}
 	defARN := register(t, c, def)
 
-	// A single job: RUNNABLE once the evaluator has seen it (no scheduler
-	// runs here), its command's placeholders substituted.
+	// A single job: RUNNABLE once the evaluator has seen it (its compute
+	// environment is DISABLED), its command's placeholders substituted.
 	sub := call(c.SubmitJob(ctx, &batch.SubmitJobInput{
 		JobName: aws.String("single"), JobQueue: aws.String("q"), JobDefinition: aws.String("echo"),
 		Parameters: map[string]string{"msg": "hello"}, Tags: map[string]string{"k": "v"},

@@ -22,6 +22,7 @@ const usage = `batchd — AWS Batch with its IAM, self-hosted.
 
 Usage:
   batchd serve [--listen 127.0.0.1:8080] [--data-dir DIR] [--region R] [--account-id ID] [--tls-cert F --tls-key F] [--dev]
+               [--host-vcpus N] [--host-memory-mib MIB]
   batchd bench submit --endpoint URL [--clients 32] [--jobs N] [--array-size K]
   batchd policy validate [--kind KIND] [--json] FILE...
   batchd policy simulate --policy FILE|aws:NAME... --action A --resource R [flags]

@@ -17,6 +17,7 @@ import (
 
 	"batchd/internal/batch"
 	"batchd/internal/iam"
+	"batchd/internal/logs"
 	"batchd/internal/server"
 	"batchd/internal/sigv4"
 	"batchd/internal/store/sqlite"
@@ -36,13 +37,19 @@ type Config struct {
 	// quotas (AWS's defaults: 50 each).
 	MaxComputeEnvironments int
 	MaxJobQueues           int
+	// HostVCPUs and HostMemoryMiB are what this host offers the compute
+	// environments (defaults: the CPUs and MemTotal of the host).
+	HostVCPUs     int
+	HostMemoryMiB int64
 	// Now is the clock of identities and sessions (session expiry); nil
 	// is the system clock. Tests set it; there is no flag.
 	Now func() time.Time
 }
 
 func defaultConfig() Config {
-	return Config{Listen: "127.0.0.1:8080", DataDir: "batchd-data", Region: "us-east-1", AccountID: "123456789012"}
+	vcpus, mem := hostDefaults()
+	return Config{Listen: "127.0.0.1:8080", DataDir: "batchd-data", Region: "us-east-1", AccountID: "123456789012",
+		HostVCPUs: vcpus, HostMemoryMiB: mem}
 }
 
 // parseServeFlags reads flags, each defaulting to its BATCHD_* environment
@@ -71,6 +78,14 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	}
 	fs.IntVar(&cfg.MaxComputeEnvironments, "max-compute-environments", envInt("BATCHD_MAX_COMPUTE_ENVIRONMENTS", 50), "compute environments per account (BATCHD_MAX_COMPUTE_ENVIRONMENTS)")
 	fs.IntVar(&cfg.MaxJobQueues, "max-job-queues", envInt("BATCHD_MAX_JOB_QUEUES", 50), "job queues per account (BATCHD_MAX_JOB_QUEUES)")
+	fs.IntVar(&cfg.HostVCPUs, "host-vcpus", envInt("BATCHD_HOST_VCPUS", cfg.HostVCPUs), "vCPUs this host offers the compute environments (BATCHD_HOST_VCPUS)")
+	envInt64 := func(name string, def int64) int64 {
+		if v, err := strconv.ParseInt(getenv(name), 10, 64); err == nil {
+			return v
+		}
+		return def
+	}
+	fs.Int64Var(&cfg.HostMemoryMiB, "host-memory-mib", envInt64("BATCHD_HOST_MEMORY_MIB", cfg.HostMemoryMiB), "memory (MiB) this host offers the compute environments (BATCHD_HOST_MEMORY_MIB)")
 	devDefault := getenv("BATCHD_DEV") == "1" || strings.EqualFold(getenv("BATCHD_DEV"), "true")
 	fs.BoolVar(&cfg.Dev, "dev", devDefault, "also accept the well-known root key test/test (BATCHD_DEV)")
 	if err := fs.Parse(args); err != nil {
@@ -84,6 +99,12 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	}
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 		return cfg, errors.New("--tls-cert and --tls-key go together")
+	}
+	if cfg.HostVCPUs <= 0 {
+		return cfg, fmt.Errorf("--host-vcpus must be positive, not %d", cfg.HostVCPUs)
+	}
+	if cfg.HostMemoryMiB <= 0 {
+		return cfg, fmt.Errorf("--host-memory-mib must be positive, not %d (MemTotal of /proc/meminfo is its default)", cfg.HostMemoryMiB)
 	}
 	return cfg, nil
 }
@@ -151,19 +172,45 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 	defer audit.Close()
 	batchSvc := batch.New(batch.Config{Store: db, Roles: batchRoles{iamSvc}, AccountID: cfg.AccountID, Region: cfg.Region,
 		Limits: batch.Limits{ComputeEnvironments: cfg.MaxComputeEnvironments, JobQueues: cfg.MaxJobQueues}})
+	logsSvc := logs.New(logs.Config{Store: db, Region: cfg.Region, AccountID: cfg.AccountID, Now: cfg.Now})
+	// Job roles' credentials, served on this listener to jobs on this host.
+	endpoint := jobEndpoint(ln, cfg.TLSCert != "")
+	creds := server.NewCredentialsEndpoint(sts.New(iamSvc), endpoint, cfg.Now)
 	srv := server.New(server.Config{
-		IAM: iamSvc, STS: sts.New(iamSvc), Batch: batchSvc, Verifier: sigv4.NewVerifier(), Log: log, Audit: audit,
-		Region: cfg.Region, TLS: cfg.TLSCert != "",
+		IAM: iamSvc, STS: sts.New(iamSvc), Batch: batchSvc, Logs: logsSvc, Verifier: sigv4.NewVerifier(), Log: log, Audit: audit,
+		Region: cfg.Region, TLS: cfg.TLSCert != "", Credentials: creds,
 	})
+	// The scheduler runs jobs; it is made first so that the evaluator can
+	// wake it when jobs become RUNNABLE.
+	sched, err := newScheduler(cfg, batchSvc, iamSvc, logsSvc, creds, endpoint, log)
+	if err != nil {
+		return err
+	}
 	// The job evaluator moves submitted jobs on; it stops with the server.
 	evalCtx, stopEval := context.WithCancel(context.Background())
 	evalDone := make(chan error, 1)
-	go func() { evalDone <- batchSvc.Run(evalCtx) }()
+	go func() { evalDone <- batchSvc.RunNotify(evalCtx, sched.Wake) }()
 	defer func() {
 		stopEval()
 		if err := <-evalDone; err != nil && !errors.Is(err, context.Canceled) {
 			log.Error("job evaluator", "err", err)
 		}
+	}()
+	// The scheduler starts after the evaluator; on shutdown it stops the
+	// jobs and records how they ended before the evaluator and the store
+	// close.
+	schedCtx, stopSched := context.WithCancel(context.Background())
+	schedDone := make(chan error, 1)
+	go func() {
+		err := sched.Run(schedCtx)
+		if err != nil {
+			log.Error("scheduler stopped: no job will run", "err", err)
+		}
+		schedDone <- err
+	}()
+	defer func() {
+		stopSched()
+		<-schedDone
 	}()
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)

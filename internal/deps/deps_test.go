@@ -29,7 +29,7 @@ var allowed = map[string][]string{
 	"internal/store":                      {},
 	"internal/store/sqlite":               {"internal/store"},
 	"internal/store/memstore":             {"internal/store"},
-	"internal/server":                     {"internal/awsproto", "internal/batch", "internal/iam", "internal/iam/policy", "internal/sigv4", "internal/sts"},
+	"internal/server":                     {"internal/awsproto", "internal/batch", "internal/iam", "internal/iam/policy", "internal/logs", "internal/sigv4", "internal/sts"},
 	"internal/batch":                      {"internal/arn", "internal/store"},
 	"internal/batch/internal/typegen":     {},
 	"internal/executor":                   {},

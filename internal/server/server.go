@@ -15,6 +15,7 @@ import (
 	"batchd/internal/awsproto"
 	"batchd/internal/batch"
 	"batchd/internal/iam"
+	"batchd/internal/logs"
 	"batchd/internal/sigv4"
 	"batchd/internal/sts"
 )
@@ -24,12 +25,16 @@ type Config struct {
 	IAM      *iam.Service
 	STS      *sts.Service
 	Batch    *batch.Service
+	Logs     *logs.Service
 	Verifier *sigv4.Verifier
 	Log      *slog.Logger
 	Audit    *Audit // nil: no audit trail
 	Region   string
 	// TLS tells handlers that requests arrive over TLS (aws:SecureTransport).
 	TLS bool
+	// Credentials serves job roles' credentials under
+	// CredentialsPathPrefix, ahead of SigV4; nil: not served.
+	Credentials http.Handler
 }
 
 // Server is batchd's http.Handler.
@@ -47,9 +52,9 @@ func New(cfg Config) *Server {
 	return &Server{cfg: cfg, log: log}
 }
 
-// maxBody bounds a request body; the largest AWS request batchd serves (a
-// role trust policy, a SubmitJob) is far smaller.
-const maxBody = 1 << 20
+// maxBody bounds a request body: the largest AWS request batchd serves is a
+// PutLogEvents of up to 1 MiB of events, with its JSON framing.
+const maxBody = 2 << 20
 
 // protocol is the wire protocol a request speaks.
 type protocol int
@@ -73,6 +78,11 @@ func guessProtocol(r *http.Request) protocol {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Credentials != nil && strings.HasPrefix(r.URL.Path, CredentialsPathPrefix) {
+		// The container credentials protocol: a token, no signature.
+		s.cfg.Credentials.ServeHTTP(w, r)
+		return
+	}
 	reqID := newRequestID()
 	w.Header().Set("x-amzn-RequestId", reqID)
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
@@ -131,6 +141,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		call.bodySize = len(body)
 		s.serveREST(w, r, body, call, "batch", batchOps)
+	case "logs":
+		if s.cfg.Logs == nil {
+			s.writeError(w, r, protoJSON, reqID, awsproto.Errorf("UnknownService", "CloudWatch Logs is not enabled."))
+			return
+		}
+		s.serveJSON(w, r, body, call, "logs", logsOps)
 	default:
 		s.writeError(w, r, guessProtocol(r), reqID, awsproto.Errorf("UnknownService", "The service %q is not served by batchd.", signed.Service))
 	}

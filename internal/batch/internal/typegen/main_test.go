@@ -47,7 +47,7 @@ func TestFirstSentence(t *testing.T) {
 
 // miniModel is a model with one of each kind of member typegen maps.
 const miniModel = `{
-  "metadata": {"apiVersion": "2016-08-10", "protocol": "rest-json"},
+  "metadata": {"apiVersion": "2016-08-10", "protocol": "rest-json", "serviceId": "Batch"},
   "shapes": {
     "Boolean": {"type": "boolean"},
     "Double": {"type": "double"},
@@ -88,16 +88,16 @@ func TestGenerate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := generate(m)
+	src, err := generate(m, batchOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, _ := generate(m)
+	again, _ := generate(m, batchOptions)
 	if !bytes.Equal(src, again) {
 		t.Error("two runs differ")
 	}
 	got := string(src)
-	if !strings.HasPrefix(got, Header+"\n") {
+	if !strings.HasPrefix(got, Header("batch")+"\n") {
 		t.Errorf("no generated-code header:\n%s", got)
 	}
 	for _, want := range []string{
@@ -139,7 +139,7 @@ func TestGenerateRefuses(t *testing.T) {
 		{"enum constant taken by a shape", `{"metadata":{"protocol":"rest-json"},"shapes":{"AB":{"type":"structure","members":{}},"A":{"type":"string","enum":["B"]}}}`, "taken"},
 		{"two members, one field", `{"metadata":{"protocol":"rest-json"},"shapes":{"String":{"type":"string"},"S":{"type":"structure","members":{"a":{"shape":"String"},"A":{"shape":"String"}}}}}`, "both field A"},
 		{"undefined shape", `{"metadata":{"protocol":"rest-json"},"shapes":{"S":{"type":"structure","members":{"a":{"shape":"Nope"}}}}}`, "not defined"},
-		{"another protocol", `{"metadata":{"protocol":"query"},"shapes":{}}`, "rest-json"},
+		{"another protocol", `{"metadata":{"protocol":"query"},"shapes":{}}`, "rest-json or json"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -148,16 +148,51 @@ func TestGenerateRefuses(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := generate(m); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+			if _, err := generate(m, batchOptions); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("generate = %v, want an error about %q", err, tt.wantErr)
 			}
 		})
 	}
 }
 
-// TestAPITypesUpToDate regenerates api_types.go from the installed botocore
-// and compares: a hand edit, or a generator change not run, fails here. A
-// botocore of another version than the file's is skipped: the model moves.
+// batchOptions are typegen's defaults: package batch from the batch model.
+var batchOptions = options{service: "batch", pkg: "batch"}
+
+// TestGenerateJSONService writes another service's types: its package, its
+// header and its API's name in the comments, from a JSON 1.1 model.
+func TestGenerateJSONService(t *testing.T) {
+	t.Parallel()
+	m, err := parseModel([]byte(`{
+  "metadata": {"apiVersion": "2014-03-28", "protocol": "json", "serviceId": "CloudWatch Logs"},
+  "shapes": {
+    "LogGroupName": {"type": "string"},
+    "OrderBy": {"type": "string", "enum": ["LogStreamName", "LastEventTime"]},
+    "CreateLogGroupRequest": {"type": "structure", "required": ["logGroupName"], "members": {"logGroupName": {"shape": "LogGroupName"}}}
+  }
+}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := generate(m, options{service: "logs", pkg: "logs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(src)
+	for _, want := range []string{
+		Header("logs") + "\n\n// Source: the CloudWatch Logs API 2014-03-28.\n\npackage logs\n",
+		"// CreateLogGroupRequest is the CloudWatch Logs API's CreateLogGroupRequest\n// shape.\ntype CreateLogGroupRequest struct {\n\t// Required.\n\tLogGroupName string `json:\"logGroupName,omitempty\"`\n}",
+		"// OrderBy values: the CloudWatch Logs API's OrderBy enum.\nconst (\n\tOrderByLogStreamName = \"LogStreamName\"",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks\n%s\n--- output:\n%s", want, got)
+		}
+	}
+}
+
+// TestAPITypesUpToDate regenerates each package's api_types.go from the
+// installed botocore and compares: a hand edit, or a generator change not
+// run, fails here. A botocore of another version than the file's is
+// skipped: the model moves.
 func TestAPITypesUpToDate(t *testing.T) {
 	if _, err := exec.LookPath("python3"); err != nil {
 		t.Skip("python3 is not installed")
@@ -166,24 +201,33 @@ func TestAPITypesUpToDate(t *testing.T) {
 	if err != nil {
 		t.Skipf("botocore is not installed: %v", err)
 	}
-	m, err := loadModel(dir)
-	if err != nil {
-		t.Fatal(err)
+	for _, tt := range []struct {
+		opt  options
+		path string
+	}{
+		{batchOptions, filepath.Join("..", "..", "api_types.go")},
+		{options{service: "logs", pkg: "logs"}, filepath.Join("..", "..", "..", "logs", "api_types.go")},
+	} {
+		t.Run(tt.opt.service, func(t *testing.T) {
+			m, err := loadModel(dir, tt.opt.service)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := generate(m, tt.opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := os.ReadFile(tt.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if bytes.Equal(got, want) {
+				return
+			}
+			if m.botocoreVersion != "" && !bytes.Contains(got, []byte("botocore "+m.botocoreVersion+".")) {
+				t.Skipf("%s comes from another botocore than the installed %s", tt.path, m.botocoreVersion)
+			}
+			t.Errorf("%s is stale: run go generate ./internal/%s", tt.path, tt.opt.pkg)
+		})
 	}
-	want, err := generate(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join("..", "..", "api_types.go")
-	got, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if bytes.Equal(got, want) {
-		return
-	}
-	if m.botocoreVersion != "" && !bytes.Contains(got, []byte("botocore "+m.botocoreVersion+".")) {
-		t.Skipf("api_types.go comes from another botocore than the installed %s", m.botocoreVersion)
-	}
-	t.Errorf("%s is stale: run go generate ./internal/batch", path)
 }

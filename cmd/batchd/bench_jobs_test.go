@@ -1,0 +1,116 @@
+package main
+
+// Benchmarks of jobs that really run: how soon a submitted job runs, and
+// how fast a large array goes through, with batchd's CPU use (getrusage:
+// batchd and the benchmark's SDK client share the process; the client only
+// submits and polls).
+
+import (
+	"context"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/batch"
+	batchtypes "github.com/aws/aws-sdk-go-v2/service/batch/types"
+)
+
+// cpuTime is the process's user+system CPU time so far (RUSAGE_SELF: not
+// the jobs, which are child processes).
+func cpuTime(tb testing.TB) time.Duration {
+	tb.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		tb.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func percentileMS(ms []float64, p float64) float64 {
+	s := slices.Clone(ms)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(p*float64(len(s))))]
+}
+
+// BenchmarkSubmitToRunning submits `true` jobs one at a time and measures
+// submit → RUNNING: the job's startedAt less its createdAt, as batchd
+// records them (ms), and as the client sees it (SubmitJob sent → the
+// first DescribeJobs that shows it RUNNING or done, polling every ms).
+func BenchmarkSubmitToRunning(b *testing.B) {
+	ts := startJobServer(b, nil)
+	c := ts.batch(ts.Root)
+	ctx := context.Background()
+	unmanagedCE(b, c, "ce")
+	queue(b, c, "q", "ce", nil)
+	register(b, c, containerDef("true", "true"))
+	in := &batch.SubmitJobInput{JobName: aws.String("t"), JobQueue: aws.String("q"), JobDefinition: aws.String("true")}
+	run := func() (server, client float64) {
+		start := time.Now()
+		id := submit(b, c, in)
+		var seen time.Duration
+		for {
+			j := describeJob(b, c, id)
+			if j.StartedAt != nil && seen == 0 {
+				seen = time.Since(start)
+			}
+			if j.Status == batchtypes.JobStatusSucceeded {
+				return float64(aws.ToInt64(j.StartedAt) - aws.ToInt64(j.CreatedAt)), float64(seen.Microseconds()) / 1000
+			}
+			if j.Status == batchtypes.JobStatusFailed {
+				b.Fatalf("job failed: %s", aws.ToString(j.StatusReason))
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	run() // warm up: the service role session, the log group
+	var server, client []float64
+	cpu0, t0 := cpuTime(b), time.Now()
+	for b.Loop() {
+		s, cl := run()
+		server, client = append(server, s), append(client, cl)
+	}
+	cpu, wall := cpuTime(b)-cpu0, time.Since(t0)
+	_ = ctx
+	b.ReportMetric(percentileMS(server, 0.5), "p50_ms")
+	b.ReportMetric(percentileMS(server, 0.9), "p90_ms")
+	b.ReportMetric(percentileMS(client, 0.5), "client_p50_ms")
+	b.ReportMetric(100*cpu.Seconds()/wall.Seconds(), "cpu%")
+}
+
+// BenchmarkArray10000 submits an array job of 10,000 `true` children and
+// waits for the parent to SUCCEED; it reports the time that took and the
+// CPU batchd used meanwhile (percent of one core). The host is declared
+// with 16 vCPUs, so that 16 children of 1 vCPU run at once.
+func BenchmarkArray10000(b *testing.B) {
+	for b.Loop() {
+		ts := startJobServer(b, func(c *Config) { c.HostVCPUs = 32 })
+		c := ts.batch(ts.Root)
+		unmanagedCE(b, c, "ce")
+		queue(b, c, "q", "ce", nil)
+		register(b, c, containerDef("true", "true"))
+		cpu0, t0 := cpuTime(b), time.Now()
+		id := submit(b, c, &batch.SubmitJobInput{JobName: aws.String("arr"), JobQueue: aws.String("q"), JobDefinition: aws.String("true"),
+			ArrayProperties: &batchtypes.ArrayProperties{Size: aws.Int32(10000)}})
+		var j batchtypes.JobDetail
+		for {
+			j = describeJob(b, c, id)
+			if j.Status == batchtypes.JobStatusSucceeded || j.Status == batchtypes.JobStatusFailed {
+				break
+			}
+			if time.Since(t0) > 5*time.Minute {
+				b.Fatalf("array not done after 5 minutes: %v", j.ArrayProperties.StatusSummary)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		wall, cpu := time.Since(t0), cpuTime(b)-cpu0
+		if j.Status != batchtypes.JobStatusSucceeded || j.ArrayProperties.StatusSummary["SUCCEEDED"] != 10000 {
+			b.Fatalf("array %s: %v", j.Status, j.ArrayProperties.StatusSummary)
+		}
+		b.ReportMetric(wall.Seconds(), "s_to_SUCCEEDED")
+		b.ReportMetric(10000/wall.Seconds(), "jobs/s")
+		b.ReportMetric(100*cpu.Seconds()/wall.Seconds(), "cpu%")
+		ts.stop()
+	}
+}

@@ -1,0 +1,421 @@
+package main
+
+// End-to-end tests of jobs that really run: batchd with its scheduler and
+// the local executor, driven through the SDK's batch client, the job
+// output read back through CloudWatch Logs (AWS Batch User Guide, "Job
+// states", "Automated job retries", "Job timeouts", "Array jobs",
+// "Job dependencies"; "IAM roles for tasks" for the job role).
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/batch"
+	batchtypes "github.com/aws/aws-sdk-go-v2/service/batch/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+)
+
+// startJobServer is startServer with cfg adjusted by mutate.
+func startJobServer(t testing.TB, mutate func(*Config)) *testServer {
+	t.Helper()
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	cfg := defaultConfig()
+	cfg.DataDir = dir
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	go func() { done <- Serve(ctx, cfg, ln, slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard) }()
+	ts := &testServer{URL: "http://" + ln.Addr().String(), DataDir: dir}
+	var once sync.Once
+	ts.stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+				t.Errorf("Serve: %v", err)
+			}
+		})
+	}
+	t.Cleanup(ts.stop)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if creds, err := readCredentials(filepath.Join(dir, "root-credentials")); err == nil {
+			ts.Root = creds
+			return ts
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("root-credentials not written")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitJob polls a job until it has status (up to limit) and returns it.
+func waitJob(t testing.TB, c *batch.Client, id string, status batchtypes.JobStatus, limit time.Duration) batchtypes.JobDetail {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		j := describeJob(t, c, id)
+		if j.Status == status {
+			return j
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("job %s is %s (%s) after %v, want %s", id, j.Status, aws.ToString(j.StatusReason), limit, status)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// shellDef is a job definition running sh -c script with 1 vCPU.
+func shellDef(name, script string) *batch.RegisterJobDefinitionInput {
+	return &batch.RegisterJobDefinitionInput{
+		JobDefinitionName: aws.String(name), Type: batchtypes.JobDefinitionTypeContainer,
+		ContainerProperties: &batchtypes.ContainerProperties{Image: aws.String("busybox"), Command: []string{"sh", "-c", script},
+			ResourceRequirements: []batchtypes.ResourceRequirement{{Type: batchtypes.ResourceTypeVcpu, Value: aws.String("1")}, {Type: batchtypes.ResourceTypeMemory, Value: aws.String("256")}}},
+	}
+}
+
+// jobSetup starts batchd (16 host vCPUs) with an UNMANAGED compute
+// environment and a queue "q" on it.
+func jobSetup(t *testing.T) (*testServer, *batch.Client) {
+	t.Helper()
+	ts := startJobServer(t, func(c *Config) { c.HostVCPUs = 16 })
+	c := ts.batch(ts.Root)
+	unmanagedCE(t, c, "ce")
+	queue(t, c, "q", "ce", nil)
+	return ts, c
+}
+
+// logMessages returns the messages of a job's log stream.
+func logMessages(t testing.TB, l *cloudwatchlogs.Client, stream string) []string {
+	t.Helper()
+	out, err := l.GetLogEvents(context.Background(), &cloudwatchlogs.GetLogEventsInput{
+		LogGroupName: aws.String("/aws/batch/job"), LogStreamName: aws.String(stream), StartFromHead: aws.Bool(true)})
+	if err != nil {
+		t.Fatalf("GetLogEvents %s: %v", stream, err)
+	}
+	var msgs []string
+	for _, e := range out.Events {
+		msgs = append(msgs, aws.ToString(e.Message))
+	}
+	return msgs
+}
+
+// A job that prints and exits 0 ends SUCCEEDED; its lines are in its log
+// stream, which DescribeJobs names.
+func TestJobRunsAndLogs(t *testing.T) {
+	t.Parallel()
+	ts, c := jobSetup(t)
+	register(t, c, shellDef("hello", `echo "hello from $AWS_BATCH_JOB_ID attempt $AWS_BATCH_JOB_ATTEMPT in $AWS_BATCH_JQ_NAME on $AWS_BATCH_CE_NAME"; echo to-stderr >&2`))
+	id := submit(t, c, &batch.SubmitJobInput{JobName: aws.String("hello"), JobQueue: aws.String("q"), JobDefinition: aws.String("hello")})
+	j := waitJob(t, c, id, batchtypes.JobStatusSucceeded, 20*time.Second)
+	stream := aws.ToString(j.Container.LogStreamName)
+	if !strings.HasPrefix(stream, "hello/default/") || aws.ToInt32(j.Container.ExitCode) != 0 || aws.ToString(j.StatusReason) != "Essential container in task exited" ||
+		j.StartedAt == nil || j.StoppedAt == nil || len(j.Attempts) != 1 {
+		t.Fatalf("job = %+v container %+v", j, j.Container)
+	}
+	a := j.Attempts[0]
+	if aws.ToString(a.Container.LogStreamName) != stream || a.StartedAt == nil || a.StoppedAt == nil || aws.ToInt32(a.Container.ExitCode) != 0 {
+		t.Errorf("attempt = %+v %+v", a, a.Container)
+	}
+	msgs := logMessages(t, ts.logs(ts.Root), stream)
+	slices.Sort(msgs)
+	want := []string{"hello from " + id + " attempt 1 in q on ce", "to-stderr"}
+	if !slices.Equal(msgs, want) {
+		t.Errorf("log events = %q, want %q", msgs, want)
+	}
+}
+
+// exit 3 with a RETRY on that exit code: attempts until they run out, then
+// FAILED with exit code 3; a job that succeeds on its second attempt
+// SUCCEEDS.
+func TestJobExitCodeRetry(t *testing.T) {
+	t.Parallel()
+	_, c := jobSetup(t)
+	retry := &batchtypes.RetryStrategy{Attempts: aws.Int32(2), EvaluateOnExit: []batchtypes.EvaluateOnExit{
+		{OnExitCode: aws.String("3"), Action: batchtypes.RetryActionRetry}, {OnExitCode: aws.String("*"), Action: batchtypes.RetryActionExit},
+	}}
+	def := shellDef("three", "exit 3")
+	def.RetryStrategy = retry
+	register(t, c, def)
+	def = shellDef("second-time", `[ "$AWS_BATCH_JOB_ATTEMPT" = 2 ] || exit 3`)
+	def.RetryStrategy = retry
+	register(t, c, def)
+	def = shellDef("four", "exit 4")
+	def.RetryStrategy = retry
+	register(t, c, def)
+	three := submit(t, c, &batch.SubmitJobInput{JobName: aws.String("three"), JobQueue: aws.String("q"), JobDefinition: aws.String("three")})
+	second := submit(t, c, &batch.SubmitJobInput{JobName: aws.String("second"), JobQueue: aws.String("q"), JobDefinition: aws.String("second-time")})
+	four := submit(t, c, &batch.SubmitJobInput{JobName: aws.String("four"), JobQueue: aws.String("q"), JobDefinition: aws.String("four")})
+
+	j := waitJob(t, c, three, batchtypes.JobStatusFailed, 20*time.Second)
+	if aws.ToInt32(j.Container.ExitCode) != 3 || len(j.Attempts) != 2 || aws.ToString(j.StatusReason) != "Essential container in task exited" {
+		t.Errorf("exit 3: exitCode %d, %d attempts, %q", aws.ToInt32(j.Container.ExitCode), len(j.Attempts), aws.ToString(j.StatusReason))
+	}
+	for i, a := range j.Attempts {
+		if aws.ToInt32(a.Container.ExitCode) != 3 {
+			t.Errorf("attempt %d exitCode %d", i, aws.ToInt32(a.Container.ExitCode))
+		}
+	}
+	if j := waitJob(t, c, second, batchtypes.JobStatusSucceeded, 20*time.Second); len(j.Attempts) != 2 || aws.ToInt32(j.Attempts[0].Container.ExitCode) != 3 {
+		t.Errorf("second time lucky: %d attempts", len(j.Attempts))
+	}
+	if j := waitJob(t, c, four, batchtypes.JobStatusFailed, 20*time.Second); len(j.Attempts) != 1 || aws.ToInt32(j.Container.ExitCode) != 4 {
+		t.Errorf("exit 4 (EXIT): %d attempts, exitCode %d", len(j.Attempts), aws.ToInt32(j.Container.ExitCode))
+	}
+}
+
+// A 100-child array and an N_TO_N dependant of the same size: each child
+// of the dependant starts after its peer ended; both parents SUCCEED.
+func TestArrayNToN(t *testing.T) {
+	t.Parallel()
+	ts, c := jobSetup(t)
+	register(t, c, shellDef("index", `echo "$AWS_BATCH_JOB_ARRAY_INDEX/$AWS_BATCH_JOB_ARRAY_SIZE"`))
+	register(t, c, shellDef("true", "true"))
+	first := submit(t, c, &batch.SubmitJobInput{JobName: aws.String("first"), JobQueue: aws.String("q"), JobDefinition: aws.String("index"),
+		ArrayProperties: &batchtypes.ArrayProperties{Size: aws.Int32(100)}})
+	second := submit(t, c, &batch.SubmitJobInput{JobName: aws.String("second"), JobQueue: aws.String("q"), JobDefinition: aws.String("true"),
+		ArrayProperties: &batchtypes.ArrayProperties{Size: aws.Int32(100)},
+		DependsOn:       []batchtypes.JobDependency{{JobId: aws.String(first), Type: batchtypes.ArrayJobDependencyNToN}}})
+	p := waitJob(t, c, second, batchtypes.JobStatusSucceeded, 60*time.Second)
+	if p.ArrayProperties.StatusSummary["SUCCEEDED"] != 100 {
+		t.Errorf("statusSummary = %v", p.ArrayProperties.StatusSummary)
+	}
+	waitJob(t, c, first, batchtypes.JobStatusSucceeded, time.Second)
+	for _, i := range []int{0, 42, 99} {
+		a := describeJob(t, c, first+":"+strconv.Itoa(i))
+		b := describeJob(t, c, second+":"+strconv.Itoa(i))
+		if aws.ToInt64(b.StartedAt) < aws.ToInt64(a.StoppedAt) {
+			t.Errorf("child %d of the dependant started at %d, before its peer stopped at %d", i, aws.ToInt64(b.StartedAt), aws.ToInt64(a.StoppedAt))
+		}
+		if msgs := logMessages(t, ts.logs(ts.Root), aws.ToString(a.Container.LogStreamName)); !slices.Equal(msgs, []string{strconv.Itoa(i) + "/100"}) {
+			t.Errorf("child %d printed %q", i, msgs)
+		}
+	}
+}
+
+// A SEQUENTIAL array runs its children one after the other; a job that
+// depends on the array runs after all of them.
+func TestSequentialChain(t *testing.T) {
+	t.Parallel()
+	_, c := jobSetup(t)
+	register(t, c, shellDef("nap", "sleep 0.1"))
+	arr := submit(t, c, &batch.SubmitJobInput{JobName: aws.String("chain"), JobQueue: aws.String("q"), JobDefinition: aws.String("nap"),
+		ArrayProperties: &batchtypes.ArrayProperties{Size: aws.Int32(5)},
+		DependsOn:       []batchtypes.JobDependency{{Type: batchtypes.ArrayJobDependencySequential}}})
+	after := submit(t, c, &batch.SubmitJobInput{JobName: aws.String("after"), JobQueue: aws.String("q"), JobDefinition: aws.String("nap"),
+		DependsOn: []batchtypes.JobDependency{{JobId: aws.String(arr)}}})
+	last := waitJob(t, c, after, batchtypes.JobStatusSucceeded, 30*time.Second)
+	var prevStop int64
+	for i := range 5 {
+		ch := describeJob(t, c, arr+":"+strconv.Itoa(i))
+		if ch.Status != batchtypes.JobStatusSucceeded || aws.ToInt64(ch.StartedAt) < prevStop {
+			t.Errorf("child %d: %s, started %d before the previous stopped %d", i, ch.Status, aws.ToInt64(ch.StartedAt), prevStop)
+		}
+		prevStop = aws.ToInt64(ch.StoppedAt)
+	}
+	if aws.ToInt64(last.StartedAt) < prevStop {
+		t.Errorf("the dependant started at %d, before the array's last child stopped at %d", aws.ToInt64(last.StartedAt), prevStop)
+	}
+}
+
+// TerminateJob stops a running job at once (SIGTERM): FAILED, isTerminated,
+// its attempt recorded with the signal's exit code.
+func TestTerminateRunningJob(t *testing.T) {
+	t.Parallel()
+	_, c := jobSetup(t)
+	def := shellDef("sleeper", "exec sleep 60")
+	def.RetryStrategy = &batchtypes.RetryStrategy{Attempts: aws.Int32(3)}
+	register(t, c, def)
+	id := submit(t, c, &batch.SubmitJobInput{JobName: aws.String("sleeper"), JobQueue: aws.String("q"), JobDefinition: aws.String("sleeper")})
+	waitJob(t, c, id, batchtypes.JobStatusRunning, 20*time.Second)
+	start := time.Now()
+	call(c.TerminateJob(context.Background(), &batch.TerminateJobInput{JobId: aws.String(id), Reason: aws.String("stop it")})).ok(t)
+	deadline := time.Now().Add(10 * time.Second)
+	var j batchtypes.JobDetail
+	for j = describeJob(t, c, id); len(j.Attempts) == 0; j = describeJob(t, c, id) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no attempt recorded 10 s after TerminateJob: %+v", j)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("the process took %v to stop", took)
+	}
+	if j.Status != batchtypes.JobStatusFailed || aws.ToString(j.StatusReason) != "stop it" || !aws.ToBool(j.IsTerminated) || len(j.Attempts) != 1 ||
+		aws.ToInt32(j.Attempts[0].Container.ExitCode) != 143 {
+		t.Errorf("terminated job = %s %q terminated=%v attempts=%d exit=%d", j.Status, aws.ToString(j.StatusReason), aws.ToBool(j.IsTerminated), len(j.Attempts), aws.ToInt32(j.Attempts[0].Container.ExitCode))
+	}
+	time.Sleep(200 * time.Millisecond)
+	if j := describeJob(t, c, id); len(j.Attempts) != 1 || j.Status != batchtypes.JobStatusFailed {
+		t.Errorf("a terminated job is not retried: %s, %d attempts", j.Status, len(j.Attempts))
+	}
+}
+
+// An attempt that runs past timeout.attemptDurationSeconds (at least 60)
+// is stopped and the job FAILS with AWS's reason, without retry.
+func TestJobTimeout(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes a minute: the shortest timeout AWS allows")
+	}
+	t.Parallel()
+	_, c := jobSetup(t)
+	def := shellDef("slow", "exec sleep 600")
+	def.Timeout = &batchtypes.JobTimeout{AttemptDurationSeconds: aws.Int32(60)}
+	def.RetryStrategy = &batchtypes.RetryStrategy{Attempts: aws.Int32(2)}
+	register(t, c, def)
+	id := submit(t, c, &batch.SubmitJobInput{JobName: aws.String("slow"), JobQueue: aws.String("q"), JobDefinition: aws.String("slow")})
+	run := waitJob(t, c, id, batchtypes.JobStatusRunning, 20*time.Second)
+	j := waitJob(t, c, id, batchtypes.JobStatusFailed, 75*time.Second)
+	if aws.ToString(j.StatusReason) != "Job attempt duration exceeded timeout" || len(j.Attempts) != 1 {
+		t.Fatalf("timed out: %q, %d attempts", aws.ToString(j.StatusReason), len(j.Attempts))
+	}
+	if ran := aws.ToInt64(j.StoppedAt) - aws.ToInt64(run.StartedAt); ran < 60000 || ran > 62000 {
+		t.Errorf("ran %d ms, want 60 s", ran)
+	}
+}
+
+// buildCredProbe builds testdata/credprobe, a Go program that uses the
+// SDK's default credential chain.
+func buildCredProbe(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "credprobe")
+	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/credprobe").CombinedOutput(); err != nil {
+		t.Fatalf("go build credprobe: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// A job with jobRoleArn reaches batchd as a session of that role (assumed
+// by ecs-tasks.amazonaws.com, the job ID its session name) through the
+// SDKs' default credential chain, and is denied what the role lacks; a job
+// without one has no credentials.
+func TestJobRoleCredentials(t *testing.T) {
+	t.Parallel()
+	probe := buildCredProbe(t)
+	ts, c := jobSetup(t)
+	ctx := context.Background()
+	admin := ts.iam(ts.Root)
+	call(admin.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("job-role"), AssumeRolePolicyDocument: aws.String(ecsTrust)})).ok(t)
+	call(admin.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("job-role"), PolicyName: aws.String("describe"),
+		PolicyDocument: aws.String(policyDoc(`{"Effect":"Allow","Action":"batch:DescribeJobs","Resource":"*"}`))})).ok(t)
+	roleARN := "arn:aws:iam::" + acct + ":role/job-role"
+
+	script := probe + ` && echo probe-done`
+	if aws, err := exec.LookPath("aws"); err == nil {
+		script += `; ` + aws + ` sts get-caller-identity --query Arn --output text; ` + aws + ` iam list-users 2>&1 | grep -o AccessDenied; ` +
+			aws + ` batch describe-jobs --jobs "$AWS_BATCH_JOB_ID" --query 'jobs[0].status' --output text`
+	}
+	withRole := shellDef("with-role", script)
+	withRole.ContainerProperties.JobRoleArn = aws.String(roleARN)
+	withRole.ContainerProperties.ResourceRequirements[1].Value = aws.String("1024")
+	register(t, c, withRole)
+	without := shellDef("without-role", probe)
+	register(t, c, without)
+
+	id := submit(t, c, &batch.SubmitJobInput{JobName: aws.String("with-role"), JobQueue: aws.String("q"), JobDefinition: aws.String("with-role")})
+	j := waitJob(t, c, id, batchtypes.JobStatusSucceeded, 60*time.Second)
+	msgs := strings.Join(logMessages(t, ts.logs(ts.Root), aws.ToString(j.Container.LogStreamName)), "\n")
+	sessionARN := "arn:aws:sts::" + acct + ":assumed-role/job-role/" + id
+	for _, want := range []string{"arn: " + sessionARN, "iam: AccessDenied", "probe-done"} {
+		if !strings.Contains(msgs, want) {
+			t.Errorf("job output lacks %q:\n%s", want, msgs)
+		}
+	}
+	if _, err := exec.LookPath("aws"); err == nil {
+		for _, want := range []string{"\n" + sessionARN + "\n", "\nAccessDenied\n", "\nRUNNING"} {
+			if !strings.Contains(msgs+"\n", want) {
+				t.Errorf("aws CLI output lacks %q:\n%s", strings.TrimSpace(want), msgs)
+			}
+		}
+	}
+
+	id = submit(t, c, &batch.SubmitJobInput{JobName: aws.String("without-role"), JobQueue: aws.String("q"), JobDefinition: aws.String("without-role")})
+	j = waitJob(t, c, id, batchtypes.JobStatusFailed, 60*time.Second)
+	if aws.ToInt32(j.Container.ExitCode) != 3 {
+		msgs := logMessages(t, ts.logs(ts.Root), aws.ToString(j.Container.LogStreamName))
+		t.Errorf("a job without a role: exit %d, want 3 (no credentials): %q", aws.ToInt32(j.Container.ExitCode), msgs)
+	}
+}
+
+// kill -9 of batchd while a job runs: after the restart the job ends with
+// the host-terminated reason, and the retry strategy runs it again.
+func TestKill9WithJobRunning(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills the binary")
+	}
+	t.Parallel()
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	endpoint, cmd := startProcess(t, bin, dir)
+	creds, err := readCredentials(filepath.Join(dir, "root-credentials"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := &testServer{URL: endpoint}
+	c := ts.batch(creds)
+	unmanagedCE(t, c, "ce")
+	queue(t, c, "q", "ce", nil)
+	register(t, c, shellDef("lost", "exec sleep 30"))
+	retried := shellDef("retried", `[ "$AWS_BATCH_JOB_ATTEMPT" = 2 ] || exec sleep 30`)
+	retried.RetryStrategy = &batchtypes.RetryStrategy{Attempts: aws.Int32(2), EvaluateOnExit: []batchtypes.EvaluateOnExit{
+		{OnStatusReason: aws.String("Host EC2*"), Action: batchtypes.RetryActionRetry}, {OnReason: aws.String("*"), Action: batchtypes.RetryActionExit},
+	}}
+	register(t, c, retried)
+	lost := submit(t, c, &batch.SubmitJobInput{JobName: aws.String("lost"), JobQueue: aws.String("q"), JobDefinition: aws.String("lost")})
+	again := submit(t, c, &batch.SubmitJobInput{JobName: aws.String("again"), JobQueue: aws.String("q"), JobDefinition: aws.String("retried")})
+	waitJob(t, c, lost, batchtypes.JobStatusRunning, 20*time.Second)
+	waitJob(t, c, again, batchtypes.JobStatusRunning, 20*time.Second)
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+
+	endpoint, _ = startProcess(t, bin, dir)
+	c = (&testServer{URL: endpoint}).batch(creds)
+	j := waitJob(t, c, lost, batchtypes.JobStatusFailed, 20*time.Second)
+	if aws.ToString(j.StatusReason) != "Host EC2 (instance batchd) terminated." || len(j.Attempts) != 1 ||
+		aws.ToString(j.Attempts[0].StatusReason) != "Host EC2 (instance batchd) terminated." {
+		t.Errorf("lost job = %q, attempts %+v", aws.ToString(j.StatusReason), j.Attempts)
+	}
+	j = waitJob(t, c, again, batchtypes.JobStatusSucceeded, 20*time.Second)
+	if len(j.Attempts) != 2 || aws.ToString(j.Attempts[0].StatusReason) != "Host EC2 (instance batchd) terminated." {
+		t.Errorf("retried job: %d attempts, first %q", len(j.Attempts), aws.ToString(j.Attempts[0].StatusReason))
+	}
+}
+
+// The data dir keeps no attempt's work directory once it ended.
+func TestJobWorkDirRemoved(t *testing.T) {
+	t.Parallel()
+	ts, c := jobSetup(t)
+	register(t, c, shellDef("pwd", `pwd; test "$HOME" = "$(pwd)"`))
+	id := submit(t, c, &batch.SubmitJobInput{JobName: aws.String("pwd"), JobQueue: aws.String("q"), JobDefinition: aws.String("pwd")})
+	j := waitJob(t, c, id, batchtypes.JobStatusSucceeded, 20*time.Second)
+	msgs := logMessages(t, ts.logs(ts.Root), aws.ToString(j.Container.LogStreamName))
+	if len(msgs) != 1 || !strings.HasPrefix(msgs[0], filepath.Join(ts.DataDir, "jobs")+"/") {
+		t.Fatalf("pwd = %q, want a directory under %s", msgs, filepath.Join(ts.DataDir, "jobs"))
+	}
+	if _, err := os.Stat(msgs[0]); !os.IsNotExist(err) {
+		t.Errorf("work directory %s left behind: %v", msgs[0], err)
+	}
+}

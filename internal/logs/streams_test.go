@@ -1,0 +1,236 @@
+package logs
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"batchd/internal/store"
+	"batchd/internal/store/memstore"
+)
+
+func TestCreateLogStreamRules(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, group, stream string
+		code, msg           string
+	}{
+		{name: "plain", group: "g", stream: "job/default/1234"},
+		{name: "any character but : and *", group: "g", stream: "a b#ü/\\?"},
+		{name: "512 characters", group: "g", stream: strings.Repeat("s", 512)},
+		{name: "513 characters", group: "g", stream: strings.Repeat("s", 513), code: "InvalidParameterException", msg: "less than or equal to 512"},
+		{name: "empty", group: "g", stream: "", code: "InvalidParameterException", msg: "greater than or equal to 1"},
+		{name: "colon", group: "g", stream: "a:b", code: "InvalidParameterException", msg: "Member must satisfy regular expression pattern: [^:*]*"},
+		{name: "star", group: "g", stream: "a*", code: "InvalidParameterException", msg: "[^:*]*"},
+		{name: "no group", group: "nope", stream: "s", code: "ResourceNotFoundException", msg: "The specified log group does not exist."},
+		{name: "exists", group: "g", stream: "dup", code: "ResourceAlreadyExistsException", msg: "The specified log stream already exists."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, _ := newTestService(t)
+			ctx := context.Background()
+			mustGroupStream(t, s, "g", "dup")
+			err := s.CreateLogStream(ctx, &CreateLogStreamRequest{LogGroupName: tt.group, LogStreamName: tt.stream})
+			if tt.code != "" {
+				wantErr(t, err, tt.code, tt.msg)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestEnsure(t *testing.T) {
+	t.Parallel()
+	s, _ := newTestService(t)
+	ctx := context.Background()
+	for range 2 {
+		mustGroupStream(t, s, "/aws/batch/job", "jd/default/1")
+	}
+	err := s.EnsureLogStream(ctx, "missing", "s")
+	wantErr(t, err, "ResourceNotFoundException", "The specified log group does not exist.")
+	err = s.EnsureLogGroup(ctx, "bad group")
+	wantErr(t, err, "InvalidParameterException", "logGroupName")
+}
+
+func TestDescribeLogStreams(t *testing.T) {
+	t.Parallel()
+	s, _ := newTestService(t)
+	ctx := context.Background()
+	// Streams and the timestamp of their last event (none for "e").
+	last := map[string]int64{"a": nowMs - 3000, "ab": nowMs - 1000, "b": nowMs - 2000, "c": nowMs - 1000, "e": 0}
+	for name, ts := range last {
+		mustGroupStream(t, s, "g", name)
+		if ts != 0 {
+			if _, err := s.PutLogEvents(ctx, &PutLogEventsRequest{LogGroupName: "g", LogStreamName: name, LogEvents: events(ts-500, ts)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	mustGroupStream(t, s, "other", "zz")
+	names := func(ls []LogStream) string {
+		var out []string
+		for _, l := range ls {
+			out = append(out, *l.LogStreamName)
+		}
+		return strings.Join(out, ",")
+	}
+	tests := []struct {
+		name string
+		in   DescribeLogStreamsRequest
+		want string
+	}{
+		{"by name", DescribeLogStreamsRequest{}, "a,ab,b,c,e"},
+		{"by name descending", DescribeLogStreamsRequest{Descending: ptr(true)}, "e,c,b,ab,a"},
+		{"prefix", DescribeLogStreamsRequest{LogStreamNamePrefix: ptr("a")}, "a,ab"},
+		{"prefix descending", DescribeLogStreamsRequest{LogStreamNamePrefix: ptr("a"), Descending: ptr(true)}, "ab,a"},
+		{"by last event time", DescribeLogStreamsRequest{OrderBy: "LastEventTime"}, "e,a,b,ab,c"},
+		{"by last event time descending", DescribeLogStreamsRequest{OrderBy: "LastEventTime", Descending: ptr(true)}, "c,ab,b,a,e"},
+		{"group by ARN", DescribeLogStreamsRequest{LogGroupIdentifier: ptr("arn:aws:logs:us-east-1:123456789012:log-group:g"), LogStreamNamePrefix: ptr("b")}, "b"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := tt.in
+			if in.LogGroupIdentifier == nil {
+				in.LogGroupName = ptr("g")
+			}
+			out, err := s.DescribeLogStreams(ctx, &in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := names(out.LogStreams); got != tt.want {
+				t.Errorf("streams = %s, want %s", got, tt.want)
+			}
+			// The same in pages of two.
+			var pages []string
+			in.Limit = ptr(int32(2))
+			for range 10 {
+				out, err := s.DescribeLogStreams(ctx, &in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				pages = append(pages, names(out.LogStreams))
+				if in.NextToken = out.NextToken; in.NextToken == nil {
+					break
+				}
+			}
+			if got := strings.Join(pages, ","); got != tt.want {
+				t.Errorf("paged streams = %s, want %s", got, tt.want)
+			}
+		})
+	}
+	t.Run("fields", func(t *testing.T) {
+		out, err := s.DescribeLogStreams(ctx, &DescribeLogStreamsRequest{LogGroupName: ptr("g"), LogStreamNamePrefix: ptr("ab")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := out.LogStreams[0]
+		if *l.Arn != "arn:aws:logs:us-east-1:123456789012:log-group:g:log-stream:ab" || *l.CreationTime != nowMs ||
+			*l.FirstEventTimestamp != last["ab"]-500 || *l.LastEventTimestamp != last["ab"] || *l.LastIngestionTime != nowMs ||
+			*l.StoredBytes != 4 || l.UploadSequenceToken == nil {
+			t.Errorf("stream = %+v", l)
+		}
+		out, _ = s.DescribeLogStreams(ctx, &DescribeLogStreamsRequest{LogGroupName: ptr("g"), LogStreamNamePrefix: ptr("e")})
+		if l := out.LogStreams[0]; l.FirstEventTimestamp != nil || l.LastEventTimestamp != nil || l.LastIngestionTime != nil {
+			t.Errorf("stream without events = %+v", l)
+		}
+	})
+	t.Run("errors", func(t *testing.T) {
+		_, err := s.DescribeLogStreams(ctx, &DescribeLogStreamsRequest{LogGroupName: ptr("g"), OrderBy: "LastEventTime", LogStreamNamePrefix: ptr("a")})
+		wantErr(t, err, "InvalidParameterException", "Cannot order by LastEventTime with a logStreamNamePrefix.")
+		_, err = s.DescribeLogStreams(ctx, &DescribeLogStreamsRequest{LogGroupName: ptr("nope")})
+		wantErr(t, err, "ResourceNotFoundException", "The specified log group does not exist.")
+	})
+}
+
+// kinds returns the kinds of the Logs domain that hold documents.
+func kinds(t testing.TB, st *memstore.Store) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	err := st.View(context.Background(), func(tx store.Tx) error {
+		for _, k := range []string{kindGroup, kindStream, kindStreamDesc, kindStreamTime, kindStreamTimeDesc, kindPurge} {
+			if n, err := tx.Count(k, ""); err != nil {
+				return err
+			} else if n > 0 {
+				out[k] = n
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestDeleteRemovesEverything(t *testing.T) {
+	t.Parallel()
+	s, st := newTestService(t)
+	ctx := context.Background()
+	mustGroupStream(t, s, "g", "s1")
+	mustGroupStream(t, s, "g", "s2")
+	var ids []string
+	for _, name := range []string{"s1", "s2"} {
+		evs := make([]InputLogEvent, 0, 4500)
+		for i := range 4500 {
+			evs = append(evs, InputLogEvent{Timestamp: ptr(nowMs - 4500 + int64(i)), Message: "x"})
+		}
+		if err := s.Append(ctx, "g", name, evs); err != nil {
+			t.Fatal(err)
+		}
+		st.View(ctx, func(tx store.Tx) error {
+			d, _, _ := store.GetJSON[streamDoc](tx, kindStream, streamKey("g", name))
+			ids = append(ids, d.ID)
+			return nil
+		})
+	}
+	eventCount := func(id string) int {
+		n := 0
+		st.View(ctx, func(tx store.Tx) error {
+			a, _ := tx.Count(kindEvents+id, "")
+			b, _ := tx.Count(kindEventsRev+id, "")
+			n = a + b
+			return nil
+		})
+		return n
+	}
+	if n := eventCount(ids[0]); n != 9000 {
+		t.Fatalf("stored entries = %d, want 9000", n)
+	}
+	if err := s.DeleteLogStream(ctx, &DeleteLogStreamRequest{LogGroupName: "g", LogStreamName: "s1"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := eventCount(ids[0]); n != 0 {
+		t.Errorf("entries left of a deleted stream = %d", n)
+	}
+	out, _ := s.DescribeLogGroups(ctx, &DescribeLogGroupsRequest{})
+	if *out.LogGroups[0].StoredBytes != 4500 {
+		t.Errorf("group storedBytes = %d, want 4500", *out.LogGroups[0].StoredBytes)
+	}
+	err := s.DeleteLogStream(ctx, &DeleteLogStreamRequest{LogGroupName: "g", LogStreamName: "s1"})
+	wantErr(t, err, "ResourceNotFoundException", "The specified log stream does not exist.")
+	err = s.DeleteLogStream(ctx, &DeleteLogStreamRequest{LogGroupName: "nope", LogStreamName: "s1"})
+	wantErr(t, err, "ResourceNotFoundException", "The specified log group does not exist.")
+
+	// A stream created again under the same name starts empty.
+	mustGroupStream(t, s, "g", "s1")
+	got, err := s.GetLogEvents(ctx, &GetLogEventsRequest{LogGroupName: ptr("g"), LogStreamName: "s1"})
+	if err != nil || len(got.Events) != 0 {
+		t.Fatalf("recreated stream: %d events, %v", len(got.Events), err)
+	}
+
+	if err := s.DeleteLogGroup(ctx, &DeleteLogGroupRequest{LogGroupName: "g"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := eventCount(ids[1]); n != 0 {
+		t.Errorf("entries left of a deleted group's stream = %d", n)
+	}
+	if k := kinds(t, st); len(k) != 0 {
+		t.Errorf("documents left after deleting the group: %v", k)
+	}
+	err = s.DeleteLogGroup(ctx, &DeleteLogGroupRequest{LogGroupName: "g"})
+	wantErr(t, err, "ResourceNotFoundException", "The specified log group does not exist.")
+}

@@ -1,0 +1,450 @@
+package scheduler
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"batchd/internal/batch"
+	"batchd/internal/executor"
+	"batchd/internal/iam"
+)
+
+// Why an attempt was stopped.
+type stopKind int
+
+const (
+	stopNone stopKind = iota
+	stopTerminate
+	stopTimeout
+	stopShutdown
+)
+
+// attempt is one dispatch of a job: its goroutine (run) drives it from
+// MarkStarting to MarkFinished; the loop may stop it.
+type attempt struct {
+	s         *Scheduler
+	id        string
+	job       batch.JobDetail
+	queue, ce string
+	share     string
+	cluster   string
+	need      Resources
+	number    int
+	arraySize int32
+	executor  executor.Executor
+	principal *iam.Principal // the compute environment's service session
+	ctx       context.Context
+	cancel    context.CancelFunc
+	// marked is set once MarkStarting returned: the job is no longer
+	// RUNNABLE.
+	marked atomic.Bool
+
+	mu       sync.Mutex
+	handle   executor.Handle
+	kind     stopKind
+	reason   string
+	grace    time.Duration
+	stopWake chan struct{} // closed when stopped
+}
+
+// stop asks the attempt to end for kind (the first reason given stands;
+// a later call may only shorten the grace period).
+func (a *attempt) stop(kind stopKind, reason string, grace time.Duration) {
+	a.mu.Lock()
+	if a.kind == stopNone {
+		a.kind, a.reason, a.grace = kind, reason, grace
+	} else {
+		a.grace = min(a.grace, grace)
+	}
+	h, g := a.handle, a.grace
+	a.mu.Unlock()
+	if h != nil {
+		h.Stop(g)
+	}
+}
+
+// stopping reports whether the attempt was asked to stop.
+func (a *attempt) stopping() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.kind != stopNone
+}
+
+func (a *attempt) stopped() (stopKind, string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.kind, a.reason
+}
+
+// started records the handle; when the attempt was stopped meanwhile the
+// handle is stopped at once.
+func (a *attempt) started(h executor.Handle) {
+	a.mu.Lock()
+	a.handle = h
+	kind, g := a.kind, a.grace
+	a.mu.Unlock()
+	if kind != stopNone {
+		h.Stop(g)
+	}
+}
+
+// newAttemptID returns an ID in the form of an ECS task ID: 32 hex digits.
+func newAttemptID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("scheduler: crypto/rand failed: " + err.Error())
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// run drives the attempt.
+func (a *attempt) run() {
+	s := a.s
+	defer s.wg.Done()
+	defer s.endedAttempt(a)
+	defer a.cancel()
+	ctx := a.ctx
+	err := s.cfg.Batch.MarkStarting(ctx, a.id)
+	a.marked.Store(true)
+	if err != nil {
+		if !errors.Is(err, batch.ErrJobState) {
+			s.log.Error("scheduler: MarkStarting", "job", a.id, "err", err)
+		}
+		return
+	}
+	if err := a.execute(ctx); err != nil {
+		s.log.Error("scheduler: recording an attempt", "job", a.id, "attempt", a.number, "err", err)
+	}
+}
+
+// logTarget is where an attempt's output goes: its log group and stream,
+// none when the job logs with another driver.
+func (a *attempt) logTarget(attemptID string) (group, stream string) {
+	c := a.job.Container
+	def := jobDefinitionName(a.job.JobDefinition)
+	group, prefix := defaultLogGroup, def
+	if c != nil && c.LogConfiguration != nil {
+		lc := c.LogConfiguration
+		if lc.LogDriver != "awslogs" {
+			return "", ""
+		}
+		if g := lc.Options["awslogs-group"]; g != "" {
+			group = g
+		}
+		if p := lc.Options["awslogs-stream-prefix"]; p != "" {
+			prefix = p
+		}
+	}
+	if len(prefix) > 200 {
+		prefix = prefix[:200] // "first200CharsOfJobDefinitionName"
+	}
+	return group, prefix + "/default/" + attemptID
+}
+
+// jobDefinitionName is the name in a job definition ARN
+// (arn:...:job-definition/name:revision).
+func jobDefinitionName(arn string) string {
+	_, rest, ok := strings.Cut(arn, ":job-definition/")
+	if !ok {
+		rest = arn
+	}
+	if i := strings.LastIndexByte(rest, ':'); i >= 0 {
+		rest = rest[:i]
+	}
+	return rest
+}
+
+// execute runs the attempt of a STARTING job and records how it ended.
+func (a *attempt) execute(ctx context.Context) error {
+	s := a.s
+	attemptID := newAttemptID()
+	group, stream := a.logTarget(attemptID)
+	cont := &batch.AttemptContainerDetail{}
+	if a.cluster != "" {
+		cont.TaskArn = ptr("arn:" + s.cfg.Partition + ":ecs:" + s.cfg.Region + ":" + s.cfg.AccountID + ":task/" + a.cluster + "/" + attemptID)
+	}
+	if stream != "" {
+		cont.LogStreamName = ptr(stream)
+	}
+	failStart := func(statusReason, containerReason string) error {
+		if containerReason != "" {
+			cont.Reason = ptr(containerReason)
+		}
+		cont.LogStreamName = nil
+		return s.cfg.Batch.MarkFinished(ctx, a.id, batch.AttemptDetail{Container: cont, StoppedAt: ptr(s.cfg.Now().UnixMilli())}, false, statusReason)
+	}
+	switch kind, why := a.stopped(); kind {
+	case stopShutdown:
+		return failStart(ReasonHostTerminated, "")
+	case stopTerminate:
+		return failStart(why, "")
+	}
+
+	var out *logWriter
+	if stream != "" && s.cfg.Logs != nil {
+		if err := a.openLog(ctx, group, stream); err != nil {
+			return failStart(reasonFailedToStart, cannotStartPrefix+"Error response from daemon: failed to initialize logging driver: "+err.Error())
+		}
+		out = &logWriter{ctx: ctx, sink: s.cfg.Logs, group: group, stream: stream, log: s}
+	}
+
+	var credsURI, credsToken string
+	if role := deref(a.job.Container).JobRoleArn; role != nil && *role != "" {
+		if s.cfg.Credentials == nil {
+			return failStart(unableToAssume(*role), "")
+		}
+		uri, token, err := s.cfg.Credentials.Grant(ctx, strings.ReplaceAll(a.id, ":", "-"), *role)
+		if err != nil {
+			s.log.Warn("scheduler: job role", "job", a.id, "role", *role, "err", err)
+			return failStart(unableToAssume(*role), "")
+		}
+		defer s.cfg.Credentials.Revoke(uri)
+		credsURI, credsToken = uri, token
+	}
+
+	spec := a.spec(attemptID, credsURI, credsToken)
+	if len(spec.Command) == 0 {
+		return failStart(reasonFailedToStart, cannotStartPrefix+"Error response from daemon: No command specified")
+	}
+	if a.executor == nil {
+		return failStart(reasonFailedToStart, cannotStartPrefix+"no executor")
+	}
+	var lineFn func(executor.Line)
+	if out != nil {
+		lineFn = out.line
+	}
+	h, err := a.executor.Start(ctx, spec, lineFn)
+	if err != nil {
+		return failStart(reasonFailedToStart, cannotStartPrefix+err.Error())
+	}
+	a.started(h)
+	if err := s.cfg.Batch.MarkRunning(ctx, a.id, stream); err != nil {
+		// Terminated while STARTING (or gone): stop the process; the
+		// attempt is still recorded below.
+		if errors.Is(err, batch.ErrJobState) {
+			a.stop(stopTerminate, s.jobReason(ctx, a.id), s.cfg.StopGrace)
+		} else {
+			s.log.Error("scheduler: MarkRunning", "job", a.id, "err", err)
+		}
+	}
+
+	// Wait for the end, flushing output every second and stopping the
+	// attempt when it runs past its timeout.
+	done := make(chan executor.Result, 1)
+	go func() { done <- h.Wait() }()
+	var timeout <-chan time.Time
+	if t := a.job.Timeout; t != nil && t.AttemptDurationSeconds != nil && *t.AttemptDurationSeconds > 0 {
+		tm := time.NewTimer(time.Duration(*t.AttemptDurationSeconds) * time.Second)
+		defer tm.Stop()
+		timeout = tm.C
+	}
+	var flush <-chan time.Time
+	if out != nil {
+		tk := time.NewTicker(time.Second)
+		defer tk.Stop()
+		flush = tk.C
+	}
+	var res executor.Result
+wait:
+	for {
+		select {
+		case res = <-done:
+			break wait
+		case <-timeout:
+			timeout = nil
+			a.stop(stopTimeout, reasonTimeout, s.cfg.StopGrace)
+		case <-flush:
+			out.flush()
+		}
+	}
+	stoppedAt := s.cfg.Now().UnixMilli()
+	if out != nil {
+		out.flush()
+	}
+
+	if res.ExitCode >= 0 {
+		cont.ExitCode = ptr(int32(res.ExitCode))
+	}
+	if res.Reason != "" {
+		cont.Reason = ptr(res.Reason)
+	}
+	att := batch.AttemptDetail{Container: cont, StoppedAt: &stoppedAt}
+	kind, why := a.stopped()
+	switch {
+	case kind == stopTimeout:
+		return s.cfg.Batch.MarkTimedOut(ctx, a.id, att, reasonTimeout)
+	case kind == stopTerminate:
+		return s.cfg.Batch.MarkFinished(ctx, a.id, att, false, why)
+	case kind == stopShutdown:
+		return s.cfg.Batch.MarkFinished(ctx, a.id, att, false, ReasonHostTerminated)
+	case res.ExitCode < 0 && strings.HasPrefix(res.Reason, cannotStartPrefix):
+		cont.LogStreamName = nil
+		return s.cfg.Batch.MarkFinished(ctx, a.id, att, false, reasonFailedToStart)
+	}
+	return s.cfg.Batch.MarkFinished(ctx, a.id, att, res.ExitCode == 0 && !res.OOM, reasonExited)
+}
+
+// unableToAssume is ECS's reason for a task whose role it may not assume.
+func unableToAssume(role string) string {
+	return "ECS was unable to assume the role '" + role + "' that was provided for this task. Please verify that the role being passed has the proper trust relationship and permissions and that your IAM user has permissions to pass this role."
+}
+
+// openLog makes the attempt's log stream, after authorizing the service
+// role for a log group other than /aws/batch/job.
+func (a *attempt) openLog(ctx context.Context, group, stream string) error {
+	s := a.s
+	create := group == defaultLogGroup
+	if group != defaultLogGroup {
+		lc := a.job.Container.LogConfiguration
+		create = lc != nil && lc.Options["awslogs-create-group"] == "true"
+		if err := s.authorizeLogGroup(ctx, a.principal, group, stream, create); err != nil {
+			return err
+		}
+	}
+	if create {
+		if err := s.cfg.Logs.EnsureLogGroup(ctx, group); err != nil {
+			return err
+		}
+	}
+	return s.cfg.Logs.EnsureLogStream(ctx, group, stream)
+}
+
+// spec is what the executor runs.
+func (a *attempt) spec(attemptID, credsURI, credsToken string) executor.Spec {
+	s := a.s
+	c := deref(a.job.Container)
+	workDir := ""
+	if s.cfg.WorkDir != "" {
+		workDir = filepath.Join(s.cfg.WorkDir, attemptID)
+	}
+	var env envList
+	if s.cfg.PATH != "" {
+		env.set("PATH", s.cfg.PATH)
+	}
+	if workDir != "" {
+		env.set("HOME", workDir)
+	}
+	for _, kv := range c.Environment {
+		if n := deref(kv.Name); n != "" {
+			env.set(n, deref(kv.Value))
+		}
+	}
+	env.set("AWS_BATCH_JOB_ID", a.id)
+	env.set("AWS_BATCH_JOB_ATTEMPT", strconv.Itoa(a.number))
+	env.set("AWS_BATCH_JQ_NAME", a.queue)
+	env.set("AWS_BATCH_CE_NAME", a.ce)
+	if ap := a.job.ArrayProperties; ap != nil && ap.Index != nil {
+		env.set("AWS_BATCH_JOB_ARRAY_INDEX", strconv.Itoa(int(*ap.Index)))
+		if a.arraySize > 0 {
+			env.set("AWS_BATCH_JOB_ARRAY_SIZE", strconv.Itoa(int(a.arraySize)))
+		}
+	}
+	env.setDefault("AWS_REGION", s.cfg.Region)
+	env.setDefault("AWS_DEFAULT_REGION", s.cfg.Region)
+	if s.cfg.Endpoint != "" {
+		env.setDefault("AWS_ENDPOINT_URL", s.cfg.Endpoint)
+	}
+	// batchd has no instance metadata service: the SDKs should not wait for
+	// one.
+	env.setDefault("AWS_EC2_METADATA_DISABLED", "true")
+	if credsURI != "" {
+		env.set("AWS_CONTAINER_CREDENTIALS_FULL_URI", credsURI)
+		env.set("AWS_CONTAINER_AUTHORIZATION_TOKEN", credsToken)
+	}
+	return executor.Spec{
+		JobID: a.id, Attempt: a.number, Command: c.Command, Env: env.list(),
+		Image: deref(c.Image), VCPUs: a.need.VCPUs, MemoryMiB: a.need.MemoryMiB, GPUs: a.need.GPUs,
+		WorkDir: workDir,
+	}
+}
+
+// envList is an environment in the order its names were first set.
+type envList struct {
+	names []string
+	vals  map[string]string
+}
+
+func (e *envList) set(name, val string) {
+	if e.vals == nil {
+		e.vals = map[string]string{}
+	}
+	if _, ok := e.vals[name]; !ok {
+		e.names = append(e.names, name)
+	}
+	e.vals[name] = val
+}
+
+func (e *envList) setDefault(name, val string) {
+	if _, ok := e.vals[name]; !ok {
+		e.set(name, val)
+	}
+}
+
+func (e *envList) list() []string {
+	out := make([]string, len(e.names))
+	for i, n := range e.names {
+		out[i] = n + "=" + e.vals[n]
+	}
+	return out
+}
+
+// logWriter batches an attempt's output into log events.
+type logWriter struct {
+	ctx           context.Context
+	sink          LogSink
+	group, stream string
+	log           *Scheduler
+
+	mu  sync.Mutex
+	buf []LogEvent
+	// size is the bytes buffered as PutLogEvents counts them (message
+	// plus 26 bytes per event).
+	size int
+
+	flushMu sync.Mutex
+	failed  bool
+}
+
+// PutLogEvents' limits on a batch.
+const (
+	maxBatchEvents = 10000
+	maxBatchBytes  = 1 << 20
+)
+
+// line buffers a line; a full batch is written at once (the executor's
+// reader waits, which paces a job that writes faster than the logs take).
+func (w *logWriter) line(l executor.Line) {
+	w.mu.Lock()
+	w.buf = append(w.buf, LogEvent{Timestamp: l.Time.UnixMilli(), Message: l.Text})
+	w.size += len(l.Text) + 26
+	full := len(w.buf) >= maxBatchEvents || w.size >= maxBatchBytes-300<<10
+	w.mu.Unlock()
+	if full {
+		w.flush()
+	}
+}
+
+// flush writes what is buffered, in order.
+func (w *logWriter) flush() {
+	w.flushMu.Lock()
+	defer w.flushMu.Unlock()
+	w.mu.Lock()
+	events := w.buf
+	w.buf, w.size = nil, 0
+	w.mu.Unlock()
+	if len(events) == 0 {
+		return
+	}
+	if err := w.sink.Append(w.ctx, w.group, w.stream, events); err != nil && !w.failed {
+		w.failed = true // once per attempt
+		w.log.log.Warn("scheduler: writing job output", "group", w.group, "stream", w.stream, "err", err)
+	}
+}

@@ -1,0 +1,783 @@
+package scheduler
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"batchd/internal/batch"
+	"batchd/internal/executor"
+	"batchd/internal/iam"
+)
+
+// LogEvent is one line of a job's output, as CloudWatch Logs stores it.
+type LogEvent struct {
+	Timestamp int64 // milliseconds since the epoch
+	Message   string
+}
+
+// LogSink is where job output goes: CloudWatch Logs' log groups and
+// streams.
+type LogSink interface {
+	EnsureLogGroup(ctx context.Context, name string) error
+	EnsureLogStream(ctx context.Context, group, stream string) error
+	Append(ctx context.Context, group, stream string, events []LogEvent) error
+}
+
+// Credentials serves job roles' credentials over the container
+// credentials protocol (AWS_CONTAINER_CREDENTIALS_FULL_URI and
+// AWS_CONTAINER_AUTHORIZATION_TOKEN).
+type Credentials interface {
+	// Grant makes credentials of roleARN, assumed as
+	// ecs-tasks.amazonaws.com with sessionName, available to one attempt
+	// at uri for whoever presents token. It fails when the role may not be
+	// assumed.
+	Grant(ctx context.Context, sessionName, roleARN string) (uri, token string, err error)
+	// Revoke ends a grant.
+	Revoke(uri string)
+}
+
+// Config wires a Scheduler.
+type Config struct {
+	Batch *batch.Service
+	IAM   *iam.Service
+	// Executors by name; a compute environment picks one with its tag
+	// "batchd:executor" (default "local").
+	Executors map[string]executor.Executor
+	// Logs receives job output; nil discards it.
+	Logs LogSink
+	// Credentials serves job roles; nil fails every attempt of a job with
+	// a jobRoleArn.
+	Credentials Credentials
+	// Host is what this host offers to all compute environments together.
+	Host      Resources
+	Region    string
+	AccountID string
+	Partition string // default "aws"
+	// Endpoint is batchd's URL as jobs reach it (AWS_ENDPOINT_URL).
+	Endpoint string
+	// WorkDir holds each attempt's working directory; "" lets the
+	// executor choose.
+	WorkDir string
+	// PATH is the PATH jobs get.
+	PATH string
+	// Now is the clock of timeouts and fair-share decay; default time.Now.
+	Now func() time.Time
+	// Tick is how often a pass runs unwoken; default 50 ms.
+	Tick time.Duration
+	// StopGrace is the time between SIGTERM and SIGKILL when a job is
+	// terminated or times out; default 30 s, as AWS.
+	StopGrace time.Duration
+	// ShutdownGrace is that time when batchd stops; default 5 s.
+	ShutdownGrace time.Duration
+	Log           *slog.Logger
+}
+
+// Reasons and names AWS uses.
+const (
+	reasonExited        = "Essential container in task exited"
+	reasonFailedToStart = "Task failed to start"
+	reasonTimeout       = "Job attempt duration exceeded timeout"
+	// ReasonHostTerminated ends the attempts batchd was running when it
+	// stopped or died (see the package documentation).
+	ReasonHostTerminated = "Host EC2 (instance batchd) terminated."
+	reasonTimeLimit      = "Canceled by JobStateTimeLimit action due to reason: "
+	cannotStartPrefix    = "CannotStartContainerError: "
+	serviceName          = "batch.amazonaws.com"
+	serviceSessionName   = "aws-batch"
+	defaultLogGroup      = "/aws/batch/job"
+	executorTag          = "batchd:executor"
+	defaultExecutor      = "local"
+	// sessionTTL is how long a compute environment's service session is
+	// used before it is made again (the role's trust policy read anew).
+	sessionTTL = 10 * time.Second
+	// allowedTTL is how long the service role's permissions, once they
+	// passed, are trusted before they are asked again.
+	allowedTTL = time.Second
+	// termEvery is how often termination requests are read.
+	termEvery = 20 * time.Millisecond
+	// minPassGap spaces passes woken in quick succession (attempts ending
+	// one after the other), so that one pass serves several.
+	minPassGap = 3 * time.Millisecond
+	// Fetch windows: RUNNABLE jobs read per queue and pass beyond those in
+	// flight.
+	fifoWindow = 64
+	fairWindow = 1000
+)
+
+// Scheduler dispatches RUNNABLE jobs. Run drives it.
+type Scheduler struct {
+	cfg  Config
+	log  *slog.Logger
+	wake chan struct{}  // Wake: a pass now
+	done chan struct{}  // an attempt ended: a pass soon
+	wg   sync.WaitGroup // attempts
+
+	mu    sync.Mutex
+	ended []*attempt // attempts that ended, for the loop to release
+
+	// Owned by Run's goroutine.
+	running   map[string]*attempt // job ID → attempt in flight
+	inflight  map[string]int      // queue → attempts in flight
+	ceUsed    map[string]Resources
+	hostUsed  Resources
+	shares    map[shareKey]*shareUsage
+	sessions  map[string]*ceSession // compute environment → its service session
+	allowed   map[string]time.Time  // compute environment → when its role last passed
+	lastTerm  time.Time             // when termination requests were last read
+	blocked   map[string]blockInfo  // queue → the job blocking its head
+	arraySize map[string]int32      // array parent → size
+	lastDecay time.Time
+}
+
+// ceSession is a compute environment's service role session.
+type ceSession struct {
+	role      string
+	principal *iam.Principal
+	made      time.Time
+}
+
+// blockInfo is the job at the head of a queue that cannot be placed.
+type blockInfo struct {
+	jobID  string
+	reason string
+	since  time.Time
+}
+
+// New returns a Scheduler.
+func New(cfg Config) *Scheduler {
+	if cfg.Partition == "" {
+		cfg.Partition = "aws"
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Tick <= 0 {
+		cfg.Tick = 50 * time.Millisecond
+	}
+	if cfg.StopGrace <= 0 {
+		cfg.StopGrace = 30 * time.Second
+	}
+	if cfg.ShutdownGrace <= 0 {
+		cfg.ShutdownGrace = 5 * time.Second
+	}
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return &Scheduler{
+		cfg: cfg, log: log, wake: make(chan struct{}, 1), done: make(chan struct{}, 1),
+		running: map[string]*attempt{}, inflight: map[string]int{}, ceUsed: map[string]Resources{},
+		shares: map[shareKey]*shareUsage{}, sessions: map[string]*ceSession{}, blocked: map[string]blockInfo{}, allowed: map[string]time.Time{},
+		arraySize: map[string]int32{},
+	}
+}
+
+// Wake asks for a pass now (a job became RUNNABLE, capacity changed).
+func (s *Scheduler) Wake() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run ends the attempts a previous batchd left behind, then dispatches
+// until ctx is done; it then stops every attempt (SIGTERM, SIGKILL after
+// ShutdownGrace), records how each ended, and returns nil once all have.
+// It returns an error only when the attempts left behind could not be
+// read or ended; a failed pass is logged and tried again.
+func (s *Scheduler) Run(ctx context.Context) error {
+	if err := s.recoverLost(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	tick := time.NewTicker(s.cfg.Tick)
+	defer tick.Stop()
+	defer s.shutdown()
+	var lastErr string
+	for {
+		passStart := time.Now()
+		err := s.pass(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil && err.Error() != lastErr {
+			s.log.Error("scheduler pass", "err", err)
+		}
+		lastErr = ""
+		if err != nil {
+			lastErr = err.Error()
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-s.wake:
+		case <-s.done:
+			if d := minPassGap - time.Since(passStart); d > 0 {
+				time.Sleep(d)
+			}
+		case <-tick.C:
+		}
+	}
+}
+
+// recoverLost ends, with ReasonHostTerminated, every attempt left STARTING
+// or RUNNING: its process died with the batchd that ran it (or will be
+// killed with it), so the retry strategy decides what comes next. Jobs
+// TerminateJob failed while they ran get their attempt recorded.
+func (s *Scheduler) recoverLost(ctx context.Context) error {
+	queues, err := s.allQueues(ctx)
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, q := range queues {
+		for _, st := range []string{batch.JobStatusStarting, batch.JobStatusRunning} {
+			for {
+				jobs, err := s.cfg.Batch.JobsInState(ctx, q.JobQueueName, st, 500)
+				if err != nil {
+					return err
+				}
+				moved := 0
+				for _, j := range jobs {
+					var att batch.AttemptDetail
+					if c := j.Container; c != nil && c.LogStreamName != nil && st == batch.JobStatusRunning {
+						att.Container = &batch.AttemptContainerDetail{LogStreamName: c.LogStreamName}
+					}
+					err := s.cfg.Batch.MarkFinished(ctx, j.JobId, att, false, ReasonHostTerminated)
+					if err != nil && !errors.Is(err, batch.ErrJobState) {
+						return err
+					}
+					if err == nil {
+						moved++
+					}
+				}
+				n += moved
+				if len(jobs) < 500 || moved == 0 {
+					break
+				}
+			}
+		}
+	}
+	ids, err := s.cfg.Batch.TerminationRequests(ctx, 0)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := s.endLostTerminated(ctx, id); err != nil {
+			return err
+		}
+	}
+	if n > 0 {
+		s.log.Warn("scheduler: attempts lost with the previous batchd ended", "jobs", n, "reason", ReasonHostTerminated)
+	}
+	return nil
+}
+
+// endLostTerminated records the attempt of a job TerminateJob failed while
+// it ran, whose process is no longer batchd's, and clears the request.
+func (s *Scheduler) endLostTerminated(ctx context.Context, id string) error {
+	reason := s.jobReason(ctx, id)
+	err := s.cfg.Batch.MarkFinished(ctx, id, batch.AttemptDetail{}, false, reason)
+	if err == nil {
+		return nil
+	}
+	return s.cfg.Batch.TerminationDone(ctx, id)
+}
+
+// jobReason is a job's statusReason, or "" when it cannot be read.
+func (s *Scheduler) jobReason(ctx context.Context, id string) string {
+	out, err := s.cfg.Batch.DescribeJobs(ctx, &batch.DescribeJobsRequest{Jobs: []string{id}})
+	if err != nil || len(out.Jobs) == 0 {
+		return ""
+	}
+	return deref(out.Jobs[0].StatusReason)
+}
+
+// shutdown stops every attempt and waits for them.
+func (s *Scheduler) shutdown() {
+	for _, a := range s.running {
+		a.stop(stopShutdown, ReasonHostTerminated, s.cfg.ShutdownGrace)
+	}
+	s.wg.Wait()
+	s.release()
+}
+
+// allQueues lists every job queue.
+func (s *Scheduler) allQueues(ctx context.Context) ([]batch.JobQueueDetail, error) {
+	var out []batch.JobQueueDetail
+	var next *string
+	for {
+		page, err := s.cfg.Batch.DescribeJobQueues(ctx, &batch.DescribeJobQueuesRequest{MaxResults: ptr(int32(100)), NextToken: next})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.JobQueues...)
+		if page.NextToken == nil || *page.NextToken == "" {
+			return out, nil
+		}
+		next = page.NextToken
+	}
+}
+
+// allComputeEnvironments lists every compute environment.
+func (s *Scheduler) allComputeEnvironments(ctx context.Context) ([]batch.ComputeEnvironmentDetail, error) {
+	var out []batch.ComputeEnvironmentDetail
+	var next *string
+	for {
+		page, err := s.cfg.Batch.DescribeComputeEnvironments(ctx, &batch.DescribeComputeEnvironmentsRequest{MaxResults: ptr(int32(100)), NextToken: next})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.ComputeEnvironments...)
+		if page.NextToken == nil || *page.NextToken == "" {
+			return out, nil
+		}
+		next = page.NextToken
+	}
+}
+
+// ceView is a compute environment as a pass sees it.
+type ceView struct {
+	detail   *batch.ComputeEnvironmentDetail
+	capacity Resources
+}
+
+func (c *ceView) name() string { return c.detail.ComputeEnvironmentName }
+
+func (c *ceView) usable() bool {
+	return c.detail.State == batch.CEStateEnabled && c.detail.Status == batch.CEStatusValid
+}
+
+// queueView is an ENABLED and VALID job queue as a pass sees it.
+type queueView struct {
+	detail *batch.JobQueueDetail
+	ces    []*ceView // in computeEnvironmentOrder
+	fair   *batch.FairsharePolicy
+}
+
+func (q *queueView) name() string { return q.detail.JobQueueName }
+
+// snapshot reads the queues that may dispatch, highest priority first.
+func (s *Scheduler) snapshot(ctx context.Context) ([]*queueView, error) {
+	qs, err := s.allQueues(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var live []*batch.JobQueueDetail
+	var policyARNs []string
+	for i := range qs {
+		q := &qs[i]
+		if q.State != batch.JQStateEnabled || q.Status != batch.JQStatusValid {
+			continue
+		}
+		live = append(live, q)
+		if a := deref(q.SchedulingPolicyArn); a != "" && !slices.Contains(policyARNs, a) {
+			policyARNs = append(policyARNs, a)
+		}
+	}
+	if len(live) == 0 {
+		return nil, nil
+	}
+	ces, err := s.allComputeEnvironments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byARN := make(map[string]*ceView, len(ces))
+	for i := range ces {
+		byARN[ces[i].ComputeEnvironmentArn] = &ceView{detail: &ces[i], capacity: ceCapacity(&ces[i], s.cfg.Host)}
+	}
+	policies := map[string]*batch.FairsharePolicy{}
+	for len(policyARNs) > 0 {
+		n := min(len(policyARNs), 100)
+		out, err := s.cfg.Batch.DescribeSchedulingPolicies(ctx, &batch.DescribeSchedulingPoliciesRequest{Arns: policyARNs[:n]})
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range out.SchedulingPolicies {
+			fp := p.FairsharePolicy
+			if fp == nil {
+				fp = &batch.FairsharePolicy{}
+			}
+			policies[p.Arn] = fp
+		}
+		policyARNs = policyARNs[n:]
+	}
+	slices.SortStableFunc(live, func(a, b *batch.JobQueueDetail) int {
+		if c := cmp.Compare(deref(b.Priority), deref(a.Priority)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.JobQueueName, b.JobQueueName)
+	})
+	views := make([]*queueView, 0, len(live))
+	for _, q := range live {
+		v := &queueView{detail: q}
+		if a := deref(q.SchedulingPolicyArn); a != "" {
+			v.fair = policies[a]
+			if v.fair == nil {
+				v.fair = &batch.FairsharePolicy{} // deleted meanwhile: equal shares
+			}
+		}
+		order := slices.Clone(q.ComputeEnvironmentOrder)
+		slices.SortStableFunc(order, func(a, b batch.ComputeEnvironmentOrder) int { return cmp.Compare(deref(a.Order), deref(b.Order)) })
+		for _, o := range order {
+			if c := byARN[o.ComputeEnvironment]; c != nil {
+				v.ces = append(v.ces, c)
+			}
+		}
+		views = append(views, v)
+	}
+	return views, nil
+}
+
+// pass is one round of decisions: attempts that ended release their
+// capacity, termination requests stop processes, and each queue
+// dispatches what fits.
+func (s *Scheduler) pass(ctx context.Context) error {
+	s.release()
+	now := s.cfg.Now()
+	s.decayShares(now)
+	if now.Sub(s.lastTerm) >= termEvery || now.Before(s.lastTerm) {
+		if err := s.terminations(ctx); err != nil {
+			return err
+		}
+		s.lastTerm = now
+	}
+	queues, err := s.snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for _, q := range queues {
+		seen[q.name()] = true
+		if err := s.dispatchQueue(ctx, q, now); err != nil {
+			return err
+		}
+	}
+	for q := range s.blocked {
+		if !seen[q] {
+			delete(s.blocked, q) // disabled or deleted: nothing blocks it
+		}
+	}
+	return s.timeLimitActions(ctx, queues, now)
+}
+
+// release returns the capacity of attempts that ended.
+func (s *Scheduler) release() {
+	s.mu.Lock()
+	ended := s.ended
+	s.ended = nil
+	s.mu.Unlock()
+	for _, a := range ended {
+		if s.running[a.id] != a {
+			continue
+		}
+		delete(s.running, a.id)
+		s.inflight[a.queue]--
+		if s.inflight[a.queue] <= 0 {
+			delete(s.inflight, a.queue)
+		}
+		s.ceUsed[a.ce] = s.ceUsed[a.ce].sub(a.need)
+		s.hostUsed = s.hostUsed.sub(a.need)
+		if a.share != "" {
+			if u := s.shares[shareKey{a.queue, a.share}]; u != nil {
+				u.running = max(0, u.running-a.need.VCPUs)
+			}
+		}
+	}
+}
+
+// terminations stops the processes of jobs TerminateJob failed while they
+// ran (SIGTERM, SIGKILL after StopGrace).
+func (s *Scheduler) terminations(ctx context.Context) error {
+	ids, err := s.cfg.Batch.TerminationRequests(ctx, 100)
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	var fresh []string
+	for _, id := range ids {
+		a := s.running[id]
+		if a == nil {
+			// Not batchd's process (any more): record and clear.
+			if err := s.endLostTerminated(ctx, id); err != nil {
+				return err
+			}
+			continue
+		}
+		if !a.stopping() {
+			fresh = append(fresh, id)
+		}
+	}
+	if len(fresh) == 0 {
+		return nil
+	}
+	reasons := map[string]string{}
+	if out, err := s.cfg.Batch.DescribeJobs(ctx, &batch.DescribeJobsRequest{Jobs: fresh}); err == nil {
+		for _, j := range out.Jobs {
+			reasons[j.JobId] = deref(j.StatusReason)
+		}
+	}
+	for _, id := range fresh {
+		s.running[id].stop(stopTerminate, reasons[id], s.cfg.StopGrace)
+	}
+	return nil
+}
+
+// dispatchQueue places what fits of a queue's RUNNABLE jobs.
+func (s *Scheduler) dispatchQueue(ctx context.Context, q *queueView, now time.Time) error {
+	var usable []*ceView
+	allInvalid := len(q.ces) > 0
+	for _, c := range q.ces {
+		if c.detail.Status != batch.CEStatusInvalid {
+			allInvalid = false
+		}
+		if c.usable() {
+			usable = append(usable, c)
+		}
+	}
+	if len(usable) == 0 {
+		if !allInvalid {
+			delete(s.blocked, q.name())
+			return nil
+		}
+		jobs, err := s.runnable(ctx, q, 1)
+		if err != nil || len(jobs) == 0 {
+			delete(s.blocked, q.name())
+			return err
+		}
+		s.block(ctx, q, &jobs[0], reasonInvalidCEs, now)
+		return nil
+	}
+	if !s.anyRoom(usable) {
+		return nil // what blocks it (if anything) is as it was
+	}
+	window := fifoWindow
+	if q.fair != nil {
+		window = fairWindow
+	} else {
+		// No more than could fit: the smallest job has a quarter vCPU
+		// (Fargate's least).
+		free := 0.0
+		for _, c := range usable {
+			free = max(free, s.free(c).VCPUs)
+		}
+		window = min(window, 4*int(math.Ceil(free))+1)
+	}
+	jobs, err := s.runnable(ctx, q, window)
+	if err != nil {
+		return err
+	}
+	if q.fair != nil {
+		s.dispatchFair(ctx, q, usable, jobs, now)
+		return nil
+	}
+	for i := range jobs {
+		j := &jobs[i]
+		need := jobNeeds(j.Container)
+		if why := unplaceable(need, usable, s.cfg.Host); why != "" {
+			s.block(ctx, q, j, why, now)
+			return nil
+		}
+		c := s.placeOn(ctx, usable, need)
+		if c == nil {
+			break // the head waits for room; FIFO: nothing passes it
+		}
+		s.dispatch(ctx, q, c, j, need)
+	}
+	delete(s.blocked, q.name())
+	return nil
+}
+
+// runnable reads a queue's RUNNABLE jobs, oldest first, leaving out those
+// in flight; window is how many beyond those in flight that may still be
+// RUNNABLE (dispatched, MarkStarting not done).
+func (s *Scheduler) runnable(ctx context.Context, q *queueView, window int) ([]batch.JobDetail, error) {
+	unmarked := 0
+	if s.inflight[q.name()] > 0 {
+		for _, a := range s.running {
+			if a.queue == q.name() && !a.marked.Load() {
+				unmarked++
+			}
+		}
+	}
+	jobs, err := s.cfg.Batch.JobsInState(ctx, q.name(), batch.JobStatusRunnable, unmarked+window)
+	if err != nil {
+		return nil, err
+	}
+	out := jobs[:0]
+	for _, j := range jobs {
+		if s.running[j.JobId] == nil {
+			out = append(out, j)
+		}
+	}
+	return out, nil
+}
+
+// free is what a compute environment has left, the host's remainder
+// included.
+func (s *Scheduler) free(c *ceView) Resources {
+	f := c.capacity.sub(s.ceUsed[c.name()])
+	h := s.cfg.Host.sub(s.hostUsed)
+	return Resources{VCPUs: min(f.VCPUs, h.VCPUs), MemoryMiB: min(f.MemoryMiB, h.MemoryMiB), GPUs: min(f.GPUs, h.GPUs)}
+}
+
+// anyRoom reports whether any of ces has a vCPU left.
+func (s *Scheduler) anyRoom(ces []*ceView) bool {
+	for _, c := range ces {
+		if s.free(c).VCPUs > eps {
+			return true
+		}
+	}
+	return false
+}
+
+// placeOn returns the first compute environment with room for need whose
+// service role may do the work, or nil.
+func (s *Scheduler) placeOn(ctx context.Context, ces []*ceView, need Resources) *ceView {
+	for _, c := range ces {
+		if !c.usable() || !need.fits(s.free(c)) {
+			continue
+		}
+		if s.authorized(ctx, c) {
+			return c
+		}
+	}
+	return nil
+}
+
+// block records that job j, at the head of q, cannot be placed, and why
+// (its statusReason, as AWS shows it).
+func (s *Scheduler) block(ctx context.Context, q *queueView, j *batch.JobDetail, why string, now time.Time) {
+	b, ok := s.blocked[q.name()]
+	if !ok || b.jobID != j.JobId || b.reason != why {
+		b = blockInfo{jobID: j.JobId, reason: why, since: now}
+	}
+	s.blocked[q.name()] = b
+	if deref(j.StatusReason) == why {
+		return
+	}
+	if err := s.cfg.Batch.SetRunnableReason(ctx, j.JobId, why); err != nil && !errors.Is(err, batch.ErrJobState) {
+		s.log.Warn("scheduler: recording why a job waits", "job", j.JobId, "err", err)
+	}
+}
+
+// timeLimitActions cancels the jobs that have blocked their queue for the
+// maxTimeSeconds of a jobStateTimeLimitActions entry naming the reason
+// (AWS Batch User Guide, "Automatic remediation with
+// jobStateTimeLimitActions").
+func (s *Scheduler) timeLimitActions(ctx context.Context, queues []*queueView, now time.Time) error {
+	for _, q := range queues {
+		b, ok := s.blocked[q.name()]
+		if !ok || len(q.detail.JobStateTimeLimitActions) == 0 {
+			continue
+		}
+		code, _, _ := strings.Cut(b.reason, " - ")
+		for _, a := range q.detail.JobStateTimeLimitActions {
+			if a.State != batch.JobStatusRunnable || a.Action != batch.JobStateTimeLimitActionsActionCancel || a.Reason != code || a.MaxTimeSeconds == nil {
+				continue
+			}
+			if now.Sub(b.since) < time.Duration(*a.MaxTimeSeconds)*time.Second {
+				continue
+			}
+			if _, err := s.cfg.Batch.CancelJob(ctx, &batch.CancelJobRequest{JobId: b.jobID, Reason: reasonTimeLimit + code}); err != nil {
+				return err
+			}
+			delete(s.blocked, q.name())
+			s.Wake() // the next job comes to the head
+			break
+		}
+	}
+	return nil
+}
+
+// dispatch starts an attempt of j on c.
+func (s *Scheduler) dispatch(ctx context.Context, q *queueView, c *ceView, j *batch.JobDetail, need Resources) {
+	a := &attempt{
+		s: s, id: j.JobId, job: *j, queue: q.name(), ce: c.name(), need: need,
+		number:    len(j.Attempts) + 1,
+		executor:  s.cfg.Executors[executorName(c.detail)],
+		principal: s.sessions[c.name()].principal,
+		cluster:   clusterName(c.detail),
+	}
+	if q.fair != nil {
+		a.share = deref(j.ShareIdentifier)
+	}
+	if ap := j.ArrayProperties; ap != nil && ap.Index != nil {
+		a.arraySize = s.parentSize(ctx, j.JobId)
+	}
+	a.ctx, a.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	s.running[a.id] = a
+	s.inflight[a.queue]++
+	s.ceUsed[a.ce] = s.ceUsed[a.ce].add(need)
+	s.hostUsed = s.hostUsed.add(need)
+	if a.share != "" {
+		s.shareUsage(shareKey{a.queue, a.share}, q.fair).running += need.VCPUs
+	}
+	if b, ok := s.blocked[q.name()]; ok && b.jobID == a.id {
+		delete(s.blocked, q.name())
+	}
+	s.wg.Add(1)
+	go a.run()
+}
+
+// parentSize returns the size of a child's array.
+func (s *Scheduler) parentSize(ctx context.Context, childID string) int32 {
+	parent, _, _ := strings.Cut(childID, ":")
+	if n, ok := s.arraySize[parent]; ok {
+		return n
+	}
+	out, err := s.cfg.Batch.DescribeJobs(ctx, &batch.DescribeJobsRequest{Jobs: []string{parent}})
+	if err != nil || len(out.Jobs) == 0 || out.Jobs[0].ArrayProperties == nil {
+		return 0
+	}
+	n := deref(out.Jobs[0].ArrayProperties.Size)
+	if len(s.arraySize) >= 1000 {
+		clear(s.arraySize)
+	}
+	s.arraySize[parent] = n
+	return n
+}
+
+// endedAttempt hands an attempt that ended back to the loop.
+func (s *Scheduler) endedAttempt(a *attempt) {
+	s.mu.Lock()
+	s.ended = append(s.ended, a)
+	s.mu.Unlock()
+	select {
+	case s.done <- struct{}{}:
+	default:
+	}
+}
+
+// executorName is the executor a compute environment names.
+func executorName(ce *batch.ComputeEnvironmentDetail) string {
+	if n := ce.Tags[executorTag]; n != "" {
+		return n
+	}
+	return defaultExecutor
+}
+
+// clusterName is the name in a compute environment's ECS cluster ARN.
+func clusterName(ce *batch.ComputeEnvironmentDetail) string {
+	_, n, _ := strings.Cut(deref(ce.EcsClusterArn), ":cluster/")
+	return n
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+func ptr[T any](v T) *T { return &v }
