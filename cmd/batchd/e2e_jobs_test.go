@@ -376,7 +376,8 @@ func TestKill9WithJobRunning(t *testing.T) {
 	c := ts.batch(creds)
 	unmanagedCE(t, c, "ce")
 	queue(t, c, "q", "ce", nil)
-	register(t, c, shellDef("lost", "exec sleep 30"))
+	pidFile := filepath.Join(t.TempDir(), "lost.pid")
+	register(t, c, shellDef("lost", "echo $$ > "+pidFile+"; exec sleep 30"))
 	retried := shellDef("retried", `[ "$AWS_BATCH_JOB_ATTEMPT" = 2 ] || exec sleep 30`)
 	retried.RetryStrategy = &batchtypes.RetryStrategy{Attempts: aws.Int32(2), EvaluateOnExit: []batchtypes.EvaluateOnExit{
 		{OnStatusReason: aws.String("Host EC2*"), Action: batchtypes.RetryActionRetry}, {OnReason: aws.String("*"), Action: batchtypes.RetryActionExit},
@@ -394,6 +395,13 @@ func TestKill9WithJobRunning(t *testing.T) {
 	endpoint, _ = startProcess(t, bin, dir)
 	c = (&testServer{URL: endpoint}).batch(creds)
 	j := waitJob(t, c, lost, batchtypes.JobStatusFailed, 20*time.Second)
+	// The restarted batchd killed the process its previous run left, so the
+	// retried job never runs beside it.
+	if b, err := os.ReadFile(pidFile); err != nil {
+		t.Errorf("lost job wrote no pid: %v", err)
+	} else if pid, _ := strconv.Atoi(strings.TrimSpace(string(b))); pid <= 0 || processAlive(pid) {
+		t.Errorf("the lost job's process %d survived the restart", pid)
+	}
 	if aws.ToString(j.StatusReason) != "Host EC2 (instance batchd) terminated." || len(j.Attempts) != 1 ||
 		aws.ToString(j.Attempts[0].StatusReason) != "Host EC2 (instance batchd) terminated." {
 		t.Errorf("lost job = %q, attempts %+v", aws.ToString(j.StatusReason), j.Attempts)
@@ -418,4 +426,17 @@ func TestJobWorkDirRemoved(t *testing.T) {
 	if _, err := os.Stat(msgs[0]); !os.IsNotExist(err) {
 		t.Errorf("work directory %s left behind: %v", msgs[0], err)
 	}
+}
+
+// processAlive reports whether pid runs (a zombie does not).
+func processAlive(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	_, rest, _ := strings.Cut(string(stat), ") ")
+	return !strings.HasPrefix(rest, "Z")
 }

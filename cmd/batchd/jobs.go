@@ -6,6 +6,8 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net"
@@ -100,7 +102,18 @@ func newScheduler(cfg Config, batchSvc *batch.Service, iamSvc *iam.Service, logs
 	if cfg.HostVCPUs <= 0 {
 		return nil, fmt.Errorf("host vCPUs must be positive, not %d", cfg.HostVCPUs)
 	}
-	exec := local.New(local.Options{Log: func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }})
+	// The executor's instance is this data dir, so that a restarted batchd
+	// finds and kills the processes its previous run left (kill -9), before
+	// the scheduler fails or retries their jobs: nothing runs twice at once.
+	dir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256([]byte(dir))
+	exec := local.New(local.Options{Instance: hex.EncodeToString(sum[:6]), Log: func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }})
+	if n := exec.Reap(); n > 0 {
+		log.Warn("killed the job processes an earlier run of batchd left", "attempts", n)
+	}
 	sc := scheduler.Config{
 		Batch: batchSvc, IAM: iamSvc,
 		Executors: map[string]executor.Executor{"local": exec},

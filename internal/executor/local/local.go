@@ -45,10 +45,15 @@ type Options struct {
 	Log func(format string, args ...any)
 	// Now stamps output lines; default time.Now.
 	Now func() time.Time
+	// Instance names this batchd among others on the host (a hash of its
+	// data dir): attempts' cgroups are named after it, so that Reap finds
+	// this instance's leftovers and no one else's.
+	Instance string
 }
 
 // Executor runs attempts as child processes. It is safe for concurrent use.
 type Executor struct {
+	prefix string // "<instance>." or ""
 	log    func(format string, args ...any)
 	now    func() time.Time
 	cg     *cgroups
@@ -60,6 +65,9 @@ var _ executor.Executor = (*Executor)(nil)
 // New returns an Executor; it detects the host's cgroup hierarchies once.
 func New(opts Options) *Executor {
 	e := &Executor{log: opts.Log, now: opts.Now}
+	if opts.Instance != "" {
+		e.prefix = cgroupName(opts.Instance, 0) + "."
+	}
 	if e.log == nil {
 		e.log = func(string, ...any) {}
 	}
@@ -115,7 +123,7 @@ func (e *Executor) Start(ctx context.Context, spec executor.Spec, out func(execu
 	var cg *cgroup
 	if spec.VCPUs > 0 || spec.MemoryMiB > 0 {
 		var without, why string
-		cg, without, why = e.cg.create(cgroupName(spec.JobID, spec.Attempt), spec.VCPUs, spec.MemoryMiB)
+		cg, without, why = e.cg.create(e.prefix+cgroupName(spec.JobID, spec.Attempt), spec.VCPUs, spec.MemoryMiB)
 		if why != "" {
 			h.cgroupUnavailable(spec, without, why)
 		}
@@ -475,4 +483,37 @@ func limitsName(cpu, mem bool) string {
 	default:
 		return "memory"
 	}
+}
+
+// Reap kills whatever is left of this instance's attempts from an earlier
+// run — a batchd killed with its jobs running leaves their processes in
+// their cgroups — and removes those cgroups, so that a job retried after a
+// restart never runs twice at once. It needs Options.Instance and usable
+// cgroups; it returns how many cgroups it cleared.
+func (e *Executor) Reap() int {
+	if e.prefix == "" || e.cg == nil {
+		return 0
+	}
+	n := 0
+	for _, parent := range []string{e.cg.v2, e.cg.mem.parent, e.cg.cpu.parent} {
+		if parent == "" {
+			continue
+		}
+		entries, err := os.ReadDir(parent)
+		if err != nil {
+			continue
+		}
+		for _, d := range entries {
+			if !d.IsDir() || !strings.HasPrefix(d.Name(), e.prefix) {
+				continue
+			}
+			dir := filepath.Join(parent, d.Name())
+			killProcs(dir)
+			if err := rmdir(dir); err != nil {
+				e.log("local: reap %s: %v", dir, err)
+			}
+			n++
+		}
+	}
+	return n
 }
