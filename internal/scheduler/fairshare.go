@@ -31,8 +31,7 @@ type shareUsage struct {
 }
 
 // usage is what orders shares: the larger of the running vCPUs and their
-// decayed average (with shareDecaySeconds 0, "only current usage is
-// measured").
+// decayed average.
 func (u *shareUsage) usage() float64 { return max(u.running, u.decayed) }
 
 // shareUsage returns the usage of k, created on first use.
@@ -43,9 +42,20 @@ func (s *Scheduler) shareUsage(k shareKey, p *batch.FairsharePolicy) *shareUsage
 		s.shares[k] = u
 	}
 	if p != nil {
-		u.decay = time.Duration(deref(p.ShareDecaySeconds)) * time.Second
+		u.decay = shareDecay(deref(p.ShareDecaySeconds))
 	}
 	return u
+}
+
+// shareDecay is the time window of a policy's shareDecaySeconds: "A value
+// of zero (0) indicates the default minimum time window (600 seconds)"
+// (AWS Batch API Reference, FairsharePolicy; older revisions of that page
+// said zero measured only current usage).
+func shareDecay(seconds int32) time.Duration {
+	if seconds <= 0 {
+		seconds = 600
+	}
+	return time.Duration(seconds) * time.Second
 }
 
 // decayShares moves each share's decayed usage toward its running vCPUs
@@ -63,7 +73,7 @@ func (s *Scheduler) decayShares(now time.Time) {
 			f := math.Exp(-float64(dt) / float64(u.decay))
 			u.decayed = u.decayed*f + u.running*(1-f)
 		}
-		if u.running <= eps && u.decayed < 1e-3 {
+		if u.running <= eps && u.decayed < 1e-9 {
 			delete(s.shares, k)
 		}
 	}

@@ -50,32 +50,28 @@ func TestReserved(t *testing.T) {
 }
 
 // Usage decays toward the running vCPUs with time constant
-// shareDecaySeconds; with 0 only current usage counts.
+// shareDecaySeconds; 0 means AWS's default minimum window, 600 seconds.
 func TestDecayShares(t *testing.T) {
 	s := New(Config{})
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	s.decayShares(t0)
 	decaying := s.shareUsage(shareKey{"q", "a"}, &batch.FairsharePolicy{ShareDecaySeconds: ptr(int32(100))})
-	current := s.shareUsage(shareKey{"q", "b"}, &batch.FairsharePolicy{})
-	decaying.running, current.running = 4, 4
+	dflt := s.shareUsage(shareKey{"q", "b"}, &batch.FairsharePolicy{})
+	decaying.running, dflt.running = 4, 4
 	s.decayShares(t0.Add(100 * time.Second))
 	if want := 4 * (1 - math.Exp(-1)); math.Abs(decaying.decayed-want) > 1e-9 || decaying.usage() != 4 {
 		t.Errorf("after one time constant: decayed %v (want %v), usage %v", decaying.decayed, want, decaying.usage())
 	}
-	if current.decayed != 0 || current.usage() != 4 {
-		t.Errorf("shareDecaySeconds 0: decayed %v usage %v", current.decayed, current.usage())
+	if want := 4 * (1 - math.Exp(-100.0/600)); math.Abs(dflt.decayed-want) > 1e-9 || dflt.usage() != 4 {
+		t.Errorf("shareDecaySeconds 0 (600 s): decayed %v (want %v), usage %v", dflt.decayed, want, dflt.usage())
 	}
-	// The jobs end: the decaying share keeps weight for a while, then is
-	// forgotten; the other at once.
-	decaying.running, current.running = 0, 0
+	// The jobs end: the shares keep weight for a while, then are forgotten.
+	decaying.running, dflt.running = 0, 0
 	s.decayShares(t0.Add(200 * time.Second))
-	if decaying.usage() < 0.5 {
-		t.Errorf("usage %v one time constant after the jobs ended", decaying.usage())
+	if decaying.usage() < 0.5 || dflt.usage() <= 0 {
+		t.Errorf("usage %v and %v after the jobs ended", decaying.usage(), dflt.usage())
 	}
-	if _, ok := s.shares[shareKey{"q", "b"}]; ok {
-		t.Error("an idle share without decay is kept")
-	}
-	s.decayShares(t0.Add(2000 * time.Second))
+	s.decayShares(t0.Add(5000 * time.Second))
 	if _, ok := s.shares[shareKey{"q", "a"}]; ok {
 		t.Error("a share whose usage decayed away is kept")
 	}
