@@ -1871,13 +1871,14 @@ func TestBatchFullAccessManagedPolicy(t *testing.T) {
 // eventually terminated when you delete a job queue" (API Reference,
 // DeleteJobQueue).
 func TestBatchDeleteJobQueueEndsItsJobs(t *testing.T) {
-	t.Skip("batchd bug: DeleteJobQueue (internal/batch/jobqueue.go) leaves the queue's jobs RUNNABLE for ever; the jobs part of the package is to end them")
 	t.Parallel()
 	ts := startServer(t, "")
 	ctx := context.Background()
 	c := ts.batch(ts.Root)
 	unmanagedCE(t, c, "ce")
 	queue(t, c, "q", "ce", nil)
+	// The compute environment is disabled so that the job stays RUNNABLE.
+	call(c.UpdateComputeEnvironment(ctx, &batch.UpdateComputeEnvironmentInput{ComputeEnvironment: aws.String("ce"), State: batchtypes.CEStateDisabled})).ok(t)
 	register(t, c, containerDef("jd"))
 	id := submit(t, c, &batch.SubmitJobInput{JobName: aws.String("j"), JobQueue: aws.String("q"), JobDefinition: aws.String("jd")})
 	waitStatus(t, c, id, batchtypes.JobStatusRunnable)
@@ -1889,13 +1890,14 @@ func TestBatchDeleteJobQueueEndsItsJobs(t *testing.T) {
 // TestBatchJobQueueSnapshotShowsRunnableJobs: GetJobQueueSnapshot lists
 // the RUNNABLE jobs at the front of the queue.
 func TestBatchJobQueueSnapshotShowsRunnableJobs(t *testing.T) {
-	t.Skip("batchd gap: GetJobQueueSnapshot (internal/batch/jobqueue.go) always answers an empty front; s.queueFront is not written yet")
 	t.Parallel()
 	ts := startServer(t, "")
 	ctx := context.Background()
 	c := ts.batch(ts.Root)
 	unmanagedCE(t, c, "ce")
 	queue(t, c, "q", "ce", nil)
+	// The compute environment is disabled so that the job stays RUNNABLE.
+	call(c.UpdateComputeEnvironment(ctx, &batch.UpdateComputeEnvironmentInput{ComputeEnvironment: aws.String("ce"), State: batchtypes.CEStateDisabled})).ok(t)
 	register(t, c, containerDef("jd"))
 	id := submit(t, c, &batch.SubmitJobInput{JobName: aws.String("j"), JobQueue: aws.String("q"), JobDefinition: aws.String("jd")})
 	waitStatus(t, c, id, batchtypes.JobStatusRunnable)

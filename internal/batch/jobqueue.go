@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"batchd/internal/store"
 )
@@ -326,13 +327,15 @@ func (s *Service) UpdateJobQueue(ctx context.Context, in *UpdateJobQueueRequest)
 }
 
 // DeleteJobQueue deletes a DISABLED job queue ("You must first disable
-// submissions for a queue with the UpdateJobQueue operation"). AWS then
-// terminates the queue's jobs over time; the jobs part of the package
-// owns what becomes of them.
+// submissions for a queue with the UpdateJobQueue operation"). "All jobs in
+// the queue are eventually terminated when you delete a job queue" (API
+// Reference): after the queue is gone, every job of it not yet finished is
+// terminated with the statusReason "Job queue deleted" (batchd's wording).
 func (s *Service) DeleteJobQueue(ctx context.Context, in *DeleteJobQueueRequest) (*DeleteJobQueueResponse, error) {
 	if in.JobQueue == "" {
 		return nil, invalidRequest("jobQueue is required.")
 	}
+	var name string
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		q, err := s.loadQueue(tx, in.JobQueue)
 		if err != nil {
@@ -342,9 +345,13 @@ func (s *Service) DeleteJobQueue(ctx context.Context, in *DeleteJobQueueRequest)
 			// Inferred: AWS's wording was not found.
 			return clientError("Job queue must be in DISABLED state before deletion")
 		}
+		name = q.JobQueueName
 		return tx.Delete(kindJQ, q.JobQueueName)
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := s.terminateQueueJobs(ctx, name, "Job queue deleted"); err != nil {
 		return nil, err
 	}
 	return &DeleteJobQueueResponse{}, nil
@@ -416,4 +423,31 @@ func (s *Service) queueFront(tx store.Tx, queue string, n int) ([]FrontOfQueueJo
 		out = append(out, FrontOfQueueJobSummary{JobArn: ptrTo(s.JobARN(schedID(it.Key))), EarliestTimeAtPosition: ptrTo(at)})
 	}
 	return out, nil
+}
+
+// terminateQueueJobs terminates every unfinished job of a queue (array
+// parents take their children with them).
+func (s *Service) terminateQueueJobs(ctx context.Context, queue, reason string) error {
+	var ids []string
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		for _, status := range []string{JobStatusSubmitted, JobStatusPending, JobStatusRunnable, JobStatusStarting, JobStatusRunning} {
+			items, err := tx.List(kindJobIdx, idxPrefix(queue, status), "", 0)
+			if err != nil {
+				return err
+			}
+			for _, it := range items {
+				ids = append(ids, it.Key[strings.LastIndexByte(it.Key, 0)+1:])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := s.stop(ctx, id, reason, true); err != nil {
+			return err
+		}
+	}
+	return nil
 }
