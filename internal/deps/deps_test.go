@@ -36,7 +36,7 @@ var allowed = map[string][]string{
 	"internal/executor/local":             {"internal/executor"},
 	"internal/logs":                       {"internal/arn", "internal/store"},
 	"internal/logs/internal/typegen":      {},
-	"internal/scheduler":                  {"internal/batch", "internal/executor", "internal/iam", "internal/iam/policy", "internal/logs", "internal/sts"},
+	"internal/scheduler":                  {"internal/batch", "internal/executor", "internal/iam"},
 	"internal/deps":                       {},
 }
 
