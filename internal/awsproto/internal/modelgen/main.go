@@ -19,20 +19,17 @@
 package main
 
 import (
+	"batchd/internal/botocore"
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
-	"strings"
 )
 
 // services are the botocore service names batchd serves, in output order.
@@ -52,7 +49,7 @@ func main() {
 // patterns it skips.
 func run(dir, out string, log io.Writer) error {
 	if dir == "" {
-		d, err := installedBotocore()
+		d, err := botocore.Installed()
 		if err != nil {
 			return err
 		}
@@ -61,7 +58,7 @@ func run(dir, out string, log io.Writer) error {
 	if fi, err := os.Stat(filepath.Join(dir, "data")); err == nil && fi.IsDir() {
 		dir = filepath.Join(dir, "data")
 	}
-	version := botocoreVersion(dir)
+	version := botocore.Version(dir)
 	raw := map[string]*botoModel{}
 	for _, name := range services {
 		m, err := loadService(dir, name)
@@ -85,71 +82,22 @@ func run(dir, out string, log io.Writer) error {
 	return os.WriteFile(out, buf.Bytes(), 0o644)
 }
 
-// installedBotocore asks python3 where botocore is installed.
-func installedBotocore() (string, error) {
-	cmd := exec.Command("python3", "-c", "import botocore,os;print(os.path.dirname(botocore.__file__))")
-	cmd.Stderr = os.Stderr
-	b, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("finding botocore with python3 (pass -botocore DIR): %w", err)
-	}
-	return strings.TrimSpace(string(b)), nil
-}
-
-// botocoreVersion reads __version__ from the botocore package holding the
-// data directory dir, for the record; "" when it cannot.
-func botocoreVersion(dir string) string {
-	b, err := os.ReadFile(filepath.Join(dir, "..", "__init__.py"))
-	if err != nil {
-		return ""
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "__version__ = "); ok {
-			return strings.Trim(strings.TrimSpace(rest), `'"`)
-		}
-	}
-	return ""
-}
-
 // loadService reads DIR/NAME/<newest api version>/service-2.json(.gz).
 func loadService(dir, name string) (*botoModel, error) {
-	versions, err := filepath.Glob(filepath.Join(dir, name, "*"))
+	b, p, err := botocore.ReadModel(dir, name)
 	if err != nil {
 		return nil, err
 	}
-	sort.Strings(versions)
-	for i := len(versions) - 1; i >= 0; i-- {
-		for _, file := range []string{"service-2.json", "service-2.json.gz"} {
-			p := filepath.Join(versions[i], file)
-			b, err := os.ReadFile(p)
-			if errors.Is(err, os.ErrNotExist) {
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
-			if strings.HasSuffix(file, ".gz") {
-				zr, err := gzip.NewReader(bytes.NewReader(b))
-				if err != nil {
-					return nil, fmt.Errorf("%s: %w", p, err)
-				}
-				if b, err = io.ReadAll(zr); err != nil {
-					return nil, fmt.Errorf("%s: %w", p, err)
-				}
-			}
-			var m botoModel
-			if err := json.Unmarshal(b, &m); err != nil {
-				return nil, fmt.Errorf("%s: %w", p, err)
-			}
-			// Go maps forget the order of members; validation messages
-			// follow it, so read it again from the document.
-			if err := m.readMemberOrder(b); err != nil {
-				return nil, fmt.Errorf("%s: %w", p, err)
-			}
-			return &m, nil
-		}
+	var m botoModel
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
 	}
-	return nil, fmt.Errorf("no service-2.json for %s under %s", name, dir)
+	// Go maps forget the order of members; validation messages follow it,
+	// so read it again from the document.
+	if err := m.readMemberOrder(b); err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	return &m, nil
 }
 
 // botoModel is the part of a botocore service-2.json that modelgen reads.
@@ -209,7 +157,7 @@ type botoShape struct {
 func (m *botoModel) readMemberOrder(doc []byte) error {
 	var top struct {
 		Shapes map[string]struct {
-			Members orderedKeys `json:"members"`
+			Members botocore.OrderedKeys `json:"members"`
 		} `json:"shapes"`
 	}
 	if err := json.Unmarshal(doc, &top); err != nil {
@@ -218,28 +166,6 @@ func (m *botoModel) readMemberOrder(doc []byte) error {
 	for name, s := range top.Shapes {
 		if sh := m.Shapes[name]; sh != nil {
 			sh.memberOrder = s.Members
-		}
-	}
-	return nil
-}
-
-// orderedKeys decodes a JSON object into its keys, in order.
-type orderedKeys []string
-
-func (k *orderedKeys) UnmarshalJSON(b []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if _, err := dec.Token(); err != nil {
-		return err
-	}
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		*k = append(*k, t.(string))
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			return err
 		}
 	}
 	return nil

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"batchd/internal/botocore"
 	"bytes"
 	"encoding/json"
 	"io"
@@ -204,11 +205,11 @@ func TestCommittedFileIsCurrent(t *testing.T) {
 	if _, err := exec.LookPath("python3"); err != nil {
 		t.Skip("no python3 to find botocore")
 	}
-	dir, err := installedBotocore()
+	dir, err := botocore.Installed()
 	if err != nil {
 		t.Skipf("no botocore installed: %v", err)
 	}
-	if v := botocoreVersion(filepath.Join(dir, "data")); v != head.BotocoreVersion {
+	if v := botocore.Version(filepath.Join(dir, "data")); v != head.BotocoreVersion {
 		t.Skipf("installed botocore %s, models.json made from %s", v, head.BotocoreVersion)
 	}
 	out := filepath.Join(t.TempDir(), "models.json")

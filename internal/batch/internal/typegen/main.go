@@ -49,22 +49,18 @@
 package main
 
 import (
+	"batchd/internal/botocore"
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"go/format"
 	"go/token"
 	"html"
-	"io"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"unicode"
 )
@@ -102,7 +98,7 @@ func run(dir, out string, opt options) error {
 		return fmt.Errorf("-package %q is not a Go package name", opt.pkg)
 	}
 	if dir == "" {
-		d, err := installedBotocore()
+		d, err := botocore.Installed()
 		if err != nil {
 			return err
 		}
@@ -117,17 +113,6 @@ func run(dir, out string, opt options) error {
 		return err
 	}
 	return os.WriteFile(out, src, 0o644)
-}
-
-// installedBotocore asks python3 where botocore is installed.
-func installedBotocore() (string, error) {
-	cmd := exec.Command("python3", "-c", "import botocore,os;print(os.path.dirname(botocore.__file__))")
-	cmd.Stderr = os.Stderr
-	b, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("finding botocore with python3 (pass -botocore DIR): %w", err)
-	}
-	return strings.TrimSpace(string(b)), nil
 }
 
 // model is the part of a service-2.json that typegen reads.
@@ -169,43 +154,16 @@ type member struct {
 // botocore package, its data directory, data/SERVICE, or the version
 // directory itself.
 func loadModel(dir, service string) (*model, error) {
-	candidates := []string{dir}
-	for _, sub := range []string{service, filepath.Join("data", service)} {
-		versions, err := filepath.Glob(filepath.Join(dir, sub, "*"))
-		if err != nil {
-			return nil, err
-		}
-		sort.Sort(sort.Reverse(sort.StringSlice(versions)))
-		candidates = append(candidates, versions...)
+	doc, path, err := botocore.ReadModel(dir, service)
+	if err != nil {
+		return nil, err
 	}
-	for _, d := range candidates {
-		for _, file := range []string{"service-2.json", "service-2.json.gz"} {
-			p := filepath.Join(d, file)
-			b, err := os.ReadFile(p)
-			if errors.Is(err, os.ErrNotExist) {
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
-			if strings.HasSuffix(file, ".gz") {
-				zr, err := gzip.NewReader(bytes.NewReader(b))
-				if err != nil {
-					return nil, fmt.Errorf("%s: %w", p, err)
-				}
-				if b, err = io.ReadAll(zr); err != nil {
-					return nil, fmt.Errorf("%s: %w", p, err)
-				}
-			}
-			m, err := parseModel(b)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", p, err)
-			}
-			m.botocoreVersion = botocoreVersion(d)
-			return m, nil
-		}
+	m, err := parseModel(doc)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return nil, fmt.Errorf("no %s service-2.json under %s", service, dir)
+	m.botocoreVersion = botocore.Version(filepath.Dir(path))
+	return m, nil
 }
 
 // parseModel decodes a service-2.json, keeping the members of each
@@ -217,7 +175,7 @@ func parseModel(doc []byte) (*model, error) {
 	}
 	var order struct {
 		Shapes map[string]struct {
-			Members orderedKeys `json:"members"`
+			Members botocore.OrderedKeys `json:"members"`
 		} `json:"shapes"`
 	}
 	if err := json.Unmarshal(doc, &order); err != nil {
@@ -229,49 +187,6 @@ func parseModel(doc []byte) (*model, error) {
 		}
 	}
 	return &m, nil
-}
-
-// botocoreVersion reads __version__ from the botocore package above the
-// model directory dir; "" when there is none.
-func botocoreVersion(dir string) string {
-	for d := dir; ; {
-		b, err := os.ReadFile(filepath.Join(d, "__init__.py"))
-		if err == nil && filepath.Base(d) == "botocore" {
-			for line := range strings.SplitSeq(string(b), "\n") {
-				if rest, ok := strings.CutPrefix(line, "__version__ = "); ok {
-					return strings.Trim(strings.TrimSpace(rest), `'"`)
-				}
-			}
-			return ""
-		}
-		parent := filepath.Dir(d)
-		if parent == d {
-			return ""
-		}
-		d = parent
-	}
-}
-
-// orderedKeys decodes a JSON object into its keys, in order.
-type orderedKeys []string
-
-func (k *orderedKeys) UnmarshalJSON(b []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if _, err := dec.Token(); err != nil {
-		return err
-	}
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		*k = append(*k, t.(string))
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // generate returns the gofmt'd source of api_types.go.

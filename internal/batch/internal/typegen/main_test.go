@@ -1,6 +1,7 @@
 package main
 
 import (
+	"batchd/internal/botocore"
 	"bytes"
 	"os"
 	"os/exec"
@@ -197,7 +198,7 @@ func TestAPITypesUpToDate(t *testing.T) {
 	if _, err := exec.LookPath("python3"); err != nil {
 		t.Skip("python3 is not installed")
 	}
-	dir, err := installedBotocore()
+	dir, err := botocore.Installed()
 	if err != nil {
 		t.Skipf("botocore is not installed: %v", err)
 	}
