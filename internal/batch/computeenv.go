@@ -407,10 +407,7 @@ func (s *Service) checkComputeResource(cr *ComputeResource, eks bool) ([]string,
 		}
 		// AWS wording: "desiredvCpus is not applicable for Fargate.",
 		// "tags is not applicable for Fargate." (the others inferred alike).
-		for _, f := range []struct {
-			name string
-			set  bool
-		}{
+		if name := firstSet([]setField{
 			{"allocationStrategy", cr.AllocationStrategy != ""},
 			{"minvCpus", cr.MinvCpus != nil},
 			{"desiredvCpus", cr.DesiredvCpus != nil},
@@ -425,10 +422,8 @@ func (s *Service) checkComputeResource(cr *ComputeResource, eks bool) ([]string,
 			{"launchTemplate", cr.LaunchTemplate != nil},
 			{"ec2Configuration", len(cr.Ec2Configuration) > 0},
 			{"scalingPolicy", cr.ScalingPolicy != nil},
-		} {
-			if f.set {
-				return nil, invalidRequest("%s is not applicable for Fargate.", f.name)
-			}
+		}); name != "" {
+			return nil, invalidRequest("%s is not applicable for Fargate.", name)
 		}
 		// API Reference, securityGroupIds: "required for jobs that are
 		// running on Fargate resources and must contain at least one
@@ -619,10 +614,7 @@ func updateComputeResource(cr *ComputeResource, u *ComputeResourceUpdate) error 
 		}
 	}
 	if fargate(cr.Type) {
-		for _, f := range []struct {
-			name string
-			set  bool
-		}{
+		if name := firstSet([]setField{
 			{"allocationStrategy", u.AllocationStrategy != ""},
 			{"minvCpus", u.MinvCpus != nil},
 			{"desiredvCpus", u.DesiredvCpus != nil},
@@ -636,10 +628,8 @@ func updateComputeResource(cr *ComputeResource, u *ComputeResourceUpdate) error 
 			{"launchTemplate", u.LaunchTemplate != nil},
 			{"ec2Configuration", len(u.Ec2Configuration) > 0},
 			{"scalingPolicy", u.ScalingPolicy != nil},
-		} {
-			if f.set {
-				return invalidRequest("%s is not applicable for Fargate.", f.name)
-			}
+		}); name != "" {
+			return invalidRequest("%s is not applicable for Fargate.", name)
 		}
 	}
 	next := *cr
@@ -791,3 +781,19 @@ func ptrTo[T any](v T) *T { return &v }
 
 // isExists reports whether a store error is store.ErrExists.
 func isExists(err error) bool { return errors.Is(err, store.ErrExists) }
+
+// setField is a request member and whether the request sets it.
+type setField struct {
+	name string
+	set  bool
+}
+
+// firstSet names the first member of fields that is set, or "".
+func firstSet(fields []setField) string {
+	for _, f := range fields {
+		if f.set {
+			return f.name
+		}
+	}
+	return ""
+}
