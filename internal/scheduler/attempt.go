@@ -37,6 +37,7 @@ type attempt struct {
 	share     string
 	cluster   string
 	need      Resources
+	gpus      []string // GPU IDs held
 	number    int
 	arraySize int32
 	executor  executor.Executor
@@ -211,9 +212,6 @@ func (a *attempt) execute(ctx context.Context) error {
 	}
 
 	spec := a.spec(attemptID, credsURI, credsToken)
-	if len(spec.Command) == 0 {
-		return failStart(reasonFailedToStart, cannotStartPrefix+"Error response from daemon: No command specified")
-	}
 	if a.executor == nil {
 		return failStart(reasonFailedToStart, cannotStartPrefix+"no executor")
 	}
@@ -359,11 +357,44 @@ func (a *attempt) spec(attemptID, credsURI, credsToken string) executor.Spec {
 		env.set("AWS_CONTAINER_CREDENTIALS_FULL_URI", credsURI)
 		env.set("AWS_CONTAINER_AUTHORIZATION_TOKEN", credsToken)
 	}
-	return executor.Spec{
-		JobID: a.id, Attempt: a.number, Command: c.Command, Env: env.list(),
-		Image: deref(c.Image), VCPUs: a.need.VCPUs, MemoryMiB: a.need.MemoryMiB, GPUs: a.need.GPUs,
+	spec := executor.Spec{
+		JobID: a.id, Attempt: a.number, AttemptID: attemptID, Command: c.Command, Env: env.list(),
+		Image: deref(c.Image), User: deref(c.User), Privileged: deref(c.Privileged),
+		ReadonlyRootFilesystem: deref(c.ReadonlyRootFilesystem),
+		VCPUs:                  a.need.VCPUs, MemoryMiB: a.need.MemoryMiB, GPUs: a.need.GPUs, GPUDevices: a.gpus,
 		WorkDir: workDir,
 	}
+	for _, v := range c.Volumes {
+		vol := executor.Volume{Name: deref(v.Name)}
+		if v.Host != nil {
+			vol.HostPath = deref(v.Host.SourcePath)
+		}
+		spec.Volumes = append(spec.Volumes, vol)
+	}
+	for _, m := range c.MountPoints {
+		spec.MountPoints = append(spec.MountPoints, executor.MountPoint{
+			SourceVolume: deref(m.SourceVolume), ContainerPath: deref(m.ContainerPath), ReadOnly: deref(m.ReadOnly)})
+	}
+	for _, u := range c.Ulimits {
+		spec.Ulimits = append(spec.Ulimits, executor.Ulimit{Name: u.Name, Soft: int64(deref(u.SoftLimit)), Hard: int64(deref(u.HardLimit))})
+	}
+	if lp := c.LinuxParameters; lp != nil {
+		spec.Linux.InitProcessEnabled = deref(lp.InitProcessEnabled)
+		spec.Linux.SharedMemoryMiB = int64(deref(lp.SharedMemorySize))
+		if lp.MaxSwap != nil {
+			spec.Linux.MaxSwapMiB = ptr(int64(*lp.MaxSwap))
+		}
+		if lp.Swappiness != nil {
+			spec.Linux.Swappiness = ptr(int64(*lp.Swappiness))
+		}
+		for _, d := range lp.Devices {
+			spec.Linux.Devices = append(spec.Linux.Devices, executor.Device{HostPath: d.HostPath, ContainerPath: deref(d.ContainerPath), Permissions: d.Permissions})
+		}
+		for _, t := range lp.Tmpfs {
+			spec.Linux.Tmpfs = append(spec.Linux.Tmpfs, executor.Tmpfs{ContainerPath: t.ContainerPath, SizeMiB: int64(deref(t.Size)), MountOptions: t.MountOptions})
+		}
+	}
+	return spec
 }
 
 // envList is an environment in the order its names were first set.

@@ -49,8 +49,16 @@ type Config struct {
 	Batch *batch.Service
 	IAM   *iam.Service
 	// Executors by name; a compute environment picks one with its tag
-	// "batchd:executor" (default "local").
+	// "batchd:executor", DefaultExecutor without it.
 	Executors map[string]executor.Executor
+	// DefaultExecutor names the executor of compute environments without
+	// the tag; default "local".
+	DefaultExecutor string
+	// GPUDevices are the IDs of the host's GPUs ("0", "1", ...); each
+	// attempt that needs GPUs is given that many of them, none shared.
+	// Host.GPUs bounds how many are in use; with no IDs, attempts get a
+	// count only.
+	GPUDevices []string
 	// Logs receives job output; nil discards it.
 	Logs LogSink
 	// Credentials serves job roles; nil fails every attempt of a job with
@@ -135,6 +143,7 @@ type Scheduler struct {
 	blocked   map[string]blockInfo  // queue → the job blocking its head
 	arraySize map[string]int32      // array parent → size
 	lastDecay time.Time
+	gpuFree   []string // GPU IDs no attempt holds
 }
 
 // ceSession is a compute environment's service role session.
@@ -168,6 +177,9 @@ func New(cfg Config) *Scheduler {
 	if cfg.ShutdownGrace <= 0 {
 		cfg.ShutdownGrace = 5 * time.Second
 	}
+	if cfg.DefaultExecutor == "" {
+		cfg.DefaultExecutor = defaultExecutor
+	}
 	log := cfg.Log
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -176,7 +188,7 @@ func New(cfg Config) *Scheduler {
 		cfg: cfg, log: log, wake: make(chan struct{}, 1), done: make(chan struct{}, 1),
 		running: map[string]*attempt{}, inflight: map[string]int{}, ceUsed: map[string]Resources{},
 		shares: map[shareKey]*shareUsage{}, sessions: map[string]*ceSession{}, blocked: map[string]blockInfo{}, allowed: map[string]time.Time{},
-		arraySize: map[string]int32{},
+		arraySize: map[string]int32{}, gpuFree: slices.Clone(cfg.GPUDevices),
 	}
 }
 
@@ -488,6 +500,7 @@ func (s *Scheduler) release() {
 		}
 		s.ceUsed[a.ce] = s.ceUsed[a.ce].sub(a.need)
 		s.hostUsed = s.hostUsed.sub(a.need)
+		s.gpuFree = append(s.gpuFree, a.gpus...)
 		if a.share != "" {
 			if u := s.shares[shareKey{a.queue, a.share}]; u != nil {
 				u.running = max(0, u.running-a.need.VCPUs)
@@ -704,7 +717,7 @@ func (s *Scheduler) dispatch(ctx context.Context, q *queueView, c *ceView, j *ba
 	a := &attempt{
 		s: s, id: j.JobId, job: *j, queue: q.name(), ce: c.name(), need: need,
 		number:    len(j.Attempts) + 1,
-		executor:  s.cfg.Executors[executorName(c.detail)],
+		executor:  s.cfg.Executors[s.executorName(c.detail)],
 		principal: s.sessions[c.name()].principal,
 		cluster:   clusterName(c.detail),
 	}
@@ -719,6 +732,10 @@ func (s *Scheduler) dispatch(ctx context.Context, q *queueView, c *ceView, j *ba
 	s.inflight[a.queue]++
 	s.ceUsed[a.ce] = s.ceUsed[a.ce].add(need)
 	s.hostUsed = s.hostUsed.add(need)
+	if n := need.GPUs; n > 0 && n <= len(s.gpuFree) {
+		a.gpus = slices.Clone(s.gpuFree[:n])
+		s.gpuFree = slices.Delete(s.gpuFree, 0, n)
+	}
 	if a.share != "" {
 		s.shareUsage(shareKey{a.queue, a.share}, q.fair).running += need.VCPUs
 	}
@@ -759,11 +776,11 @@ func (s *Scheduler) endedAttempt(a *attempt) {
 }
 
 // executorName is the executor a compute environment names.
-func executorName(ce *batch.ComputeEnvironmentDetail) string {
+func (s *Scheduler) executorName(ce *batch.ComputeEnvironmentDetail) string {
 	if n := ce.Tags[executorTag]; n != "" {
 		return n
 	}
-	return defaultExecutor
+	return s.cfg.DefaultExecutor
 }
 
 // clusterName is the name in a compute environment's ECS cluster ARN.

@@ -48,7 +48,7 @@ func (s *Scheduler) serviceChecks() []iam.Check {
 
 func (s *Scheduler) checkServiceRole(ctx context.Context, c *ceView) bool {
 	name := c.name()
-	if ex := executorName(c.detail); s.cfg.Executors[ex] == nil {
+	if ex := s.executorName(c.detail); s.cfg.Executors[ex] == nil {
 		var have []string
 		for k := range s.cfg.Executors {
 			have = append(have, k)
