@@ -757,4 +757,3 @@ func cmpOr(a, b string) string {
 	}
 	return b
 }
-
