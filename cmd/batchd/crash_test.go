@@ -26,10 +26,14 @@ func buildBinary(t *testing.T) string {
 }
 
 // startProcess runs `batchd serve` as a real process on a free port and
-// waits until it listens; it returns the endpoint and the process.
-func startProcess(t *testing.T, bin, dir string) (string, *exec.Cmd) {
+// waits until it listens; it returns the endpoint and the process. Extra
+// flags are added; without any, jobs run with the local executor.
+func startProcess(t *testing.T, bin, dir string, flags ...string) (string, *exec.Cmd) {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data-dir", dir)
+	if len(flags) == 0 {
+		flags = []string{"--executor", "local"}
+	}
+	cmd := exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", dir}, flags...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -87,6 +87,7 @@ func TestTLSAndSecureTransport(t *testing.T) {
 	certPEM, keyPEM := selfSigned(t)
 	cfg := defaultConfig()
 	cfg.DataDir = dir
+	cfg.Executor = "local" // the tests of the container executor choose it
 	cfg.TLSCert, cfg.TLSKey = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
 	os.WriteFile(cfg.TLSCert, certPEM, 0o600)
 	os.WriteFile(cfg.TLSKey, keyPEM, 0o600)

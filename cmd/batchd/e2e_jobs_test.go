@@ -42,6 +42,7 @@ func startJobServer(t testing.TB, mutate func(*Config)) *testServer {
 	done := make(chan error, 1)
 	cfg := defaultConfig()
 	cfg.DataDir = dir
+	cfg.Executor = "local" // the tests of the container executor choose it
 	if mutate != nil {
 		mutate(&cfg)
 	}

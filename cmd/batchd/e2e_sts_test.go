@@ -86,6 +86,7 @@ func startClockServer(t testing.TB, clock *testClock) *testServer {
 	done := make(chan error, 1)
 	cfg := defaultConfig()
 	cfg.DataDir = dir
+	cfg.Executor = "local"
 	cfg.Now = clock.Now
 	go func() { done <- Serve(ctx, cfg, ln, slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard) }()
 	ts := &testServer{URL: "http://" + ln.Addr().String(), DataDir: dir}

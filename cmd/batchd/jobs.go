@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -19,6 +20,7 @@ import (
 
 	"batchd/internal/batch"
 	"batchd/internal/executor"
+	"batchd/internal/executor/docker"
 	"batchd/internal/executor/local"
 	"batchd/internal/iam"
 	"batchd/internal/logs"
@@ -97,28 +99,77 @@ func (l logSink) Append(ctx context.Context, group, stream string, events []sche
 	return l.logs.Append(ctx, group, stream, in)
 }
 
-// newScheduler wires the scheduler of a batchd serving at endpoint.
-func newScheduler(cfg Config, batchSvc *batch.Service, iamSvc *iam.Service, logsSvc *logs.Service, creds *server.CredentialsEndpoint, endpoint string, log *slog.Logger) (*scheduler.Scheduler, error) {
-	if cfg.HostVCPUs <= 0 {
-		return nil, fmt.Errorf("host vCPUs must be positive, not %d", cfg.HostVCPUs)
+// executors are the executors of a batchd, with what the start log says
+// of them.
+type executors struct {
+	Default  string // the executor of compute environments without the tag
+	Describe string // one line for the start log
+	GPUs     int
+	docker   *docker.Executor
+}
+
+// Close releases the Docker client; nil-safe.
+func (x *executors) Close() {
+	if x != nil && x.docker != nil {
+		if err := x.docker.Close(); err != nil {
+			slog.Default().Warn("closing the Docker client", "err", err)
+		}
 	}
-	// The executor's instance is this data dir, so that a restarted batchd
-	// finds and kills the processes its previous run left (kill -9), before
-	// the scheduler fails or retries their jobs: nothing runs twice at once.
+}
+
+// newScheduler wires the scheduler of a batchd serving at endpoint: the
+// local executor always, the Docker executor when an engine answers (the
+// default then, unless cfg.Executor says local).
+func newScheduler(ctx context.Context, cfg Config, batchSvc *batch.Service, iamSvc *iam.Service, logsSvc *logs.Service, creds *server.CredentialsEndpoint, endpoint string, log *slog.Logger) (*scheduler.Scheduler, *executors, error) {
+	if cfg.HostVCPUs <= 0 {
+		return nil, nil, fmt.Errorf("host vCPUs must be positive, not %d", cfg.HostVCPUs)
+	}
+	// The executors' instance is this data dir, so that a restarted batchd
+	// finds and kills the processes and containers its previous run left
+	// (kill -9), before the scheduler fails or retries their jobs: nothing
+	// runs twice at once.
 	dir, err := filepath.Abs(cfg.DataDir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	sum := sha256.Sum256([]byte(dir))
-	exec := local.New(local.Options{Instance: hex.EncodeToString(sum[:6]), Log: func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }})
-	if n := exec.Reap(); n > 0 {
+	instance := instanceOf(dir)
+	warn := func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }
+	loc := local.New(local.Options{Instance: instance, Log: warn})
+	if n := loc.Reap(); n > 0 {
 		log.Warn("killed the job processes an earlier run of batchd left", "attempts", n)
 	}
+	x := &executors{Default: "local"}
+	execs := map[string]executor.Executor{"local": loc}
+	unavailable := map[string]string{}
+	var describe []string
+	if cfg.Executor != "local" || cfg.DockerHost != "" {
+		d, why := startDocker(ctx, cfg, instance, endpoint, dir, warn, log)
+		if d != nil {
+			x.docker = d
+			execs["docker"] = d
+			describe = append(describe, why)
+			if cfg.Executor != "local" {
+				x.Default = "docker"
+			}
+		} else {
+			unavailable["docker"] = why
+			describe = append(describe, "docker unavailable: "+why)
+			if cfg.Executor == "docker" {
+				x.Default = "docker" // its compute environments turn INVALID, saying why
+				log.Warn("--executor docker, but no Docker Engine answers: compute environments that use it are INVALID", "why", why)
+			}
+		}
+	}
+	describe = append([]string{"local: sandboxed processes"}, describe...)
+	x.Describe = strings.Join(describe, "; ")
+	gpus, ids := hostGPUs(cfg.HostGPUs)
+	x.GPUs = gpus
 	sc := scheduler.Config{
 		Batch: batchSvc, IAM: iamSvc,
-		Executors: map[string]executor.Executor{"local": exec},
-		Host:      scheduler.Resources{VCPUs: float64(cfg.HostVCPUs), MemoryMiB: cfg.HostMemoryMiB},
-		Region:    cfg.Region, AccountID: cfg.AccountID,
+		Executors: execs, DefaultExecutor: x.Default, Unavailable: unavailable,
+		Host:       scheduler.Resources{VCPUs: float64(cfg.HostVCPUs), MemoryMiB: cfg.HostMemoryMiB, GPUs: gpus},
+		GPUDevices: ids,
+		Region:     cfg.Region, AccountID: cfg.AccountID,
 		Endpoint: endpoint,
 		WorkDir:  filepath.Join(cfg.DataDir, "jobs"),
 		PATH:     os.Getenv("PATH"),
@@ -131,5 +182,77 @@ func newScheduler(cfg Config, batchSvc *batch.Service, iamSvc *iam.Service, logs
 	if creds != nil {
 		sc.Credentials = creds
 	}
-	return scheduler.New(sc), nil
+	return scheduler.New(sc), x, nil
+}
+
+// instanceOf names the batchd of the data dir dir (an absolute path) among
+// others on the host: its cgroups and containers carry the name.
+func instanceOf(dir string) string {
+	sum := sha256.Sum256([]byte(dir))
+	return hex.EncodeToString(sum[:6])
+}
+
+// startDocker connects to the Docker Engine and removes the containers an
+// earlier run left. It returns the executor and a line for the start log,
+// or nil and why there is none.
+func startDocker(ctx context.Context, cfg Config, instance, endpoint, dataDir string, warn func(string, ...any), log *slog.Logger) (*docker.Executor, string) {
+	d, err := docker.New(docker.Options{Host: cfg.DockerHost, Instance: instance, Network: cfg.DockerNetwork, Endpoint: endpoint,
+		DeniedHostPaths: []string{dataDir}, Log: warn})
+	if err != nil {
+		return nil, err.Error()
+	}
+	version, api, err := d.Ping(ctx)
+	if err != nil {
+		d.Close()
+		return nil, err.Error()
+	}
+	n, err := d.Reap(ctx)
+	if err != nil {
+		d.Close()
+		return nil, err.Error()
+	}
+	if n > 0 {
+		log.Warn("removed the job containers an earlier run of batchd left", "containers", n)
+	}
+	return d, fmt.Sprintf("docker: Docker Engine %s (API %s) at %s, network %s", version, api, d.Host(), d.Network())
+}
+
+// hostGPUs is the host's GPU count and their IDs: n when n >= 0 (IDs 0..n-1),
+// else the NVIDIA GPUs found: /dev/nvidiaN device nodes, else the lines of
+// "nvidia-smi -L".
+func hostGPUs(n int) (int, []string) {
+	if n < 0 {
+		n = detectGPUs("/dev", func() ([]byte, error) { return exec.Command("nvidia-smi", "-L").Output() })
+	}
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = strconv.Itoa(i)
+	}
+	return n, ids
+}
+
+// detectGPUs counts NVIDIA GPUs: device nodes nvidia0, nvidia1, ... in
+// dev, else the "GPU N: ..." lines nvidiaSMI prints.
+func detectGPUs(dev string, nvidiaSMI func() ([]byte, error)) int {
+	n := 0
+	if entries, err := os.ReadDir(dev); err == nil {
+		for _, e := range entries {
+			if rest, ok := strings.CutPrefix(e.Name(), "nvidia"); ok && rest != "" && strings.Trim(rest, "0123456789") == "" {
+				n++
+			}
+		}
+	}
+	if n > 0 {
+		return n
+	}
+	out, err := nvidiaSMI()
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(line, "GPU ") {
+			n++
+		}
+	}
+	return n
 }

@@ -41,6 +41,19 @@ type Config struct {
 	// environments (defaults: the CPUs and MemTotal of the host).
 	HostVCPUs     int
 	HostMemoryMiB int64
+	// HostGPUs is how many GPUs the host offers; -1 (the default) counts
+	// the NVIDIA GPUs found at start.
+	HostGPUs int
+	// Executor runs the jobs of compute environments without the tag
+	// batchd:executor: "docker", "local", or "" (docker when an engine
+	// answers at start, local otherwise).
+	Executor string
+	// DockerHost is the Docker Engine's address; "" is DOCKER_HOST, else
+	// unix:///var/run/docker.sock.
+	DockerHost string
+	// DockerNetwork is the network mode of job containers: "isolated"
+	// (default), "host", "none" or an engine network's name.
+	DockerNetwork string
 	// Now is the clock of identities and sessions (session expiry); nil
 	// is the system clock. Tests set it; there is no flag.
 	Now func() time.Time
@@ -49,7 +62,7 @@ type Config struct {
 func defaultConfig() Config {
 	vcpus, mem := hostDefaults()
 	return Config{Listen: "127.0.0.1:8080", DataDir: "batchd-data", Region: "us-east-1", AccountID: "123456789012",
-		HostVCPUs: vcpus, HostMemoryMiB: mem}
+		HostVCPUs: vcpus, HostMemoryMiB: mem, HostGPUs: -1, DockerNetwork: "isolated"}
 }
 
 // parseServeFlags reads flags, each defaulting to its BATCHD_* environment
@@ -86,6 +99,10 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 		return def
 	}
 	fs.Int64Var(&cfg.HostMemoryMiB, "host-memory-mib", envInt64("BATCHD_HOST_MEMORY_MIB", cfg.HostMemoryMiB), "memory (MiB) this host offers the compute environments (BATCHD_HOST_MEMORY_MIB)")
+	fs.IntVar(&cfg.HostGPUs, "host-gpus", envInt("BATCHD_HOST_GPUS", cfg.HostGPUs), "GPUs this host offers the compute environments; -1 counts the NVIDIA GPUs found (BATCHD_HOST_GPUS)")
+	fs.StringVar(&cfg.Executor, "executor", env("BATCHD_EXECUTOR", ""), "what runs jobs: docker, local, or empty for docker when an engine answers (BATCHD_EXECUTOR)")
+	fs.StringVar(&cfg.DockerHost, "docker-host", env("DOCKER_HOST", ""), "the Docker Engine's address, unix:///path or tcp://host:port (DOCKER_HOST; default unix:///var/run/docker.sock)")
+	fs.StringVar(&cfg.DockerNetwork, "docker-network", env("BATCHD_DOCKER_NETWORK", cfg.DockerNetwork), "network of job containers: isolated (only batchd reachable, on loopback), host, none, or an engine network (BATCHD_DOCKER_NETWORK)")
 	devDefault := getenv("BATCHD_DEV") == "1" || strings.EqualFold(getenv("BATCHD_DEV"), "true")
 	fs.BoolVar(&cfg.Dev, "dev", devDefault, "also accept the well-known root key test/test (BATCHD_DEV)")
 	if err := fs.Parse(args); err != nil {
@@ -102,6 +119,17 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	}
 	if cfg.HostVCPUs <= 0 {
 		return cfg, fmt.Errorf("--host-vcpus must be positive, not %d", cfg.HostVCPUs)
+	}
+	switch cfg.Executor {
+	case "", "docker", "local":
+	default:
+		return cfg, fmt.Errorf("--executor must be docker or local, not %q", cfg.Executor)
+	}
+	if cfg.HostGPUs < -1 {
+		return cfg, fmt.Errorf("--host-gpus must be -1 (detect) or more, not %d", cfg.HostGPUs)
+	}
+	if cfg.DockerNetwork == "" {
+		return cfg, errors.New("--docker-network must not be empty")
 	}
 	if cfg.HostMemoryMiB <= 0 {
 		return cfg, fmt.Errorf("--host-memory-mib must be positive, not %d (MemTotal of /proc/meminfo is its default)", cfg.HostMemoryMiB)
@@ -182,10 +210,11 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 	})
 	// The scheduler runs jobs; it is made first so that the evaluator can
 	// wake it when jobs become RUNNABLE.
-	sched, err := newScheduler(cfg, batchSvc, iamSvc, logsSvc, creds, endpoint, log)
+	sched, execs, err := newScheduler(ctx, cfg, batchSvc, iamSvc, logsSvc, creds, endpoint, log)
 	if err != nil {
 		return err
 	}
+	defer execs.Close()
 	// The job evaluator moves submitted jobs on; it stops with the server.
 	evalCtx, stopEval := context.WithCancel(context.Background())
 	evalDone := make(chan error, 1)
@@ -225,7 +254,8 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 	if cfg.TLSCert != "" {
 		scheme = "https"
 	}
-	log.Info("batchd serving", "endpoint", scheme+"://"+ln.Addr().String(), "region", cfg.Region, "account", cfg.AccountID, "dataDir", cfg.DataDir, "credentials", credPath)
+	log.Info("batchd serving", "endpoint", scheme+"://"+ln.Addr().String(), "region", cfg.Region, "account", cfg.AccountID, "dataDir", cfg.DataDir, "credentials", credPath,
+		"executor", execs.Default, "executors", execs.Describe, "gpus", execs.GPUs)
 	select {
 	case err := <-errc:
 		return err

@@ -45,6 +45,7 @@ func startServer(t testing.TB, dir string) *testServer {
 	done := make(chan error, 1)
 	cfg := defaultConfig()
 	cfg.DataDir = dir
+	cfg.Executor = "local" // the tests of the container executor choose it
 	go func() { done <- Serve(ctx, cfg, ln, slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard) }()
 	ts := &testServer{URL: "http://" + ln.Addr().String(), DataDir: dir}
 	ts.stop = func() {

@@ -283,7 +283,9 @@ wait:
 		return s.cfg.Batch.MarkFinished(ctx, a.id, att, false, why)
 	case kind == stopShutdown:
 		return s.cfg.Batch.MarkFinished(ctx, a.id, att, false, ReasonHostTerminated)
-	case res.ExitCode < 0 && strings.HasPrefix(res.Reason, cannotStartPrefix):
+	case res.ExitCode < 0 && res.Reason != "":
+		// It never ran: the image could not be pulled, the container
+		// made or started.
 		cont.LogStreamName = nil
 		return s.cfg.Batch.MarkFinished(ctx, a.id, att, false, reasonFailedToStart)
 	}

@@ -51,6 +51,10 @@ type Config struct {
 	// Executors by name; a compute environment picks one with its tag
 	// "batchd:executor", DefaultExecutor without it.
 	Executors map[string]executor.Executor
+	// Unavailable says why an executor batchd knows of is not in
+	// Executors (no engine answered): a compute environment that names
+	// it turns INVALID with that reason.
+	Unavailable map[string]string
 	// DefaultExecutor names the executor of compute environments without
 	// the tag; default "local".
 	DefaultExecutor string

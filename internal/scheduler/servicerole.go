@@ -49,6 +49,10 @@ func (s *Scheduler) serviceChecks() []iam.Check {
 func (s *Scheduler) checkServiceRole(ctx context.Context, c *ceView) bool {
 	name := c.name()
 	if ex := s.executorName(c.detail); s.cfg.Executors[ex] == nil {
+		if why, ok := s.cfg.Unavailable[ex]; ok {
+			s.invalidate(ctx, c, fmt.Sprintf("CLIENT_ERROR - The %s executor is unavailable: %s", ex, why))
+			return false
+		}
 		var have []string
 		for k := range s.cfg.Executors {
 			have = append(have, k)

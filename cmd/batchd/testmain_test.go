@@ -1,0 +1,15 @@
+package main
+
+import (
+	"os"
+	"testing"
+
+	"batchd/internal/executor/docker"
+)
+
+// TestMain lets the test binary play the roles batchd's binary plays for
+// its jobs, as main does.
+func TestMain(m *testing.M) {
+	docker.HelperMain(os.Args)
+	os.Exit(m.Run())
+}
