@@ -7,6 +7,8 @@ package main
 
 import (
 	"context"
+	"os"
+	"os/exec"
 	"slices"
 	"syscall"
 	"testing"
@@ -15,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/batch"
 	batchtypes "github.com/aws/aws-sdk-go-v2/service/batch/types"
+
+	"batchd/internal/executor/docker/dockertest"
 )
 
 // cpuTime is the process's user+system CPU time so far (RUSAGE_SELF: not
@@ -113,4 +117,57 @@ func BenchmarkArray10000(b *testing.B) {
 		b.ReportMetric(100*cpu.Seconds()/wall.Seconds(), "cpu%")
 		ts.stop()
 	}
+}
+
+// BenchmarkDockerJobVsDockerRun compares, in one run and interleaved, the
+// time from SubmitJob to SUCCEEDED of a `true` job in a container (the
+// Docker executor, default flags: the isolated network) with the time
+// `docker run --rm` of the same image and command takes on the same
+// engine. It reports both medians and their ratio (batchd's overhead).
+func BenchmarkDockerJobVsDockerRun(b *testing.B) {
+	host := dockertest.Host(b)
+	dockertest.Image(b, host, testImage, "ENV FROM_IMAGE=image-env", "ENV OVERRIDDEN=image", "WORKDIR /work",
+		`CMD ["sh", "-c", "echo default command in $(pwd) with $FROM_IMAGE $OVERRIDDEN"]`)
+	ts := startJobServer(b, func(c *Config) { c.Executor = "docker"; c.DockerHost = host })
+	c := ts.batch(ts.Root)
+	unmanagedCE(b, c, "ce")
+	queue(b, c, "q", "ce", nil)
+	def := containerDef("true", "true")
+	def.ContainerProperties.Image = aws.String(testImage)
+	register(b, c, def)
+	in := &batch.SubmitJobInput{JobName: aws.String("t"), JobQueue: aws.String("q"), JobDefinition: aws.String("true")}
+	viaBatchd := func() float64 {
+		start := time.Now()
+		id := submit(b, c, in)
+		for {
+			j := describeJob(b, c, id)
+			if j.Status == batchtypes.JobStatusSucceeded {
+				return float64(time.Since(start).Microseconds()) / 1000
+			}
+			if j.Status == batchtypes.JobStatusFailed {
+				b.Fatalf("job failed: %s", aws.ToString(j.StatusReason))
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
+	viaDocker := func() float64 {
+		start := time.Now()
+		cmd := exec.Command("docker", "run", "--rm", testImage, "true")
+		cmd.Env = append(os.Environ(), "DOCKER_HOST="+host)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("docker run: %v\n%s", err, out)
+		}
+		return float64(time.Since(start).Microseconds()) / 1000
+	}
+	viaBatchd() // warm up: the service role session, the log group, the holders
+	viaDocker()
+	var batchd, docker []float64
+	for b.Loop() {
+		docker = append(docker, viaDocker())
+		batchd = append(batchd, viaBatchd())
+	}
+	mb, md := percentileMS(batchd, 0.5), percentileMS(docker, 0.5)
+	b.ReportMetric(mb, "batchd_p50_ms")
+	b.ReportMetric(md, "docker_run_p50_ms")
+	b.ReportMetric(mb/md, "ratio")
 }

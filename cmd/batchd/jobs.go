@@ -214,6 +214,10 @@ func startDocker(ctx context.Context, cfg Config, instance, endpoint, dataDir st
 	if n > 0 {
 		log.Warn("removed the job containers an earlier run of batchd left", "containers", n)
 	}
+	if err := d.Prepare(ctx); err != nil {
+		d.Close()
+		return nil, err.Error()
+	}
 	return d, fmt.Sprintf("docker: Docker Engine %s (API %s) at %s, network %s", version, api, d.Host(), d.Network())
 }
 

@@ -34,6 +34,8 @@ var allowed = map[string][]string{
 	"internal/batch/internal/typegen":     {"internal/botocore"},
 	"internal/executor":                   {},
 	"internal/executor/local":             {"internal/executor"},
+	"internal/executor/docker":            {"internal/executor"},
+	"internal/executor/docker/dockertest": {},
 	"internal/logs":                       {"internal/arn", "internal/store"},
 	"internal/logs/internal/typegen":      {},
 	"internal/scheduler":                  {"internal/batch", "internal/executor", "internal/iam"},

@@ -163,6 +163,29 @@ func (e *Executor) Ping(ctx context.Context) (version, apiVersion string, err er
 	return v.Version, v.APIVersion, nil
 }
 
+// Prepare makes ready what attempts need before the first one: with the
+// isolated network, the holder image, the forwarding socket and a first
+// holder, so that an engine that cannot run holders (one on another
+// machine, or in a VM, as Docker Desktop's) is found at start.
+func (e *Executor) Prepare(ctx context.Context) error {
+	if e.netw == nil {
+		return nil
+	}
+	if err := e.netw.setup(ctx); err != nil {
+		return fmt.Errorf("docker: the isolated network: %w", err)
+	}
+	h, err := e.netw.make(ctx)
+	if err != nil {
+		return fmt.Errorf("docker: the isolated network (it needs the engine on batchd's host; --docker-network host is the alternative): %w", err)
+	}
+	select {
+	case e.netw.pool <- h:
+	default:
+		h.release()
+	}
+	return nil
+}
+
 // Close releases the client and the isolated networks' listener.
 func (e *Executor) Close() error {
 	if e.netw != nil {
