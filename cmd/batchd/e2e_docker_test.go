@@ -188,8 +188,14 @@ func TestDockerJobs(t *testing.T) {
 		}
 	})
 
-	if ids := instanceContainers(t, host, ts.DataDir); len(ids) != 0 {
-		t.Errorf("containers left behind: %v", ids)
+	// Containers are removed once their attempt is recorded (ECS, too,
+	// cleans up after a task stopped).
+	deadline := time.Now().Add(10 * time.Second)
+	for ids := instanceContainers(t, host, ts.DataDir); len(ids) != 0; ids = instanceContainers(t, host, ts.DataDir) {
+		if time.Now().After(deadline) {
+			t.Fatalf("containers left behind: %v", ids)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

@@ -93,6 +93,8 @@ type Executor struct {
 
 	pullMu sync.Mutex
 	pulls  map[string]*pull // image → pull in progress
+
+	cleanup sync.WaitGroup // removals of ended attempts' containers
 }
 
 type pull struct {
@@ -186,8 +188,10 @@ func (e *Executor) Prepare(ctx context.Context) error {
 	return nil
 }
 
-// Close releases the client and the isolated networks' listener.
+// Close waits for the removal of ended attempts' containers, then
+// releases the client and the isolated networks.
 func (e *Executor) Close() error {
+	e.cleanup.Wait()
 	if e.netw != nil {
 		e.netw.close()
 	}
@@ -242,13 +246,13 @@ func (e *Executor) Start(ctx context.Context, spec executor.Spec, out func(execu
 	created, err := e.cli.ContainerCreate(cctx, client.ContainerCreateOptions{Config: cfg, HostConfig: hc, Name: "batchd-" + spec.AttemptID})
 	cancel()
 	if err != nil {
-		holder.release()
+		holder.recycle() // no container joined it
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		return ended(-1, reasonCannotMake+clip(err.Error())), nil
 	}
-	h := &handle{e: e, id: created.ID, holder: holder, out: out, done: make(chan struct{})}
+	h := &handle{e: e, id: created.ID, holder: holder, reuse: !spec.Privileged, memLimit: spec.MemoryMiB > 0, out: out, done: make(chan struct{})}
 	// The output stream and the wait are opened before the start, so that
 	// neither a line nor the exit can be missed; an attached stream also
 	// delivers a last line that has no newline, which the log driver may
@@ -257,8 +261,7 @@ func (e *Executor) Start(ctx context.Context, spec executor.Spec, out func(execu
 	att, err := e.cli.ContainerAttach(actx, h.id, client.ContainerAttachOptions{Stream: true, Stdout: true, Stderr: true})
 	cancel()
 	if err != nil {
-		h.remove()
-		holder.release()
+		h.discard()
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
@@ -272,8 +275,7 @@ func (e *Executor) Start(ctx context.Context, spec executor.Spec, out func(execu
 	if err != nil {
 		stopWait()
 		att.Close()
-		h.remove()
-		holder.release()
+		h.discard()
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
@@ -492,6 +494,12 @@ type handle struct {
 	e      *Executor
 	id     string
 	holder *holder
+	// reuse: the holder may serve another attempt once this container is
+	// gone (not after a privileged container, which may have changed the
+	// network namespace).
+	reuse bool
+	// memLimit: the container has a memory limit (an OOM kill is possible).
+	memLimit bool
 
 	outMu sync.Mutex
 	out   func(executor.Line)
@@ -549,20 +557,15 @@ func (h *handle) signal(sig string) {
 	}
 }
 
-// monitor waits for the container's exit and its output, records how it
-// ended and removes it.
+// monitor waits for the container's exit and its output and records how
+// it ended; then, in the background, it removes the container and returns
+// its holder (ECS, too, reports a task STOPPED before it cleans up).
 func (h *handle) monitor(waitRes client.ContainerWaitResult, stopWait func(), logs io.ReadCloser, stopKill func() bool) {
-	defer close(h.done)
-	defer stopWait()
 	outDone := make(chan struct{})
-	if logs != nil {
-		go func() {
-			defer close(outDone)
-			h.readLogs(logs)
-		}()
-	} else {
-		close(outDone)
-	}
+	go func() {
+		defer close(outDone)
+		h.readLogs(logs)
+	}()
 	var res executor.Result
 	select {
 	case w := <-waitRes.Result:
@@ -576,6 +579,7 @@ func (h *handle) monitor(waitRes client.ContainerWaitResult, stopWait func(), lo
 		h.e.log("docker: waiting for container %s: %v", short(h.id), err)
 		res.ExitCode = h.pollExit()
 	}
+	stopWait()
 	h.mu.Lock()
 	h.exited = true
 	if h.timer != nil {
@@ -584,24 +588,44 @@ func (h *handle) monitor(waitRes client.ContainerWaitResult, stopWait func(), lo
 	h.mu.Unlock()
 	stopKill()
 
-	ictx, cancel := context.WithTimeout(context.Background(), apiTimeout)
-	insp, err := h.e.cli.ContainerInspect(ictx, h.id, client.ContainerInspectOptions{})
-	cancel()
-	if err == nil && insp.Container.State != nil {
+	// The engine learns of an OOM kill from an event that may trail the
+	// exit: a SIGKILL batchd did not send, under a memory limit, is asked
+	// about again for a moment.
+	h.mu.Lock()
+	killedByUs := h.termed
+	h.mu.Unlock()
+	for try := 0; ; try++ {
+		ictx, cancel := context.WithTimeout(context.Background(), apiTimeout)
+		insp, err := h.e.cli.ContainerInspect(ictx, h.id, client.ContainerInspectOptions{})
+		cancel()
+		if err != nil || insp.Container.State == nil {
+			break
+		}
 		st := insp.Container.State
 		res.ExitCode = st.ExitCode
 		if st.OOMKilled {
 			res.OOM = true
 			res.Reason = reasonOOM
+			break
 		}
+		if st.ExitCode != 137 || !h.memLimit || killedByUs || try == 10 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	<-outDone
-	if logs != nil {
-		logs.Close()
-	}
-	h.remove()
-	h.holder.release()
+	logs.Close()
+	h.e.cleanup.Add(1)
+	go func() {
+		defer h.e.cleanup.Done()
+		if h.remove() && h.reuse {
+			h.holder.recycle()
+		} else {
+			h.holder.release()
+		}
+	}()
 	h.res = res
+	close(h.done)
 }
 
 // pollExit waits for the container to stop, reading its state.
@@ -629,13 +653,25 @@ func (a attached) Close() error {
 	return nil
 }
 
-// remove removes the container and its anonymous volumes.
-func (h *handle) remove() {
+// discard removes a container that never ran and returns its holder.
+func (h *handle) discard() {
+	if h.remove() {
+		h.holder.recycle()
+	} else {
+		h.holder.release()
+	}
+}
+
+// remove removes the container and its anonymous volumes; it reports
+// whether the container is gone.
+func (h *handle) remove() bool {
 	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
 	defer cancel()
 	if _, err := h.e.cli.ContainerRemove(ctx, h.id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !cerrdefs.IsNotFound(err) {
 		h.e.log("docker: removing container %s: %v", short(h.id), err)
+		return false
 	}
+	return true
 }
 
 // readLogs passes the container's output to out, line by line, each line

@@ -66,6 +66,26 @@ func (h *holder) release() {
 	}
 }
 
+// recycle returns the holder to the pool for another attempt (its last
+// attempt's container is gone, and with it every process in the
+// namespace but the holder's); nil-safe.
+func (h *holder) recycle() {
+	if h == nil {
+		return
+	}
+	h.n.mu.Lock()
+	closed := h.n.closed
+	h.n.mu.Unlock()
+	if !closed {
+		select {
+		case h.n.pool <- h:
+			return
+		default:
+		}
+	}
+	h.release()
+}
+
 // isolatedNetworks makes holders and forwards their connections to
 // batchd.
 type isolatedNetworks struct {
