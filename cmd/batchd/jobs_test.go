@@ -1,9 +1,13 @@
 package main
 
 import (
+	"errors"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -59,3 +63,30 @@ type fakeListener struct{ addr net.Addr }
 func (fakeListener) Accept() (net.Conn, error) { return nil, io.EOF }
 func (fakeListener) Close() error              { return nil }
 func (l fakeListener) Addr() net.Addr          { return l.addr }
+
+// The host's GPUs: NVIDIA device nodes first, else nvidia-smi -L; an
+// explicit count wins.
+func TestDetectGPUs(t *testing.T) {
+	dev := t.TempDir()
+	for _, n := range []string{"nvidia0", "nvidia1", "nvidiactl", "nvidia-uvm", "nvidia-modeset", "null"} {
+		if err := os.WriteFile(filepath.Join(dev, n), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	noSMI := func() ([]byte, error) { return nil, errors.New("nvidia-smi: not found") }
+	if n := detectGPUs(dev, noSMI); n != 2 {
+		t.Errorf("device nodes: %d GPUs, want 2", n)
+	}
+	smi := func() ([]byte, error) {
+		return []byte("GPU 0: NVIDIA A10G (UUID: GPU-1)\nGPU 1: NVIDIA A10G (UUID: GPU-2)\nGPU 2: NVIDIA A10G (UUID: GPU-3)\n"), nil
+	}
+	if n := detectGPUs(t.TempDir(), smi); n != 3 {
+		t.Errorf("nvidia-smi -L: %d GPUs, want 3", n)
+	}
+	if n := detectGPUs(t.TempDir(), noSMI); n != 0 {
+		t.Errorf("nothing: %d GPUs", n)
+	}
+	if n, ids := hostGPUs(2); n != 2 || !slices.Equal(ids, []string{"0", "1"}) {
+		t.Errorf("--host-gpus 2: %d %v", n, ids)
+	}
+}

@@ -231,3 +231,20 @@ func TestIsolatedNetwork(t *testing.T) {
 		t.Fatalf("res %+v out %q", res, out)
 	}
 }
+
+// GPUs become a device request for the attempt's GPU IDs (or a count).
+func TestGPUDeviceRequests(t *testing.T) {
+	e := &Executor{}
+	hc, err := e.hostConfig(executor.Spec{GPUs: 2, GPUDevices: []string{"1", "3"}, VCPUs: 1.5, MemoryMiB: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hc.DeviceRequests) != 1 || !slices.Equal(hc.DeviceRequests[0].DeviceIDs, []string{"1", "3"}) ||
+		!slices.Equal(hc.DeviceRequests[0].Capabilities[0], []string{"gpu"}) || hc.NanoCPUs != 1.5e9 || hc.Memory != 100<<20 || hc.MemorySwap != hc.Memory {
+		t.Fatalf("host config %+v", hc)
+	}
+	hc, err = e.hostConfig(executor.Spec{GPUs: 1})
+	if err != nil || len(hc.DeviceRequests) != 1 || hc.DeviceRequests[0].Count != 1 {
+		t.Fatalf("count: %+v %v", hc.DeviceRequests, err)
+	}
+}
