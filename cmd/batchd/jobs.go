@@ -97,6 +97,33 @@ func (l logSink) Append(ctx context.Context, group, stream string, events []sche
 	return l.logs.Append(ctx, group, stream, in)
 }
 
+// instanceOf names the batchd of a data dir (a hash of its absolute
+// path).
+func instanceOf(dataDir string) (abs, instance string, err error) {
+	abs, err = filepath.Abs(dataDir)
+	if err != nil {
+		return "", "", err
+	}
+	sum := sha256.Sum256([]byte(abs))
+	return abs, hex.EncodeToString(sum[:6]), nil
+}
+
+// jobsDir makes the directory of the attempts' work directories (dir, or
+// <os.TempDir()>/batchd-<instance>) 0700, for batchd alone: the local
+// executor gives each attempt its own, and hides the others from it.
+func jobsDir(dir, instance string) (string, error) {
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "batchd-"+instance)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("jobs dir: %w", err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return "", fmt.Errorf("jobs dir: %w", err)
+	}
+	return filepath.Abs(dir)
+}
+
 // newScheduler wires the scheduler of a batchd serving at endpoint.
 func newScheduler(cfg Config, batchSvc *batch.Service, iamSvc *iam.Service, logsSvc *logs.Service, creds *server.CredentialsEndpoint, endpoint string, log *slog.Logger) (*scheduler.Scheduler, error) {
 	if cfg.HostVCPUs <= 0 {
@@ -105,12 +132,18 @@ func newScheduler(cfg Config, batchSvc *batch.Service, iamSvc *iam.Service, logs
 	// The executor's instance is this data dir, so that a restarted batchd
 	// finds and kills the processes its previous run left (kill -9), before
 	// the scheduler fails or retries their jobs: nothing runs twice at once.
-	dir, err := filepath.Abs(cfg.DataDir)
+	dir, instance, err := instanceOf(cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256([]byte(dir))
-	exec := local.New(local.Options{Instance: hex.EncodeToString(sum[:6]), Log: func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }})
+	jobs, err := jobsDir(cfg.JobsDir, instance)
+	if err != nil {
+		return nil, err
+	}
+	exec := local.New(local.Options{
+		Instance: instance, User: cfg.LocalUser, HideDirs: []string{dir},
+		Log: func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) },
+	})
 	if n := exec.Reap(); n > 0 {
 		log.Warn("killed the job processes an earlier run of batchd left", "attempts", n)
 	}
@@ -120,7 +153,7 @@ func newScheduler(cfg Config, batchSvc *batch.Service, iamSvc *iam.Service, logs
 		Host:      scheduler.Resources{VCPUs: float64(cfg.HostVCPUs), MemoryMiB: cfg.HostMemoryMiB},
 		Region:    cfg.Region, AccountID: cfg.AccountID,
 		Endpoint: endpoint,
-		WorkDir:  filepath.Join(cfg.DataDir, "jobs"),
+		WorkDir:  jobs,
 		PATH:     os.Getenv("PATH"),
 		Now:      cfg.Now,
 		Log:      log,

@@ -9,9 +9,13 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"batchd/internal/executor/local"
 )
 
 func main() {
+	// Run as the local executor's sandbox init when started as one.
+	local.Init()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
@@ -22,7 +26,7 @@ const usage = `batchd — AWS Batch with its IAM, self-hosted.
 
 Usage:
   batchd serve [--listen 127.0.0.1:8080] [--data-dir DIR] [--region R] [--account-id ID] [--tls-cert F --tls-key F] [--dev]
-               [--host-vcpus N] [--host-memory-mib MIB]
+               [--host-vcpus N] [--host-memory-mib MIB] [--jobs-dir DIR] [--local-user NAME|UID]
   batchd bench submit --endpoint URL [--clients 32] [--jobs N] [--array-size K]
   batchd policy validate [--kind KIND] [--json] FILE...
   batchd policy simulate --policy FILE|aws:NAME... --action A --resource R [flags]

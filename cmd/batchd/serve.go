@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"batchd/internal/batch"
@@ -41,6 +42,14 @@ type Config struct {
 	// environments (defaults: the CPUs and MemTotal of the host).
 	HostVCPUs     int
 	HostMemoryMiB int64
+	// JobsDir holds the local executor's attempts' work directories
+	// (HOME of each job), outside the data dir; default
+	// <os.TempDir()>/batchd-<instance> (see jobsDir).
+	JobsDir string
+	// LocalUser, a host user's name or UID, runs every local attempt
+	// instead of one UID per attempt from 61184-65519 (systemd's
+	// dynamic-user range).
+	LocalUser string
 	// Now is the clock of identities and sessions (session expiry); nil
 	// is the system clock. Tests set it; there is no flag.
 	Now func() time.Time
@@ -86,6 +95,8 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 		return def
 	}
 	fs.Int64Var(&cfg.HostMemoryMiB, "host-memory-mib", envInt64("BATCHD_HOST_MEMORY_MIB", cfg.HostMemoryMiB), "memory (MiB) this host offers the compute environments (BATCHD_HOST_MEMORY_MIB)")
+	fs.StringVar(&cfg.JobsDir, "jobs-dir", env("BATCHD_JOBS_DIR", ""), "directory of the local executor's job work directories, outside the data dir (default $TMPDIR/batchd-<hash of the data dir>) (BATCHD_JOBS_DIR)")
+	fs.StringVar(&cfg.LocalUser, "local-user", env("BATCHD_LOCAL_USER", ""), "host user (NAME or UID) running every local job; default: one UID per running job from 61184-65519 (BATCHD_LOCAL_USER)")
 	devDefault := getenv("BATCHD_DEV") == "1" || strings.EqualFold(getenv("BATCHD_DEV"), "true")
 	fs.BoolVar(&cfg.Dev, "dev", devDefault, "also accept the well-known root key test/test (BATCHD_DEV)")
 	if err := fs.Parse(args); err != nil {
@@ -132,7 +143,12 @@ func serveMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 
 // Serve runs batchd on ln until ctx is done, then shuts down gracefully.
 func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, stdout io.Writer) error {
+	// Nothing batchd writes is for others: jobs run as other users.
+	syscall.Umask(0o077)
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return err
+	}
+	if err := privateDataDir(cfg.DataDir); err != nil {
 		return err
 	}
 	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "batchd.db"))
@@ -186,6 +202,13 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 	if err != nil {
 		return err
 	}
+	defer func() {
+		// The jobs dir, once its attempts are gone; a left one is
+		// harmless (error ignored: it may not be empty).
+		if _, instance, err := instanceOf(cfg.DataDir); err == nil && cfg.JobsDir == "" {
+			_ = os.Remove(filepath.Join(os.TempDir(), "batchd-"+instance))
+		}
+	}()
 	// The job evaluator moves submitted jobs on; it stops with the server.
 	evalCtx, stopEval := context.WithCancel(context.Background())
 	evalDone := make(chan error, 1)
@@ -235,6 +258,26 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return hs.Shutdown(shutdownCtx)
+}
+
+// privateDataDir makes the data dir 0700 and its files 0600, as an older
+// batchd may have left them readable to others.
+func privateDataDir(dir string) error {
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.Type().IsRegular() {
+			if err := os.Chmod(filepath.Join(dir, e.Name()), 0o600); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // writeRootCredentials writes the root key once, mode 0600, in AWS's

@@ -84,6 +84,9 @@ func Init() {
 // the job's view of the file system, starts the job and waits for it,
 // forwarding signals and reaping orphans, and exits as the job did.
 func runInit() int {
+	// batchd's umask (0077) would make the directories the init creates
+	// for the job's mounts unreachable to it; the job gets a container's.
+	syscall.Umask(0o022)
 	syscall.CloseOnExec(initConfigFD)
 	syscall.CloseOnExec(initStatusFD)
 	status := os.NewFile(initStatusFD, "status")
@@ -129,8 +132,6 @@ func runInit() int {
 		send(initMsg{Kind: "cannotStart", Msg: err.Error()})
 		return 127
 	}
-	syscall.Umask(0o022)
-
 	pid, err := startJob(&cfg, path)
 	if err != nil {
 		var errno syscall.Errno
