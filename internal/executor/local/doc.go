@@ -91,7 +91,8 @@
 // the job may too, and attempts are not apart by uid. Spec.User and
 // Options.User are then not honoured. The namespaces must be available
 // (user namespaces enabled for unprivileged users): when the init cannot
-// build the sandbox, Start fails; an attempt never runs unsandboxed.
+// build the sandbox the attempt fails (see below); it never runs
+// unsandboxed.
 //
 // # Starting an attempt
 //
@@ -190,6 +191,9 @@
 // ran) and Reason "CannotStartContainerError: exec: \"<cmd>\": <why>", the
 // wording Docker/runc give AWS Batch for a missing entrypoint. Start
 // returns an error only for failures of the host (context cancelled, work
-// directory or pipes not creatable, every uid of the range in use, the
-// sandbox not buildable, Options.User unusable).
+// directory or pipes not creatable, every uid of the range in use,
+// Options.User unusable). Start does not wait for the init to come up: a
+// sandbox the init could not build ends the attempt the same way, with
+// Reason "CannotStartContainerError: sandbox: <why>"; Stop waits for the
+// init's first word before it signals.
 package local

@@ -144,7 +144,7 @@ func (e *Executor) Start(ctx context.Context, spec executor.Spec, out func(execu
 	if err != nil {
 		return nil, err
 	}
-	h := &handle{e: e, out: out, id: id, done: make(chan struct{})}
+	h := &handle{e: e, out: out, id: id, done: make(chan struct{}), ready: make(chan struct{})}
 	fail := func(err error) (executor.Handle, error) {
 		if h.dir != "" {
 			os.RemoveAll(h.dir)
@@ -266,30 +266,13 @@ func (e *Executor) Start(ctx context.Context, spec executor.Spec, out func(execu
 	h.status = json.NewDecoder(sr)
 	h.statusFile = sr
 
-	// The config, then the init's first word: started, or why not.
-	werr := json.NewEncoder(cw).Encode(&cfg)
-	cw.Close()
-	var first initMsg
-	if derr := h.status.Decode(&first); derr != nil || first.Kind != "started" {
-		// The init ends by itself; reap it.
-		proc.Kill() // a no-op once it has exited
-		proc.Wait()
-		or.Close()
-		er.Close()
-		sr.Close()
-		cg.remove(e.log)
-		switch {
-		case derr == nil && first.Kind == "cannotStart":
-			os.RemoveAll(h.dir)
-			e.release(id)
-			return cannotStart(errors.New(first.Msg)), nil
-		case derr == nil:
-			return fail(fmt.Errorf("local: %s", first.Msg))
-		case werr != nil:
-			return fail(fmt.Errorf("local: sandbox config: %w", werr))
-		}
-		return fail(errNoSandbox)
+	// The config; the init's first word (started, or why not) is read by
+	// the monitor: Start does not wait for the init to come up, so that the
+	// scheduler records RUNNING meanwhile. Stop waits for that word.
+	if err := json.NewEncoder(cw).Encode(&cfg); err != nil {
+		e.log("local: sandbox config: %v", err) // the init reports it, too
 	}
+	cw.Close()
 
 	stdoutDone := make(chan struct{})
 	stderrDone := make(chan struct{})
@@ -395,6 +378,7 @@ type handle struct {
 	// job's wait status.
 	status     *json.Decoder
 	statusFile *os.File
+	ready      chan struct{} // closed once the init said whether the job started
 
 	outMu sync.Mutex // serializes out
 	out   func(executor.Line)
@@ -417,6 +401,7 @@ func (h *handle) Wait() executor.Result {
 
 // Stop sends SIGTERM to the process group, then SIGKILL after grace.
 func (h *handle) Stop(grace time.Duration) {
+	h.waitReady()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.exited {
@@ -441,6 +426,7 @@ func (h *handle) Stop(grace time.Duration) {
 // kill sends SIGKILL to the process group and the cgroup, unless the
 // process already exited.
 func (h *handle) kill() {
+	h.waitReady()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.exited {
@@ -450,6 +436,17 @@ func (h *handle) kill() {
 	h.cg.killAll()
 }
 
+// waitReady waits (a few seconds at most) for the init's first word, so
+// that a signal never overtakes the report of a job that could not start.
+func (h *handle) waitReady() {
+	t := time.NewTimer(drainTimeout)
+	defer t.Stop()
+	select {
+	case <-h.ready:
+	case <-t.C:
+	}
+}
+
 // signalGroup signals the process group; h.mu held and the leader not yet
 // reaped, so the group ID is still ours.
 func (h *handle) signalGroup(sig syscall.Signal) {
@@ -457,6 +454,16 @@ func (h *handle) signalGroup(sig syscall.Signal) {
 }
 
 func (h *handle) monitor(or, er *os.File, stdoutDone, stderrDone <-chan struct{}, stopKill func() bool) {
+	var first initMsg
+	ferr := h.status.Decode(&first)
+	started := ferr == nil && first.Kind == "started"
+	if !started && ferr == nil {
+		// The init ends by itself: nothing to signal.
+		h.mu.Lock()
+		h.exited = true
+		h.mu.Unlock()
+	}
+	close(h.ready)
 	waitExit(h.proc.Pid)
 	h.mu.Lock()
 	h.exited = true
@@ -480,7 +487,7 @@ func (h *handle) monitor(or, er *os.File, stdoutDone, stderrDone <-chan struct{}
 	// The job's own wait status, from the init; without it (the init was
 	// killed) the init's.
 	var msg initMsg
-	if err := h.status.Decode(&msg); err == nil && msg.Kind == "exit" {
+	if started && h.status.Decode(&msg) == nil && msg.Kind == "exit" {
 		ws = syscall.WaitStatus(msg.Status)
 	}
 	h.statusFile.Close()
@@ -494,6 +501,9 @@ func (h *handle) monitor(or, er *os.File, stdoutDone, stderrDone <-chan struct{}
 	if h.cg.oomKilled(ws.Signaled() && ws.Signal() == syscall.SIGKILL) {
 		res.OOM = true
 		res.Reason = reasonOOM
+	} else if !started && ferr == nil {
+		// Never ran: exec failed, or the sandbox could not be built.
+		res = executor.Result{ExitCode: -1, Reason: reasonCannotStart + first.Msg}
 	}
 
 	timeout := time.NewTimer(drainTimeout)

@@ -2,7 +2,6 @@ package local
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"os"
 	"os/user"
@@ -314,5 +313,3 @@ func chownTree(dir string, uid, gid int) error {
 		return os.Lchown(path, uid, gid)
 	})
 }
-
-var errNoSandbox = errors.New("local: the sandbox's init did not report")
