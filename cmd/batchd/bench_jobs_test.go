@@ -126,8 +126,7 @@ func BenchmarkArray10000(b *testing.B) {
 // engine. It reports both medians and their ratio (batchd's overhead).
 func BenchmarkDockerJobVsDockerRun(b *testing.B) {
 	host := dockertest.Host(b)
-	dockertest.Image(b, host, testImage, "ENV FROM_IMAGE=image-env", "ENV OVERRIDDEN=image", "WORKDIR /work",
-		`CMD ["sh", "-c", "echo default command in $(pwd) with $FROM_IMAGE $OVERRIDDEN"]`)
+	dockertest.Image(b, host, testImage, testImageChanges...)
 	ts := startJobServer(b, func(c *Config) { c.Executor = "docker"; c.DockerHost = host })
 	c := ts.batch(ts.Root)
 	unmanagedCE(b, c, "ce")

@@ -24,13 +24,16 @@ import (
 // WORKDIR and a default command of its own.
 const testImage = "batchd-test/busybox:e2e"
 
+// testImageChanges make testImage.
+var testImageChanges = []string{"ENV FROM_IMAGE=image-env", "ENV OVERRIDDEN=image", "WORKDIR /work",
+	`CMD ["sh", "-c", "echo default command in $(pwd) with $FROM_IMAGE $OVERRIDDEN"]`}
+
 // dockerSetup starts batchd with the Docker executor as its default, an
 // UNMANAGED compute environment and a queue "q" on it.
 func dockerSetup(t *testing.T) (*testServer, *batch.Client, string) {
 	t.Helper()
 	host := dockertest.Host(t)
-	dockertest.Image(t, host, testImage, "ENV FROM_IMAGE=image-env", "ENV OVERRIDDEN=image", "WORKDIR /work",
-		`CMD ["sh", "-c", "echo default command in $(pwd) with $FROM_IMAGE $OVERRIDDEN"]`)
+	dockertest.Image(t, host, testImage, testImageChanges...)
 	ts := startJobServer(t, func(c *Config) { c.HostVCPUs = 16; c.Executor = "docker"; c.DockerHost = host })
 	c := ts.batch(ts.Root)
 	unmanagedCE(t, c, "ce")
@@ -208,8 +211,7 @@ func TestDockerKill9WithJobRunning(t *testing.T) {
 	}
 	t.Parallel()
 	host := dockertest.Host(t)
-	dockertest.Image(t, host, testImage, "ENV FROM_IMAGE=image-env", "ENV OVERRIDDEN=image", "WORKDIR /work",
-		`CMD ["sh", "-c", "echo default command in $(pwd) with $FROM_IMAGE $OVERRIDDEN"]`)
+	dockertest.Image(t, host, testImage, testImageChanges...)
 	bin := buildBinary(t)
 	dir := t.TempDir()
 	flags := []string{"--executor", "docker", "--docker-host", host}

@@ -107,7 +107,12 @@ func jobSetup(t *testing.T) (*testServer, *batch.Client) {
 	return ts, c
 }
 
-// logMessages returns the messages of a job's log stream.
+// localNote is how the local executor's own lines in a job's log begin
+// (the image it does not use, what it ignores).
+const localNote = "batchd: the local executor "
+
+// logMessages returns the messages of a job's log stream, but the local
+// executor's notes.
 func logMessages(t testing.TB, l *cloudwatchlogs.Client, stream string) []string {
 	t.Helper()
 	out, err := l.GetLogEvents(context.Background(), &cloudwatchlogs.GetLogEventsInput{
@@ -117,7 +122,9 @@ func logMessages(t testing.TB, l *cloudwatchlogs.Client, stream string) []string
 	}
 	var msgs []string
 	for _, e := range out.Events {
-		msgs = append(msgs, aws.ToString(e.Message))
+		if m := aws.ToString(e.Message); !strings.HasPrefix(m, localNote) {
+			msgs = append(msgs, m)
+		}
 	}
 	return msgs
 }
@@ -297,14 +304,45 @@ func TestJobTimeout(t *testing.T) {
 }
 
 // buildCredProbe builds testdata/credprobe, a Go program that uses the
-// SDK's default credential chain.
+// SDK's default credential chain, in a directory others may read: jobs run
+// as users of their own, and see it where probeVolume mounts it.
 func buildCredProbe(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "credprobe")
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "credprobe")
 	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/credprobe").CombinedOutput(); err != nil {
 		t.Fatalf("go build credprobe: %v\n%s", err, out)
 	}
+	for _, p := range []string{dir, bin} {
+		if err := os.Chmod(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return bin
+}
+
+// probeVolume mounts the directory of bin (read-only) at /tmp/probe in the
+// job: a job's /tmp is its own.
+func probeVolume(def *batch.RegisterJobDefinitionInput, bin string) {
+	def.ContainerProperties.Volumes = []batchtypes.Volume{{Name: aws.String("probe"), Host: &batchtypes.Host{SourcePath: aws.String(filepath.Dir(bin))}}}
+	def.ContainerProperties.MountPoints = []batchtypes.MountPoint{{SourceVolume: aws.String("probe"), ContainerPath: aws.String("/tmp/probe"), ReadOnly: aws.Bool(true)}}
+}
+
+// reachable reports whether a user other than batchd's may execute path.
+func reachable(path string) bool {
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return false
+	}
+	for p := real; ; p = filepath.Dir(p) {
+		fi, err := os.Stat(p)
+		if err != nil || fi.Mode().Perm()&0o001 == 0 {
+			return false
+		}
+		if p == "/" {
+			return true
+		}
+	}
 }
 
 // A job with jobRoleArn reaches batchd as a session of that role (assumed
@@ -322,16 +360,23 @@ func TestJobRoleCredentials(t *testing.T) {
 		PolicyDocument: aws.String(policyDoc(`{"Effect":"Allow","Action":"batch:DescribeJobs","Resource":"*"}`))})).ok(t)
 	roleARN := "arn:aws:iam::" + acct + ":role/job-role"
 
-	script := probe + ` && echo probe-done`
-	if aws, err := exec.LookPath("aws"); err == nil {
+	script := `/tmp/probe/credprobe && echo probe-done`
+	awsCLI, err := exec.LookPath("aws")
+	if err == nil && !reachable(awsCLI) {
+		t.Logf("not using the aws CLI at %s: jobs run as other users and cannot reach it", awsCLI)
+		err = errors.New("unreachable")
+	}
+	if aws := awsCLI; err == nil {
 		script += `; ` + aws + ` sts get-caller-identity --query Arn --output text; ` + aws + ` iam list-users 2>&1 | grep -o AccessDenied; ` +
 			aws + ` batch describe-jobs --jobs "$AWS_BATCH_JOB_ID" --query 'jobs[0].status' --output text`
 	}
 	withRole := shellDef("with-role", script)
 	withRole.ContainerProperties.JobRoleArn = aws.String(roleARN)
 	withRole.ContainerProperties.ResourceRequirements[1].Value = aws.String("1024")
+	probeVolume(withRole, probe)
 	register(t, c, withRole)
-	without := shellDef("without-role", probe)
+	without := shellDef("without-role", "/tmp/probe/credprobe")
+	probeVolume(without, probe)
 	register(t, c, without)
 
 	id := submit(t, c, &batch.SubmitJobInput{JobName: aws.String("with-role"), JobQueue: aws.String("q"), JobDefinition: aws.String("with-role")})
@@ -343,7 +388,7 @@ func TestJobRoleCredentials(t *testing.T) {
 			t.Errorf("job output lacks %q:\n%s", want, msgs)
 		}
 	}
-	if _, err := exec.LookPath("aws"); err == nil {
+	if awsCLI != "" && reachable(awsCLI) {
 		for _, want := range []string{"\n" + sessionARN + "\n", "\nAccessDenied\n", "\nRUNNING"} {
 			if !strings.Contains(msgs+"\n", want) {
 				t.Errorf("aws CLI output lacks %q:\n%s", strings.TrimSpace(want), msgs)
@@ -377,8 +422,10 @@ func TestKill9WithJobRunning(t *testing.T) {
 	c := ts.batch(creds)
 	unmanagedCE(t, c, "ce")
 	queue(t, c, "q", "ce", nil)
-	pidFile := filepath.Join(t.TempDir(), "lost.pid")
-	register(t, c, shellDef("lost", "echo $$ > "+pidFile+"; exec sleep 30"))
+	// The lost job's process is found by its command line: in its pid
+	// namespace $$ is not a pid of the host.
+	lostSleep := "30." + strconv.Itoa(os.Getpid())
+	register(t, c, shellDef("lost", "exec sleep "+lostSleep))
 	retried := shellDef("retried", `[ "$AWS_BATCH_JOB_ATTEMPT" = 2 ] || exec sleep 30`)
 	retried.RetryStrategy = &batchtypes.RetryStrategy{Attempts: aws.Int32(2), EvaluateOnExit: []batchtypes.EvaluateOnExit{
 		{OnStatusReason: aws.String("Host EC2*"), Action: batchtypes.RetryActionRetry}, {OnReason: aws.String("*"), Action: batchtypes.RetryActionExit},
@@ -388,6 +435,11 @@ func TestKill9WithJobRunning(t *testing.T) {
 	again := submit(t, c, &batch.SubmitJobInput{JobName: aws.String("again"), JobQueue: aws.String("q"), JobDefinition: aws.String("retried")})
 	waitJob(t, c, lost, batchtypes.JobStatusRunning, 20*time.Second)
 	waitJob(t, c, again, batchtypes.JobStatusRunning, 20*time.Second)
+	for deadline := time.Now().Add(10 * time.Second); len(processesRunning("sleep", lostSleep)) == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the lost job's sleep does not run")
+		}
+	}
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -398,10 +450,8 @@ func TestKill9WithJobRunning(t *testing.T) {
 	j := waitJob(t, c, lost, batchtypes.JobStatusFailed, 20*time.Second)
 	// The restarted batchd killed the process its previous run left, so the
 	// retried job never runs beside it.
-	if b, err := os.ReadFile(pidFile); err != nil {
-		t.Errorf("lost job wrote no pid: %v", err)
-	} else if pid, _ := strconv.Atoi(strings.TrimSpace(string(b))); pid <= 0 || processAlive(pid) {
-		t.Errorf("the lost job's process %d survived the restart", pid)
+	if pids := processesRunning("sleep", lostSleep); len(pids) > 0 {
+		t.Errorf("the lost job's process %v survived the restart", pids)
 	}
 	if aws.ToString(j.StatusReason) != "Host EC2 (instance batchd) terminated." || len(j.Attempts) != 1 ||
 		aws.ToString(j.Attempts[0].StatusReason) != "Host EC2 (instance batchd) terminated." {
@@ -413,7 +463,8 @@ func TestKill9WithJobRunning(t *testing.T) {
 	}
 }
 
-// The data dir keeps no attempt's work directory once it ended.
+// An attempt's work directory is in the jobs dir, outside the data dir,
+// and gone once the attempt ended.
 func TestJobWorkDirRemoved(t *testing.T) {
 	t.Parallel()
 	ts, c := jobSetup(t)
@@ -421,12 +472,35 @@ func TestJobWorkDirRemoved(t *testing.T) {
 	id := submit(t, c, &batch.SubmitJobInput{JobName: aws.String("pwd"), JobQueue: aws.String("q"), JobDefinition: aws.String("pwd")})
 	j := waitJob(t, c, id, batchtypes.JobStatusSucceeded, 20*time.Second)
 	msgs := logMessages(t, ts.logs(ts.Root), aws.ToString(j.Container.LogStreamName))
-	if len(msgs) != 1 || !strings.HasPrefix(msgs[0], filepath.Join(ts.DataDir, "jobs")+"/") {
-		t.Fatalf("pwd = %q, want a directory under %s", msgs, filepath.Join(ts.DataDir, "jobs"))
+	abs, err := filepath.Abs(ts.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs := filepath.Join(os.TempDir(), "batchd-"+instanceOf(abs))
+	if len(msgs) != 1 || !strings.HasPrefix(msgs[0], jobs+"/") {
+		t.Fatalf("pwd = %q, want a directory under %s", msgs, jobs)
 	}
 	if _, err := os.Stat(msgs[0]); !os.IsNotExist(err) {
 		t.Errorf("work directory %s left behind: %v", msgs[0], err)
 	}
+}
+
+// processesRunning returns the pids of the processes whose command line
+// is args.
+func processesRunning(args ...string) []int {
+	want := strings.Join(args, "\x00") + "\x00"
+	entries, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, d := range entries {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		if cmd, err := os.ReadFile("/proc/" + d.Name() + "/cmdline"); err == nil && string(cmd) == want && processAlive(pid) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }
 
 // processAlive reports whether pid runs (a zombie does not).

@@ -99,6 +99,22 @@ func (l logSink) Append(ctx context.Context, group, stream string, events []sche
 	return l.logs.Append(ctx, group, stream, in)
 }
 
+// jobsDir makes the directory of the attempts' work directories (dir, or
+// <os.TempDir()>/batchd-<instance>) 0700, for batchd alone: the local
+// executor gives each attempt its own, and hides the others from it.
+func jobsDir(dir, instance string) (string, error) {
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "batchd-"+instance)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("jobs dir: %w", err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return "", fmt.Errorf("jobs dir: %w", err)
+	}
+	return filepath.Abs(dir)
+}
+
 // executors are the executors of a batchd, with what the start log says
 // of them.
 type executors struct {
@@ -133,8 +149,12 @@ func newScheduler(ctx context.Context, cfg Config, batchSvc *batch.Service, iamS
 		return nil, nil, err
 	}
 	instance := instanceOf(dir)
+	jobs, err := jobsDir(cfg.JobsDir, instance)
+	if err != nil {
+		return nil, nil, err
+	}
 	warn := func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }
-	loc := local.New(local.Options{Instance: instance, Log: warn})
+	loc := local.New(local.Options{Instance: instance, User: cfg.LocalUser, HideDirs: []string{dir}, Log: warn})
 	if n := loc.Reap(); n > 0 {
 		log.Warn("killed the job processes an earlier run of batchd left", "attempts", n)
 	}
@@ -171,7 +191,7 @@ func newScheduler(ctx context.Context, cfg Config, batchSvc *batch.Service, iamS
 		GPUDevices: ids,
 		Region:     cfg.Region, AccountID: cfg.AccountID,
 		Endpoint: endpoint,
-		WorkDir:  filepath.Join(cfg.DataDir, "jobs"),
+		WorkDir:  jobs,
 		PATH:     os.Getenv("PATH"),
 		Now:      cfg.Now,
 		Log:      log,

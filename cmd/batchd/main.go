@@ -11,10 +11,14 @@ import (
 	"syscall"
 
 	"batchd/internal/executor/docker"
+	"batchd/internal/executor/local"
 )
 
 func main() {
-	// batchd's binary also serves as the network holder of job containers.
+	// batchd's binary also serves as the local executor's sandbox init and
+	// as the network holder of job containers; each returns at once when
+	// not started as one.
+	local.Init()
 	docker.HelperMain(os.Args)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
@@ -28,6 +32,7 @@ Usage:
   batchd serve [--listen 127.0.0.1:8080] [--data-dir DIR] [--region R] [--account-id ID] [--tls-cert F --tls-key F] [--dev]
                [--host-vcpus N] [--host-memory-mib MIB] [--host-gpus N]
                [--executor docker|local] [--docker-host URL] [--docker-network isolated|host|none|NAME]
+               [--jobs-dir DIR] [--local-user NAME|UID]
   batchd bench submit --endpoint URL [--clients 32] [--jobs N] [--array-size K]
   batchd policy validate [--kind KIND] [--json] FILE...
   batchd policy simulate --policy FILE|aws:NAME... --action A --resource R [flags]

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"batchd/internal/batch"
@@ -54,6 +55,14 @@ type Config struct {
 	// DockerNetwork is the network mode of job containers: "isolated"
 	// (default), "host", "none" or an engine network's name.
 	DockerNetwork string
+	// JobsDir holds the local executor's attempts' work directories
+	// (HOME of each job), outside the data dir; default
+	// <os.TempDir()>/batchd-<instance> (see jobsDir).
+	JobsDir string
+	// LocalUser, a host user's name or UID, runs every local attempt
+	// instead of one UID per attempt from 61184-65519 (systemd's
+	// dynamic-user range).
+	LocalUser string
 	// Now is the clock of identities and sessions (session expiry); nil
 	// is the system clock. Tests set it; there is no flag.
 	Now func() time.Time
@@ -103,6 +112,8 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&cfg.Executor, "executor", env("BATCHD_EXECUTOR", ""), "what runs jobs: docker, local, or empty for docker when an engine answers (BATCHD_EXECUTOR)")
 	fs.StringVar(&cfg.DockerHost, "docker-host", env("DOCKER_HOST", ""), "the Docker Engine's address, unix:///path or tcp://host:port (DOCKER_HOST; default unix:///var/run/docker.sock)")
 	fs.StringVar(&cfg.DockerNetwork, "docker-network", env("BATCHD_DOCKER_NETWORK", cfg.DockerNetwork), "network of job containers: isolated (only batchd reachable, on loopback), host, none, or an engine network (BATCHD_DOCKER_NETWORK)")
+	fs.StringVar(&cfg.JobsDir, "jobs-dir", env("BATCHD_JOBS_DIR", ""), "directory of the local executor's job work directories, outside the data dir (default $TMPDIR/batchd-<hash of the data dir>) (BATCHD_JOBS_DIR)")
+	fs.StringVar(&cfg.LocalUser, "local-user", env("BATCHD_LOCAL_USER", ""), "host user (NAME or UID) running every local job; default: one UID per running job from 61184-65519 (BATCHD_LOCAL_USER)")
 	devDefault := getenv("BATCHD_DEV") == "1" || strings.EqualFold(getenv("BATCHD_DEV"), "true")
 	fs.BoolVar(&cfg.Dev, "dev", devDefault, "also accept the well-known root key test/test (BATCHD_DEV)")
 	if err := fs.Parse(args); err != nil {
@@ -160,7 +171,12 @@ func serveMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 
 // Serve runs batchd on ln until ctx is done, then shuts down gracefully.
 func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, stdout io.Writer) error {
+	// Nothing batchd writes is for others: jobs run as other users.
+	syscall.Umask(0o077)
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return err
+	}
+	if err := privateDataDir(cfg.DataDir); err != nil {
 		return err
 	}
 	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "batchd.db"))
@@ -215,6 +231,13 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 		return err
 	}
 	defer execs.Close()
+	defer func() {
+		// The jobs dir, once its attempts are gone; a left one is
+		// harmless (error ignored: it may not be empty).
+		if dir, err := filepath.Abs(cfg.DataDir); err == nil && cfg.JobsDir == "" {
+			_ = os.Remove(filepath.Join(os.TempDir(), "batchd-"+instanceOf(dir)))
+		}
+	}()
 	// The job evaluator moves submitted jobs on; it stops with the server.
 	evalCtx, stopEval := context.WithCancel(context.Background())
 	evalDone := make(chan error, 1)
@@ -265,6 +288,26 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return hs.Shutdown(shutdownCtx)
+}
+
+// privateDataDir makes the data dir 0700 and its files 0600, as an older
+// batchd may have left them readable to others.
+func privateDataDir(dir string) error {
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.Type().IsRegular() {
+			if err := os.Chmod(filepath.Join(dir, e.Name()), 0o600); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // writeRootCredentials writes the root key once, mode 0600, in AWS's

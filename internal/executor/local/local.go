@@ -3,6 +3,7 @@ package local
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -49,6 +50,16 @@ type Options struct {
 	// data dir): attempts' cgroups are named after it, so that Reap finds
 	// this instance's leftovers and no one else's.
 	Instance string
+	// User, a host user's name or UID (optionally ":group"), runs every
+	// attempt instead of a UID of the range per attempt. It must not be
+	// root or batchd's own user.
+	User string
+	// UIDMin and UIDMax bound the UIDs (and GIDs) given to attempts, one
+	// per running attempt; default DefaultUIDMin-DefaultUIDMax.
+	UIDMin, UIDMax int
+	// HideDirs are replaced by an empty read-only directory in every
+	// attempt's view (batchd's data dir).
+	HideDirs []string
 }
 
 // Executor runs attempts as child processes. It is safe for concurrent use.
@@ -58,6 +69,12 @@ type Executor struct {
 	now    func() time.Time
 	cg     *cgroups
 	warned sync.Map // why → struct{}: each cgroup problem logged once
+
+	rootless bool      // batchd cannot change users: a user namespace
+	ids      *uids     // the range of attempts' UIDs
+	user     *identity // Options.User, or nil
+	userErr  error     // why Options.User is unusable; Start fails
+	hide     []string  // Options.HideDirs, resolved
 }
 
 var _ executor.Executor = (*Executor)(nil)
@@ -80,6 +97,32 @@ func New(opts Options) *Executor {
 	}
 	self, _ := os.ReadFile("/proc/self/cgroup")
 	e.cg = detectCgroups(root, self)
+
+	e.rootless = os.Geteuid() != 0
+	lo, hi := opts.UIDMin, opts.UIDMax
+	if lo <= 0 || hi < lo {
+		lo, hi = DefaultUIDMin, DefaultUIDMax
+	}
+	e.ids = newUIDs(lo, hi)
+	if opts.User != "" {
+		uid, gid, err := lookupUser(opts.User)
+		switch {
+		case e.rootless:
+			e.log("local: batchd does not run as root: the sandbox user %q is not used; attempts run in a user namespace", opts.User)
+		case err != nil:
+			e.userErr = fmt.Errorf("local: sandbox user: %w", err)
+		case uid == 0 || uid == os.Getuid() || gid == 0 || gid == os.Getgid():
+			e.userErr = fmt.Errorf("local: sandbox user %q is root or batchd's own user or group", opts.User)
+		default:
+			e.user = &identity{uid: uid, gid: gid}
+		}
+		if e.userErr != nil {
+			e.log("%v: no attempt will start", e.userErr)
+		}
+	}
+	for _, d := range opts.HideDirs {
+		e.hide = append(e.hide, realPath(d))
+	}
 	return e
 }
 
@@ -88,37 +131,67 @@ func (e *Executor) Start(ctx context.Context, spec executor.Spec, out func(execu
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if e.userErr != nil {
+		return nil, e.userErr
+	}
 	if out == nil {
 		out = func(executor.Line) {}
+	}
+	if len(spec.Command) == 0 || spec.Command[0] == "" {
+		return cannotStart(errors.New("exec: no command specified")), nil
+	}
+	id, userNote, err := e.identityFor(spec)
+	if err != nil {
+		return nil, err
+	}
+	h := &handle{e: e, out: out, id: id, done: make(chan struct{}), ready: make(chan struct{})}
+	fail := func(err error) (executor.Handle, error) {
+		if h.dir != "" {
+			os.RemoveAll(h.dir)
+		}
+		e.release(id)
+		return nil, err
 	}
 	dir := spec.WorkDir
 	if dir == "" {
 		d, err := os.MkdirTemp("", "batchd-attempt-")
 		if err != nil {
-			return nil, fmt.Errorf("local: work directory: %w", err)
+			return fail(fmt.Errorf("local: work directory: %w", err))
 		}
 		dir = d
-	} else {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("local: work directory: %w", err)
-		}
-		if err := os.Chmod(dir, 0o700); err != nil {
-			os.RemoveAll(dir)
-			return nil, fmt.Errorf("local: work directory: %w", err)
+	} else if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fail(fmt.Errorf("local: work directory: %w", err))
+	}
+	h.dir = dir
+	dir = realPath(dir)
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return fail(fmt.Errorf("local: work directory: %w", err))
+	}
+	if !e.rootless {
+		if err := chownTree(dir, id.uid, id.gid); err != nil {
+			return fail(fmt.Errorf("local: work directory: %w", err))
 		}
 	}
-	env := spec.Env
+	env := gpuEnv(spec.Env, spec.GPUDevices)
 	if env == nil {
 		env = []string{} // nil would mean batchd's own environment
 	}
-
-	path, err := lookPath(spec.Command, env, dir)
-	if err != nil {
-		os.RemoveAll(dir)
-		return cannotStart(err), nil
+	cfg := initConfig{
+		Command: spec.Command, Env: env, Dir: dir,
+		SetUID: !e.rootless, UID: id.uid, GID: id.gid,
+		Hostname: hostname(spec),
 	}
-
-	h := &handle{e: e, out: out, dir: dir, done: make(chan struct{})}
+	notes := e.plan(&cfg, spec, dir)
+	// What the job's log says first, before the job's own lines.
+	if spec.Image != "" {
+		h.note(fmt.Sprintf("batchd: the local executor does not use the image %q: the command runs on the host's file system", spec.Image))
+	}
+	if userNote != "" {
+		h.note(fmt.Sprintf("batchd: %s; running as uid %d", userNote, id.uid))
+	}
+	for _, n := range notes {
+		h.note("batchd: " + n)
+	}
 
 	var cg *cgroup
 	if spec.VCPUs > 0 || spec.MemoryMiB > 0 {
@@ -128,41 +201,52 @@ func (e *Executor) Start(ctx context.Context, spec executor.Spec, out func(execu
 			h.cgroupUnavailable(spec, without, why)
 		}
 	}
-
+	var files []*os.File
+	closeAll := func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}
+	pipe := func() (r, w *os.File) {
+		if err == nil {
+			r, w, err = os.Pipe()
+			files = append(files, r, w)
+		}
+		return r, w
+	}
 	devnull, err := os.Open(os.DevNull)
+	files = append(files, devnull)
+	or, ow := pipe()
+	er, ew := pipe()
+	cr, cw := pipe()
+	sr, sw := pipe()
 	if err != nil {
+		closeAll()
 		cg.remove(e.log)
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("local: %w", err)
+		return fail(fmt.Errorf("local: %w", err))
 	}
-	or, ow, err := os.Pipe()
-	if err != nil {
-		devnull.Close()
-		cg.remove(e.log)
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("local: %w", err)
+	sys := &syscall.SysProcAttr{
+		Setpgid:    true,
+		Cloneflags: syscall.CLONE_NEWPID | syscall.CLONE_NEWNS | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS,
 	}
-	er, ew, err := os.Pipe()
-	if err != nil {
-		devnull.Close()
-		or.Close()
-		ow.Close()
-		cg.remove(e.log)
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("local: %w", err)
+	if e.rootless {
+		// The namespace's uid 0 is batchd's uid; the init may mount there.
+		sys.Cloneflags |= syscall.CLONE_NEWUSER
+		sys.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Geteuid(), Size: 1}}
+		sys.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getegid(), Size: 1}}
 	}
 	attr := &os.ProcAttr{
-		Dir:   dir,
-		Env:   env,
-		Files: []*os.File{devnull, ow, ew},
-		Sys:   &syscall.SysProcAttr{Setpgid: true},
+		Dir:   "/",
+		Env:   []string{"GOMAXPROCS=1"},
+		Files: []*os.File{devnull, ow, ew, cr, sw},
+		Sys:   sys,
 	}
 	proc, err, why := cg.start(attr, func() (*os.Process, error) {
-		return os.StartProcess(path, spec.Command, attr)
+		return os.StartProcess("/proc/self/exe", []string{initArg0}, attr)
 	})
-	devnull.Close()
-	ow.Close()
-	ew.Close()
+	for _, f := range []*os.File{devnull, ow, ew, cr, sw} {
+		f.Close()
+	}
 	if why != "" {
 		// The process (if any) runs outside the cgroup; say so before its
 		// first line.
@@ -171,18 +255,24 @@ func (e *Executor) Start(ctx context.Context, spec executor.Spec, out func(execu
 		h.cgroupUnavailable(spec, limitsName(spec.VCPUs > 0, spec.MemoryMiB > 0), why)
 	}
 	if err != nil {
-		or.Close()
-		er.Close()
-		cg.remove(e.log)
-		os.RemoveAll(dir)
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
+		for _, f := range []*os.File{or, er, cw, sr} {
+			f.Close()
 		}
-		return cannotStart(fmt.Errorf("exec: %q: %w", spec.Command[0], err)), nil
+		cg.remove(e.log)
+		return fail(fmt.Errorf("local: start the sandbox: %w", err))
 	}
 	h.proc = proc
 	h.cg = cg
+	h.status = json.NewDecoder(sr)
+	h.statusFile = sr
+
+	// The config; the init's first word (started, or why not) is read by
+	// the monitor: Start does not wait for the init to come up, so that the
+	// scheduler records RUNNING meanwhile. Stop waits for that word.
+	if err := json.NewEncoder(cw).Encode(&cfg); err != nil {
+		e.log("local: sandbox config: %v", err) // the init reports it, too
+	}
+	cw.Close()
 
 	stdoutDone := make(chan struct{})
 	stderrDone := make(chan struct{})
@@ -192,6 +282,18 @@ func (e *Executor) Start(ctx context.Context, spec executor.Spec, out func(execu
 	go h.monitor(or, er, stdoutDone, stderrDone, stopKill)
 	return h, nil
 }
+
+// hostname is the attempt's host name: its ID's first 12 hex digits, as
+// Docker names a container's host.
+func hostname(spec executor.Spec) string {
+	if len(spec.AttemptID) >= 12 {
+		return spec.AttemptID[:12]
+	}
+	return "batchd-job"
+}
+
+// note is one of batchd's own lines in the job's log, on stderr.
+func (h *handle) note(s string) { h.emit([]byte(s), true) }
 
 // cgroupName names the attempt's cgroup; job IDs are UUIDs (array children
 // "<uuid>:<index>"), anything else is made safe for a path element.
@@ -270,6 +372,13 @@ type handle struct {
 	proc *os.Process
 	cg   *cgroup // nil without limits
 	dir  string
+	id   identity
+
+	// status is the init's status pipe: after "started", "exit" with the
+	// job's wait status.
+	status     *json.Decoder
+	statusFile *os.File
+	ready      chan struct{} // closed once the init said whether the job started
 
 	outMu sync.Mutex // serializes out
 	out   func(executor.Line)
@@ -292,6 +401,7 @@ func (h *handle) Wait() executor.Result {
 
 // Stop sends SIGTERM to the process group, then SIGKILL after grace.
 func (h *handle) Stop(grace time.Duration) {
+	h.waitReady()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.exited {
@@ -316,6 +426,7 @@ func (h *handle) Stop(grace time.Duration) {
 // kill sends SIGKILL to the process group and the cgroup, unless the
 // process already exited.
 func (h *handle) kill() {
+	h.waitReady()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.exited {
@@ -325,6 +436,17 @@ func (h *handle) kill() {
 	h.cg.killAll()
 }
 
+// waitReady waits (a few seconds at most) for the init's first word, so
+// that a signal never overtakes the report of a job that could not start.
+func (h *handle) waitReady() {
+	t := time.NewTimer(drainTimeout)
+	defer t.Stop()
+	select {
+	case <-h.ready:
+	case <-t.C:
+	}
+}
+
 // signalGroup signals the process group; h.mu held and the leader not yet
 // reaped, so the group ID is still ours.
 func (h *handle) signalGroup(sig syscall.Signal) {
@@ -332,6 +454,16 @@ func (h *handle) signalGroup(sig syscall.Signal) {
 }
 
 func (h *handle) monitor(or, er *os.File, stdoutDone, stderrDone <-chan struct{}, stopKill func() bool) {
+	var first initMsg
+	ferr := h.status.Decode(&first)
+	started := ferr == nil && first.Kind == "started"
+	if !started && ferr == nil {
+		// The init ends by itself: nothing to signal.
+		h.mu.Lock()
+		h.exited = true
+		h.mu.Unlock()
+	}
+	close(h.ready)
 	waitExit(h.proc.Pid)
 	h.mu.Lock()
 	h.exited = true
@@ -352,6 +484,13 @@ func (h *handle) monitor(or, er *os.File, stdoutDone, stderrDone <-chan struct{}
 	} else {
 		h.e.log("local: wait for pid %d: %v", h.proc.Pid, err)
 	}
+	// The job's own wait status, from the init; without it (the init was
+	// killed) the init's.
+	var msg initMsg
+	if started && h.status.Decode(&msg) == nil && msg.Kind == "exit" {
+		ws = syscall.WaitStatus(msg.Status)
+	}
+	h.statusFile.Close()
 	var res executor.Result
 	switch {
 	case ws.Signaled():
@@ -362,6 +501,9 @@ func (h *handle) monitor(or, er *os.File, stdoutDone, stderrDone <-chan struct{}
 	if h.cg.oomKilled(ws.Signaled() && ws.Signal() == syscall.SIGKILL) {
 		res.OOM = true
 		res.Reason = reasonOOM
+	} else if !started && ferr == nil {
+		// Never ran: exec failed, or the sandbox could not be built.
+		res = executor.Result{ExitCode: -1, Reason: reasonCannotStart + first.Msg}
 	}
 
 	timeout := time.NewTimer(drainTimeout)
@@ -381,6 +523,9 @@ func (h *handle) monitor(or, er *os.File, stdoutDone, stderrDone <-chan struct{}
 	if err := os.RemoveAll(h.dir); err != nil {
 		h.e.log("local: remove work directory: %v", err)
 	}
+	// Every process of the attempt died with its init (the kernel ends a
+	// pid namespace with its pid 1): the uid is free again.
+	h.e.release(h.id)
 	h.res = res
 	close(h.done)
 }

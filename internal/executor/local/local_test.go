@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -21,6 +22,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	Init() // the sandbox's init, when the test binary was started as one
 	code := m.Run()
 	// Leave no empty batchd parent behind in the host's hierarchies.
 	self, _ := os.ReadFile("/proc/self/cgroup")
@@ -129,13 +131,46 @@ func gone(pid int) bool {
 	return i > 0 && len(data) > i+2 && data[i+2] == 'Z'
 }
 
-func requireGone(t *testing.T, pids []string) {
+// sleepArg is a duration for sleep that no other process has in its
+// command line, so that the test finds the sleep's host pid (inside the
+// attempt's pid namespace it has another).
+func sleepArg() string {
+	return fmt.Sprintf("100.%09d", sleepSeq.Add(1)*1000+int64(os.Getpid()%1000))
+}
+
+var sleepSeq atomic.Int64
+
+// hostPIDs waits for processes whose command line is args and returns
+// their pids in batchd's pid namespace.
+func hostPIDs(t testing.TB, args ...string) []int {
 	t.Helper()
-	for _, s := range pids {
-		pid, err := strconv.Atoi(s)
-		if err != nil {
-			t.Fatalf("pid %q: %v", s, err)
+	want := strings.Join(args, "\x00") + "\x00"
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var pids []int
+		entries, _ := os.ReadDir("/proc")
+		for _, d := range entries {
+			pid, err := strconv.Atoi(d.Name())
+			if err != nil {
+				continue
+			}
+			if cmd, err := os.ReadFile("/proc/" + d.Name() + "/cmdline"); err == nil && string(cmd) == want {
+				pids = append(pids, pid)
+			}
 		}
+		if len(pids) > 0 {
+			return pids
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no process %q", args)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func requireGone(t *testing.T, pids []int) {
+	t.Helper()
+	for _, pid := range pids {
 		deadline := time.Now().Add(5 * time.Second)
 		for !gone(pid) {
 			if time.Now().After(deadline) {
@@ -300,15 +335,17 @@ func TestWorkDir(t *testing.T) {
 func TestStopKillsProcessGroup(t *testing.T) {
 	t.Parallel()
 	e := New(Options{})
-	h, c := start(t, e, testSpec(t, "sh", "-c", `sleep 100 & echo $!; sleep 100 & echo $!; wait`))
+	m1, m2 := sleepArg(), sleepArg()
+	h, c := start(t, e, testSpec(t, "sh", "-c", `sleep `+m1+` & echo $!; sleep `+m2+` & echo $!; wait`))
 	c.waitLines(t, 2)
+	pids := append(hostPIDs(t, "sleep", m1), hostPIDs(t, "sleep", m2)...)
 	h.Stop(10 * time.Second)
 	h.Stop(10 * time.Second) // idempotent
 	res := h.Wait()
 	if res != (executor.Result{ExitCode: 128 + 15}) {
 		t.Errorf("result = %+v, want exit code 143 (SIGTERM)", res)
 	}
-	requireGone(t, c.texts(false))
+	requireGone(t, pids)
 	h.Stop(time.Second) // after exit: nothing to do
 }
 
@@ -316,15 +353,19 @@ func TestLeftoversDieWithMainProcess(t *testing.T) {
 	t.Parallel()
 	e := New(Options{})
 	began := time.Now()
+	m := sleepArg()
 	// The background sleep holds stdout open: Wait must not wait for it.
-	res, c := run(t, e, testSpec(t, "sh", "-c", `sleep 100 & echo $!`))
+	h, c := start(t, e, testSpec(t, "sh", "-c", `sleep `+m+` & echo $!; sleep 0.5`))
+	c.waitLines(t, 1)
+	pids := hostPIDs(t, "sleep", m)
+	res := h.Wait()
 	if res.ExitCode != 0 {
 		t.Errorf("result = %+v", res)
 	}
 	if d := time.Since(began); d > drainTimeout/2 {
 		t.Errorf("Wait took %v: the group was not killed on exit", d)
 	}
-	requireGone(t, c.texts(false))
+	requireGone(t, pids)
 }
 
 func TestStopGraceThenKill(t *testing.T) {

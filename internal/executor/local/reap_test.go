@@ -3,7 +3,6 @@ package local
 import (
 	"os"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 )
@@ -14,19 +13,20 @@ func TestReapKillsLeftovers(t *testing.T) {
 	instance := "reap-" + strconv.Itoa(os.Getpid())
 	old := New(Options{Instance: instance})
 	other := New(Options{Instance: instance + "-other"})
-	spec := testSpec(t, "sh", "-c", "echo $$; exec sleep 100")
+	m, om := sleepArg(), sleepArg()
+	spec := testSpec(t, "sh", "-c", "echo $$; exec sleep "+m)
 	spec.MemoryMiB, spec.VCPUs = 256, 1
 	h, c := start(t, old, spec)
 	defer h.Stop(0)
 	c.waitLines(t, 1)
 	skipWithoutCgroups(t, c)
-	otherSpec := testSpec(t, "sh", "-c", "echo $$; exec sleep 100")
+	otherSpec := testSpec(t, "sh", "-c", "echo $$; exec sleep "+om)
 	otherSpec.MemoryMiB = 256
 	oh, oc := start(t, other, otherSpec)
 	defer oh.Stop(0)
 	oc.waitLines(t, 1)
-	pid := firstPID(t, c)
-	otherPID := firstPID(t, oc)
+	pid := hostPIDs(t, "sleep", m)[0]
+	otherPID := hostPIDs(t, "sleep", om)[0]
 
 	if n := New(Options{Instance: instance}).Reap(); n == 0 {
 		t.Fatal("Reap found nothing to clear")
@@ -44,15 +44,4 @@ func TestReapKillsLeftovers(t *testing.T) {
 	if n := New(Options{}).Reap(); n != 0 {
 		t.Fatalf("an Executor without an instance reaped %d cgroups", n)
 	}
-}
-
-func firstPID(t *testing.T, c *collector) int {
-	t.Helper()
-	for _, l := range c.all() {
-		if n, err := strconv.Atoi(strings.TrimSpace(l.Text)); err == nil {
-			return n
-		}
-	}
-	t.Fatalf("no pid in %+v", c.all())
-	return 0
 }
