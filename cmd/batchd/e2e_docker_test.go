@@ -101,7 +101,15 @@ func TestDockerJobs(t *testing.T) {
 
 	t.Run("user, read-only root, capabilities, host volume", func(t *testing.T) {
 		vol := t.TempDir()
-		os.WriteFile(filepath.Join(vol, "input"), []byte("from the host\n"), 0o644)
+		// Readable by the job's user whatever the test process's umask.
+		if err := os.WriteFile(filepath.Join(vol, "input"), []byte("from the host\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for p, mode := range map[string]os.FileMode{vol: 0o755, filepath.Join(vol, "input"): 0o644} {
+			if err := os.Chmod(p, mode); err != nil {
+				t.Fatal(err)
+			}
+		}
 		def := imageDef("settings", `id -u; touch /root-file 2>/dev/null && echo root-writable || echo root-read-only; `+
 			`cat /data/input; touch /data/out 2>/dev/null && echo volume-writable || echo volume-read-only; `+
 			`m=$(grep CapEff /proc/self/status | tr -d '\t' | cut -d: -f2); [ $(( 0x$m >> 21 & 1 )) = 1 ] && echo CAP_SYS_ADMIN || echo no-CAP_SYS_ADMIN; `+

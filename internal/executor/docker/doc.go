@@ -46,8 +46,8 @@
 // Options.Network is the job container's network mode:
 //   - "isolated" (the default): each attempt has a network namespace of
 //     its own with only a loopback interface, held by a small holder
-//     container (network none, batchd's own binary run as nobody with no
-//     capabilities, no-new-privileges, a read-only empty root, the host's
+//     container (network none, batchd's own binary run as root without a
+//     single capability, no-new-privileges, a read-only empty root, the host's
 //     library directories read-only when the binary is dynamically
 //     linked). The holder listens on 127.0.0.1:<batchd's port> in that
 //     namespace and forwards each connection, through a unix socket bound

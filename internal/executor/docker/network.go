@@ -134,8 +134,8 @@ func (n *isolatedNetworks) doSetup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// The holder runs as nobody: it must reach the socket (which serves
-	// nothing that 127.0.0.1:PORT does not already serve on this host).
+	// The socket serves nothing that 127.0.0.1:PORT does not already
+	// serve on this host.
 	if err := os.Chmod(n.dir, 0o755); err != nil {
 		return err
 	}
@@ -367,9 +367,11 @@ func (n *isolatedNetworks) make(ctx context.Context) (*holder, error) {
 	cfg := &container.Config{
 		Image:      holderImage,
 		Entrypoint: []string{"/batchd", holderArg, "/run/batchd/s", "127.0.0.1:" + n.port, token},
-		User:       "65534:65534",
-		Hostname:   token[:12],
-		Labels:     map[string]string{LabelInstance: n.e.instance, labelRole: "network"},
+		// Root without a single capability: it can run batchd's binary
+		// whatever its mode (it owns it) and nothing more.
+		User:     "0:0",
+		Hostname: token[:12],
+		Labels:   map[string]string{LabelInstance: n.e.instance, labelRole: "network"},
 	}
 	hc := &container.HostConfig{
 		NetworkMode:    NetworkNone,
