@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
@@ -39,9 +38,8 @@ const (
 )
 
 const (
-	// maxLine is the longest line passed on whole: CloudWatch Logs' event
-	// size limit.
-	maxLine = 256 << 10
+	// maxLine is the longest line passed on whole.
+	maxLine = executor.MaxLine
 	// apiTimeout bounds one engine call that should be quick.
 	apiTimeout = 30 * time.Second
 	// pullTimeout bounds an image pull.
@@ -504,11 +502,8 @@ type handle struct {
 	outMu sync.Mutex
 	out   func(executor.Line)
 
-	mu     sync.Mutex
-	exited bool
-	termed bool
-	killAt time.Time
-	timer  *time.Timer
+	// esc ends when the container exited.
+	esc executor.Escalation
 
 	done chan struct{}
 	res  executor.Result
@@ -522,32 +517,11 @@ func (h *handle) Wait() executor.Result {
 // Stop sends SIGTERM to the container's main process, then SIGKILL after
 // grace, as "docker stop" does.
 func (h *handle) Stop(grace time.Duration) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.exited {
-		return
-	}
-	if !h.termed {
-		h.termed = true
-		go h.signal("SIGTERM")
-	}
-	grace = max(grace, 0)
-	at := time.Now().Add(grace)
-	if h.timer != nil && !at.Before(h.killAt) {
-		return
-	}
-	if h.timer != nil {
-		h.timer.Stop()
-	}
-	h.killAt = at
-	h.timer = time.AfterFunc(grace, func() { h.signal("SIGKILL") })
+	h.esc.Stop(grace, func() { go h.signal("SIGTERM") }, func() { go h.signal("SIGKILL") })
 }
 
 func (h *handle) signal(sig string) {
-	h.mu.Lock()
-	exited := h.exited
-	h.mu.Unlock()
-	if exited {
+	if h.esc.Ended() {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
@@ -580,20 +554,13 @@ func (h *handle) monitor(waitRes client.ContainerWaitResult, stopWait func(), lo
 		res.ExitCode = h.pollExit()
 	}
 	stopWait()
-	h.mu.Lock()
-	h.exited = true
-	if h.timer != nil {
-		h.timer.Stop()
-	}
-	h.mu.Unlock()
+	h.esc.End(nil)
 	stopKill()
 
 	// The engine learns of an OOM kill from an event that may trail the
 	// exit: a SIGKILL batchd did not send, under a memory limit, is asked
 	// about again for a moment.
-	h.mu.Lock()
-	killedByUs := h.termed
-	h.mu.Unlock()
+	killedByUs := h.esc.Termed()
 	for try := 0; ; try++ {
 		ictx, cancel := context.WithTimeout(context.Background(), apiTimeout)
 		insp, err := h.e.cli.ContainerInspect(ictx, h.id, client.ContainerInspectOptions{})
@@ -709,7 +676,7 @@ func (h *handle) readLogs(r io.Reader) {
 			if i < 0 {
 				pending[stream] = append(pending[stream], text...)
 				for len(pending[stream]) >= maxLine {
-					cut := runeCut(pending[stream][:maxLine])
+					cut := executor.RuneCut(pending[stream][:maxLine])
 					h.emit(pending[stream][:cut], stream == 2, first[stream])
 					pending[stream] = append(pending[stream][:0], pending[stream][cut:]...)
 				}
@@ -717,7 +684,7 @@ func (h *handle) readLogs(r io.Reader) {
 			}
 			line := append(pending[stream], text[:i]...)
 			for len(line) > maxLine {
-				cut := runeCut(line[:maxLine])
+				cut := executor.RuneCut(line[:maxLine])
 				h.emit(line[:cut], stream == 2, first[stream])
 				line = line[cut:]
 			}
@@ -743,19 +710,6 @@ func indexByte(b []byte, c byte) int {
 	return -1
 }
 
-// runeCut returns how much of b can be passed on without splitting a UTF-8
-// sequence at its end.
-func runeCut(b []byte) int {
-	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
-		if utf8.RuneStart(b[i]) {
-			if i > 0 && !utf8.FullRune(b[i:]) {
-				return i
-			}
-			break
-		}
-	}
-	return len(b)
-}
 
 func (h *handle) emit(b []byte, stderr bool, t time.Time) {
 	line := executor.Line{Time: t, Text: string(b), Stderr: stderr}
@@ -805,7 +759,7 @@ func short(id string) string {
 func clip(s string) string {
 	s = strings.TrimSpace(s)
 	if len(s) > 240 {
-		s = s[:runeCut([]byte(s[:240]))]
+		s = s[:executor.RuneCut([]byte(s[:240]))]
 	}
 	return s
 }

@@ -12,7 +12,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-	"unicode/utf8"
 	"unsafe"
 
 	"batchd/internal/executor"
@@ -25,9 +24,8 @@ const (
 )
 
 const (
-	// maxLine is the longest line passed on whole: CloudWatch Logs' event
-	// size limit.
-	maxLine = 256 << 10
+	// maxLine is the longest line passed on whole.
+	maxLine = executor.MaxLine
 	// drainTimeout bounds the wait for the pipes once the main process and
 	// its process group are gone: only a process that escaped both the
 	// group and the cgroup can still hold them open.
@@ -383,11 +381,9 @@ type handle struct {
 	outMu sync.Mutex // serializes out
 	out   func(executor.Line)
 
-	mu     sync.Mutex
-	exited bool // the process exited; its group may no longer be signalled
-	termed bool
-	killAt time.Time
-	timer  *time.Timer
+	// esc ends when the process exited: its group may no longer be
+	// signalled.
+	esc executor.Escalation
 
 	done chan struct{}
 	res  executor.Result
@@ -402,36 +398,19 @@ func (h *handle) Wait() executor.Result {
 // Stop sends SIGTERM to the process group, then SIGKILL after grace.
 func (h *handle) Stop(grace time.Duration) {
 	h.waitReady()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.exited {
-		return
-	}
-	if !h.termed {
-		h.termed = true
-		h.signalGroup(syscall.SIGTERM)
-	}
-	grace = max(grace, 0)
-	at := time.Now().Add(grace)
-	if h.timer != nil && !at.Before(h.killAt) {
-		return
-	}
-	if h.timer != nil {
-		h.timer.Stop()
-	}
-	h.killAt = at
-	h.timer = time.AfterFunc(grace, h.kill)
+	h.esc.Stop(grace, func() { h.signalGroup(syscall.SIGTERM) }, h.killGroup)
 }
 
 // kill sends SIGKILL to the process group and the cgroup, unless the
 // process already exited.
 func (h *handle) kill() {
 	h.waitReady()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.exited {
-		return
-	}
+	h.esc.Kill(h.killGroup)
+}
+
+// killGroup kills the process group and what is left in the cgroup; the
+// escalation's lock held.
+func (h *handle) killGroup() {
 	h.signalGroup(syscall.SIGKILL)
 	h.cg.killAll()
 }
@@ -447,8 +426,8 @@ func (h *handle) waitReady() {
 	}
 }
 
-// signalGroup signals the process group; h.mu held and the leader not yet
-// reaped, so the group ID is still ours.
+// signalGroup signals the process group; the escalation's lock held and
+// the leader not yet reaped, so the group ID is still ours.
 func (h *handle) signalGroup(sig syscall.Signal) {
 	_ = syscall.Kill(-h.proc.Pid, sig)
 }
@@ -459,22 +438,15 @@ func (h *handle) monitor(or, er *os.File, stdoutDone, stderrDone <-chan struct{}
 	started := ferr == nil && first.Kind == "started"
 	if !started && ferr == nil {
 		// The init ends by itself: nothing to signal.
-		h.mu.Lock()
-		h.exited = true
-		h.mu.Unlock()
+		h.esc.End(nil)
 	}
 	close(h.ready)
 	waitExit(h.proc.Pid)
-	h.mu.Lock()
-	h.exited = true
-	if h.timer != nil {
-		h.timer.Stop()
-	}
+	h.esc.End(nil)
 	// The leader is a zombie: its group ID cannot have been reused. What
 	// it left behind dies with it, as in a container.
 	_ = syscall.Kill(-h.proc.Pid, syscall.SIGKILL)
 	h.cg.killAll()
-	h.mu.Unlock()
 	stopKill()
 
 	state, err := h.proc.Wait()
@@ -561,7 +533,7 @@ func (h *handle) read(f *os.File, stderr bool, done chan<- struct{}) {
 		if end-start == maxLine || eof && end > start {
 			n := end - start
 			if !eof {
-				n = runeCut(buf[start:end])
+				n = executor.RuneCut(buf[start:end])
 			}
 			h.emit(buf[start:start+n], stderr)
 			start += n
@@ -588,19 +560,6 @@ func (h *handle) read(f *os.File, stderr bool, done chan<- struct{}) {
 	}
 }
 
-// runeCut returns how much of b can be passed on without splitting a UTF-8
-// sequence at its end.
-func runeCut(b []byte) int {
-	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
-		if utf8.RuneStart(b[i]) {
-			if i > 0 && !utf8.FullRune(b[i:]) {
-				return i
-			}
-			break
-		}
-	}
-	return len(b)
-}
 
 func (h *handle) emit(b []byte, stderr bool) {
 	line := executor.Line{Time: h.e.now(), Text: string(b), Stderr: stderr}
