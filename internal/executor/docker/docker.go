@@ -710,7 +710,6 @@ func indexByte(b []byte, c byte) int {
 	return -1
 }
 
-
 func (h *handle) emit(b []byte, stderr bool, t time.Time) {
 	line := executor.Line{Time: t, Text: string(b), Stderr: stderr}
 	h.outMu.Lock()

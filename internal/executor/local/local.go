@@ -560,7 +560,6 @@ func (h *handle) read(f *os.File, stderr bool, done chan<- struct{}) {
 	}
 }
 
-
 func (h *handle) emit(b []byte, stderr bool) {
 	line := executor.Line{Time: h.e.now(), Text: string(b), Stderr: stderr}
 	h.outMu.Lock()
