@@ -248,3 +248,15 @@ func TestGPUDeviceRequests(t *testing.T) {
 		t.Fatalf("count: %+v %v", hc.DeviceRequests, err)
 	}
 }
+
+func TestImageDomain(t *testing.T) {
+	for in, want := range map[string]string{
+		"busybox": "docker.io", "library/busybox:1": "docker.io", "user/img@sha256:abc": "docker.io",
+		"127.0.0.1:5000/a/b:1": "127.0.0.1:5000", "localhost/x": "localhost", "ghcr.io/o/i": "ghcr.io",
+		"123456789012.dkr.ecr.us-east-1.amazonaws.com/repo:tag": "123456789012.dkr.ecr.us-east-1.amazonaws.com",
+	} {
+		if got := imageDomain(in); got != want {
+			t.Errorf("imageDomain(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

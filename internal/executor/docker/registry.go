@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/distribution/reference"
 	"github.com/moby/moby/api/pkg/authconfig"
 	"github.com/moby/moby/api/types/registry"
 )
@@ -18,11 +17,7 @@ import (
 // `docker login` writes it. Credential helpers are not run. Empty when
 // there is none: the pull is then anonymous.
 func registryAuth(image string) string {
-	named, err := reference.ParseNormalizedNamed(image)
-	if err != nil {
-		return ""
-	}
-	domain := reference.Domain(named)
+	domain := imageDomain(image)
 	dir := os.Getenv("DOCKER_CONFIG")
 	if dir == "" {
 		home, err := os.UserHomeDir()
@@ -70,4 +65,15 @@ func registryHost(key string) string {
 		return "docker.io"
 	}
 	return host
+}
+
+// imageDomain is the registry of an image reference, as Docker reads one:
+// the part before the first slash when it looks like a host (has a dot or
+// a colon, or is "localhost"), else Docker Hub.
+func imageDomain(image string) string {
+	first, _, ok := strings.Cut(image, "/")
+	if ok && (strings.ContainsAny(first, ".:") || first == "localhost") {
+		return first
+	}
+	return "docker.io"
 }
