@@ -222,6 +222,24 @@ func TestDockerKill9WithJobRunning(t *testing.T) {
 	dockertest.Image(t, host, testImage, testImageChanges...)
 	bin := buildBinary(t)
 	dir := t.TempDir()
+	// The last batchd is killed too (startProcess's cleanup): what it
+	// left is removed as its next start would.
+	t.Cleanup(func() {
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		d, err := docker.New(docker.Options{Host: host, Instance: instanceOf(abs), Network: docker.NetworkNone})
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer d.Close()
+		if _, err := d.Reap(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
 	flags := []string{"--executor", "docker", "--docker-host", host}
 	endpoint, cmd := startProcess(t, bin, dir, flags...)
 	creds, err := readCredentials(filepath.Join(dir, "root-credentials"))

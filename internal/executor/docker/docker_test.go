@@ -260,3 +260,23 @@ func TestImageDomain(t *testing.T) {
 		}
 	}
 }
+
+// A holder that died while it waited in the pool is not handed out.
+func TestIsolatedNetworkHolderGone(t *testing.T) {
+	e, img := newTest(t, NetworkIsolated)
+	if err := e.Prepare(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	list, err := e.cli.ContainerList(t.Context(), client.ContainerListOptions{All: true, Filters: client.Filters{}.Add("label", LabelInstance+"="+e.instance)})
+	if err != nil || len(list.Items) == 0 {
+		t.Fatalf("no holder after Prepare: %v", err)
+	}
+	for _, c := range list.Items {
+		if _, err := e.cli.ContainerRemove(t.Context(), c.ID, client.ContainerRemoveOptions{Force: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if res, out := run(t, e, executor.Spec{Image: img, Command: []string{"echo", "ran"}}); res.ExitCode != 0 || !slices.Equal(out, []string{"ran"}) {
+		t.Fatalf("res %+v out %q", res, out)
+	}
+}

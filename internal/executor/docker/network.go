@@ -297,16 +297,29 @@ func (n *isolatedNetworks) get(ctx context.Context, spec executor.Spec) (*holder
 	if err := n.setup(ctx); err != nil {
 		return nil, err
 	}
-	var h *holder
-	select {
-	case h = <-n.pool:
-	default:
+	defer n.refill()
+	for {
+		var h *holder
+		select {
+		case h = <-n.pool:
+		default:
+			return n.make(ctx)
+		}
+		// A holder that waited in the pool may be gone (removed by hand,
+		// the engine restarted): only a running one will do.
+		if h.running(ctx) {
+			return h, nil
+		}
+		h.release()
 	}
-	n.refill()
-	if h != nil {
-		return h, nil
-	}
-	return n.make(ctx)
+}
+
+// running reports whether the holder's container runs.
+func (h *holder) running(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	insp, err := h.n.e.cli.ContainerInspect(ctx, h.id, client.ContainerInspectOptions{})
+	return err == nil && insp.Container.State != nil && insp.Container.State.Running
 }
 
 // refill starts holders in the background up to poolSize.
