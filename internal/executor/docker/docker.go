@@ -169,6 +169,16 @@ func (e *Executor) Ping(ctx context.Context) (version, apiVersion string, err er
 // machine, or in a VM, as Docker Desktop's) is found at start.
 func (e *Executor) Prepare(ctx context.Context) error {
 	if e.netw == nil {
+		switch e.network {
+		case NetworkHost, NetworkNone:
+			return nil
+		}
+		// An engine network: it must exist.
+		ictx, cancel := context.WithTimeout(ctx, apiTimeout)
+		defer cancel()
+		if _, err := e.cli.NetworkInspect(ictx, e.network, client.NetworkInspectOptions{}); err != nil {
+			return fmt.Errorf("docker: network %q: %w", e.network, err)
+		}
 		return nil
 	}
 	if err := e.netw.setup(ctx); err != nil {

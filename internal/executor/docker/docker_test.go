@@ -280,3 +280,26 @@ func TestIsolatedNetworkHolderGone(t *testing.T) {
 		t.Fatalf("res %+v out %q", res, out)
 	}
 }
+
+// A network the engine lacks is found at start.
+func TestPrepareUnknownNetwork(t *testing.T) {
+	host := dockertest.Host(t)
+	e, err := New(Options{Host: host, Network: "no-such-network-of-batchd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if err := e.Prepare(t.Context()); err == nil || !strings.Contains(err.Error(), `network "no-such-network-of-batchd"`) {
+		t.Fatalf("Prepare = %v", err)
+	}
+	for _, n := range []string{NetworkHost, NetworkNone} {
+		e, err := New(Options{Host: host, Network: n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Prepare(t.Context()); err != nil {
+			t.Errorf("Prepare with %s: %v", n, err)
+		}
+		e.Close()
+	}
+}
