@@ -193,7 +193,7 @@ func startJob(cfg *initConfig, path string) (int, error) {
 	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil && !errors.Is(err, syscall.EINVAL) {
 		return 0, fmt.Errorf("clear ambient capabilities: %v", err)
 	}
-	for c := 0; c <= lastCap(); c++ {
+	for c, last := 0, lastCap(); c <= last; c++ {
 		if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0); err != nil && !errors.Is(err, syscall.EINVAL) {
 			return 0, fmt.Errorf("drop capability %d from the bounding set: %v", c, err)
 		}

@@ -234,8 +234,10 @@ func (e *Executor) Start(ctx context.Context, spec executor.Spec, out func(execu
 		sys.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getegid(), Size: 1}}
 	}
 	attr := &os.ProcAttr{
-		Dir:   "/",
-		Env:   []string{"GOMAXPROCS=1"},
+		Dir: "/",
+		// The init is small and starts once per attempt: one P, and no
+		// look at the cgroup's CPU limit (which reads mountinfo).
+		Env:   []string{"GOMAXPROCS=1", "GODEBUG=cgroupgomaxprocs=0"},
 		Files: []*os.File{devnull, ow, ew, cr, sw},
 		Sys:   sys,
 	}
