@@ -24,6 +24,10 @@ const initArg0 = "batchd-sandbox-init"
 const (
 	initConfigFD = 3 // read: one initConfig, JSON, then EOF
 	initStatusFD = 4 // write: initMsg lines, JSON; close-on-exec for the job
+	// read: nothing, ever; EOF when batchd is gone (it holds the only
+	// write end), and then the job is killed: nothing of a dead batchd
+	// runs on, cgroup or not.
+	initLifelineFD = 5
 )
 
 // initConfig is what the executor tells the init; it travels over a pipe,
@@ -89,6 +93,7 @@ func runInit() int {
 	syscall.Umask(0o022)
 	syscall.CloseOnExec(initConfigFD)
 	syscall.CloseOnExec(initStatusFD)
+	syscall.CloseOnExec(initLifelineFD)
 	status := os.NewFile(initStatusFD, "status")
 	enc := json.NewEncoder(status)
 	send := func(m initMsg) {
@@ -143,6 +148,18 @@ func runInit() int {
 	}
 	send(initMsg{Kind: "started", Pid: pid})
 
+	orphaned := make(chan struct{})
+	go func() {
+		var b [1]byte
+		lifeline := os.NewFile(initLifelineFD, "lifeline")
+		for {
+			if _, err := lifeline.Read(b[:]); err != nil {
+				close(orphaned)
+				return
+			}
+		}
+	}()
+
 	// Reap every child (orphans reparent to us); the job's own status ends
 	// the init.
 	exited := make(chan syscall.WaitStatus, 1)
@@ -170,6 +187,12 @@ func runInit() int {
 		case sig := <-sigs:
 			// To the job's process group, as a container's init does.
 			_ = syscall.Kill(-pid, sig.(syscall.Signal)) // ESRCH: it is ending anyway
+		case <-orphaned:
+			// batchd died: everything in the namespace dies now (kill -1
+			// from its pid 1 spares only the init), and with the init's
+			// exit, the namespace.
+			_ = syscall.Kill(-1, syscall.SIGKILL) // ESRCH: nothing left
+			return 137
 		case ws := <-exited:
 			send(initMsg{Kind: "exit", Status: uint32(ws)})
 			if ws.Signaled() {

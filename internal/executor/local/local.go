@@ -218,6 +218,7 @@ func (e *Executor) Start(ctx context.Context, spec executor.Spec, out func(execu
 	er, ew := pipe()
 	cr, cw := pipe()
 	sr, sw := pipe()
+	lr, lw := pipe()
 	if err != nil {
 		closeAll()
 		cg.remove(e.log)
@@ -238,13 +239,13 @@ func (e *Executor) Start(ctx context.Context, spec executor.Spec, out func(execu
 		// The init is small and starts once per attempt: one P, and no
 		// look at the cgroup's CPU limit (which reads mountinfo).
 		Env:   []string{"GOMAXPROCS=1", "GODEBUG=cgroupgomaxprocs=0"},
-		Files: []*os.File{devnull, ow, ew, cr, sw},
+		Files: []*os.File{devnull, ow, ew, cr, sw, lr},
 		Sys:   sys,
 	}
 	proc, err, why := cg.start(attr, func() (*os.Process, error) {
 		return os.StartProcess("/proc/self/exe", []string{initArg0}, attr)
 	})
-	for _, f := range []*os.File{devnull, ow, ew, cr, sw} {
+	for _, f := range []*os.File{devnull, ow, ew, cr, sw, lr} {
 		f.Close()
 	}
 	if why != "" {
@@ -255,7 +256,7 @@ func (e *Executor) Start(ctx context.Context, spec executor.Spec, out func(execu
 		h.cgroupUnavailable(spec, limitsName(spec.VCPUs > 0, spec.MemoryMiB > 0), why)
 	}
 	if err != nil {
-		for _, f := range []*os.File{or, er, cw, sr} {
+		for _, f := range []*os.File{or, er, cw, sr, lw} {
 			f.Close()
 		}
 		cg.remove(e.log)
@@ -265,6 +266,7 @@ func (e *Executor) Start(ctx context.Context, spec executor.Spec, out func(execu
 	h.cg = cg
 	h.status = json.NewDecoder(sr)
 	h.statusFile = sr
+	h.lifeline = lw
 
 	// The config; the init's first word (started, or why not) is read by
 	// the monitor: Start does not wait for the init to come up, so that the
@@ -378,6 +380,9 @@ type handle struct {
 	// job's wait status.
 	status     *json.Decoder
 	statusFile *os.File
+	// lifeline is held open while batchd lives: should batchd die, the
+	// init reads EOF and kills the job (and so its namespace).
+	lifeline *os.File
 	ready      chan struct{} // closed once the init said whether the job started
 
 	outMu sync.Mutex // serializes out
@@ -465,6 +470,7 @@ func (h *handle) monitor(or, er *os.File, stdoutDone, stderrDone <-chan struct{}
 		ws = syscall.WaitStatus(msg.Status)
 	}
 	h.statusFile.Close()
+	h.lifeline.Close()
 	var res executor.Result
 	switch {
 	case ws.Signaled():
