@@ -383,7 +383,7 @@ type handle struct {
 	// lifeline is held open while batchd lives: should batchd die, the
 	// init reads EOF and kills the job (and so its namespace).
 	lifeline *os.File
-	ready      chan struct{} // closed once the init said whether the job started
+	ready    chan struct{} // closed once the init said whether the job started
 
 	outMu sync.Mutex // serializes out
 	out   func(executor.Line)
