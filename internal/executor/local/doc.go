@@ -134,10 +134,17 @@
 // Handle.Stop(grace) sends SIGTERM to the init, which passes it on to the
 // job's process group, and SIGKILL to the init (and to every process of the
 // attempt's cgroup) after grace, as "docker stop" does; the kernel kills
-// every process of a pid namespace whose init died. It is idempotent (a later call may only shorten the
-// grace period) and a no-op once the process has exited: batchd notices the
-// exit before reaping the process, so a signal never reaches a recycled
-// process group. Cancelling the ctx given to Start kills the attempt at once.
+// every process of a pid namespace whose init died. It is idempotent (a
+// later call may only shorten the grace period) and a no-op once the
+// process has exited: batchd notices the exit before reaping the process,
+// so a signal never reaches a recycled process group. Cancelling the ctx
+// given to Start kills the attempt at once.
+//
+// Should batchd die (kill -9), its jobs die with it: each init holds the
+// read end of a pipe whose only write end is batchd's (fd 5, the
+// lifeline); at its EOF the init kills everything in its pid namespace and
+// exits. Reap, after a restart, also clears what is left in the
+// attempts' cgroups.
 //
 // # Limits
 //
