@@ -107,12 +107,13 @@ func jobSetup(t *testing.T) (*testServer, *batch.Client) {
 	return ts, c
 }
 
-// localNote is how the local executor's own lines in a job's log begin
-// (the image it does not use, what it ignores).
-const localNote = "batchd: the local executor "
+// localNote is how batchd's own lines in a job's log begin (the image the
+// local executor does not use, what it ignores, cgroup limits it could not
+// apply where batchd is not root).
+const localNote = "batchd: "
 
-// logMessages returns the messages of a job's log stream, but the local
-// executor's notes.
+// logMessages returns the messages of a job's log stream, but batchd's
+// own notes.
 func logMessages(t testing.TB, l *cloudwatchlogs.Client, stream string) []string {
 	t.Helper()
 	out, err := l.GetLogEvents(context.Background(), &cloudwatchlogs.GetLogEventsInput{
