@@ -163,7 +163,7 @@ func newScheduler(ctx context.Context, cfg Config, batchSvc *batch.Service, iamS
 	unavailable := map[string]string{}
 	var describe []string
 	if cfg.Executor != "local" || cfg.DockerHost != "" {
-		d, why := startDocker(ctx, cfg, instance, endpoint, dir, warn, log)
+		d, why := startDocker(ctx, cfg, instance, endpoint, []string{dir, jobs}, warn, log)
 		if d != nil {
 			x.docker = d
 			execs["docker"] = d
@@ -213,11 +213,12 @@ func instanceOf(dir string) string {
 }
 
 // startDocker connects to the Docker Engine and removes the containers an
-// earlier run left. It returns the executor and a line for the start log,
+// earlier run left. No job volume may expose the private paths (the data
+// dir, the local executor's jobs dir) or the engine's socket. It returns the executor and a line for the start log,
 // or nil and why there is none.
-func startDocker(ctx context.Context, cfg Config, instance, endpoint, dataDir string, warn func(string, ...any), log *slog.Logger) (*docker.Executor, string) {
+func startDocker(ctx context.Context, cfg Config, instance, endpoint string, private []string, warn func(string, ...any), log *slog.Logger) (*docker.Executor, string) {
 	d, err := docker.New(docker.Options{Host: cfg.DockerHost, Instance: instance, Network: cfg.DockerNetwork, Endpoint: endpoint,
-		DeniedHostPaths: []string{dataDir}, Log: warn})
+		DeniedHostPaths: private, Log: warn})
 	if err != nil {
 		return nil, err.Error()
 	}

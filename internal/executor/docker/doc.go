@@ -31,9 +31,9 @@
 //   - Volumes: a host sourcePath is bind-mounted (readOnly as the mount
 //     point says); a volume without one is an anonymous engine volume,
 //     removed with the container. A host path at, inside or above one of
-//     Options.DeniedHostPaths (batchd's data dir) is refused: the attempt
-//     ends with "CannotCreateContainerError: host path ... exposes batchd's
-//     data directory".
+//     Options.DeniedHostPaths (batchd's data dir and the local executor's
+//     jobs dir) or the engine's own socket is refused: the attempt ends
+//     with "CannotCreateContainerError: host path ... exposes ...".
 //   - Limits: VCPUs as a CPU quota (NanoCPUs), MemoryMiB as the hard
 //     memory limit with no swap beyond it (unless maxSwap), GPUs as a
 //     device request for the GPU IDs the scheduler gave the attempt.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -68,7 +69,8 @@ type Options struct {
 	// holder container (batchd's own); default /proc/self/exe.
 	HelperBinary string
 	// DeniedHostPaths are host paths no volume may expose (batchd's data
-	// dir): a volume at, inside or above one of them is refused.
+	// dir): a volume at, inside or above one of them is refused. The
+	// engine's socket (a unix Host) is always one.
 	DeniedHostPaths []string
 	// Log receives warnings meant for the operator, printf style.
 	Log func(format string, args ...any)
@@ -131,7 +133,12 @@ func New(opts Options) (*Executor, error) {
 	if e.now == nil {
 		e.now = time.Now
 	}
-	for _, p := range opts.DeniedHostPaths {
+	denied := opts.DeniedHostPaths
+	// The engine's own socket is the host's root: no job mounts it.
+	if sock, ok := strings.CutPrefix(host, "unix://"); ok {
+		denied = append(slices.Clone(denied), sock)
+	}
+	for _, p := range denied {
 		if abs, err := filepath.Abs(p); err == nil {
 			if real, err := filepath.EvalSymlinks(abs); err == nil {
 				abs = real
@@ -425,7 +432,7 @@ func (e *Executor) allowedHostPath(p string) error {
 	}
 	for _, d := range e.denied {
 		if within(clean, d) || within(d, clean) {
-			return fmt.Errorf("host path %q exposes batchd's data directory; batchd does not mount it into jobs", p)
+			return fmt.Errorf("host path %q exposes %s, which batchd keeps from jobs", p, d)
 		}
 	}
 	return nil

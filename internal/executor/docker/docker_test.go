@@ -130,8 +130,16 @@ func TestDefaultsAndSettings(t *testing.T) {
 	t.Run("a volume of the data dir is refused", func(t *testing.T) {
 		res, _ := run(t, e, executor.Spec{Image: img, Volumes: []executor.Volume{{Name: "root", HostPath: "/"}},
 			MountPoints: []executor.MountPoint{{SourceVolume: "root", ContainerPath: "/host"}}, Command: []string{"true"}})
-		if res.ExitCode != -1 || !strings.HasPrefix(res.Reason, "CannotCreateContainerError: host path \"/\" exposes batchd's data directory") {
+		if res.ExitCode != -1 || !strings.HasPrefix(res.Reason, "CannotCreateContainerError: host path \"/\" exposes ") {
 			t.Fatalf("res %+v", res)
+		}
+		// Nor the engine's socket, which is the host's root.
+		if sock, ok := strings.CutPrefix(e.host, "unix://"); ok {
+			res, _ := run(t, e, executor.Spec{Image: img, Volumes: []executor.Volume{{Name: "sock", HostPath: sock}},
+				MountPoints: []executor.MountPoint{{SourceVolume: "sock", ContainerPath: "/var/run/docker.sock"}}, Command: []string{"true"}})
+			if res.ExitCode != -1 || !strings.Contains(res.Reason, "exposes "+sock) {
+				t.Fatalf("engine socket: res %+v", res)
+			}
 		}
 	})
 	t.Run("ulimits, tmpfs, shm, init", func(t *testing.T) {
