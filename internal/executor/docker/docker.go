@@ -3,6 +3,7 @@ package docker
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -95,6 +96,8 @@ type Executor struct {
 	pulls  map[string]*pull // image → pull in progress
 
 	cleanup sync.WaitGroup // removals of ended attempts' containers
+
+	noAttach bool // tests: behave as an engine that refuses to attach before the start
 }
 
 type pull struct {
@@ -275,13 +278,21 @@ func (e *Executor) Start(ctx context.Context, spec executor.Spec, out func(execu
 	actx, cancel := context.WithTimeout(ctx, apiTimeout)
 	att, err := e.cli.ContainerAttach(actx, h.id, client.ContainerAttachOptions{Stream: true, Stdout: true, Stderr: true})
 	cancel()
-	if err != nil {
-		h.discard()
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, fmt.Errorf("docker: attaching to container %s: %w", short(h.id), err)
+	if err == nil && e.noAttach {
+		att.Close()
+		err = errors.New("attach refused (test)")
 	}
+	var logs io.ReadCloser
+	if err == nil {
+		logs = attached{att.HijackedResponse}
+	} else if ctx.Err() != nil {
+		h.discard()
+		return nil, ctx.Err()
+	}
+	// Some engines (Podman 4's Docker-compatible service) refuse to attach
+	// to a container not yet started: its output is then followed from
+	// the engine's log once it runs.
+	attachErr := err
 	wctx, stopWait := context.WithCancel(context.WithoutCancel(ctx))
 	waitRes := e.cli.ContainerWait(wctx, h.id, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit})
 	sctx, cancel := context.WithTimeout(ctx, apiTimeout)
@@ -289,14 +300,22 @@ func (e *Executor) Start(ctx context.Context, spec executor.Spec, out func(execu
 	cancel()
 	if err != nil {
 		stopWait()
-		att.Close()
+		if logs != nil {
+			logs.Close()
+		}
 		h.discard()
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		return ended(-1, reasonCannotStart+clip(err.Error())), nil
 	}
-	logs := attached{att.HijackedResponse}
+	if logs == nil {
+		logs, err = e.cli.ContainerLogs(context.WithoutCancel(ctx), h.id, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Follow: true})
+		if err != nil {
+			e.log("docker: container %s: no output: attach: %v; logs: %v", short(h.id), attachErr, err)
+			logs = io.NopCloser(strings.NewReader(""))
+		}
+	}
 	stopKill := context.AfterFunc(ctx, func() { h.Stop(0) })
 	go h.monitor(waitRes, stopWait, logs, stopKill)
 	return h, nil

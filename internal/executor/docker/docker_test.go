@@ -311,3 +311,15 @@ func TestPrepareUnknownNetwork(t *testing.T) {
 		e.Close()
 	}
 }
+
+// An engine that refuses to attach before the start (Podman 4's service
+// answers 409): the output is followed from the engine's log instead.
+func TestOutputWithoutAttach(t *testing.T) {
+	e, img := newTest(t, NetworkNone)
+	e.noAttach = true
+	res, out := run(t, e, executor.Spec{Image: img, Command: []string{"sh", "-c", "echo one; echo two >&2; sleep 0.2; echo three"}})
+	slices.Sort(out)
+	if res.ExitCode != 0 || !slices.Equal(out, []string{"one", "three", "two"}) {
+		t.Fatalf("res %+v out %q", res, out)
+	}
+}

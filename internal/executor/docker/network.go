@@ -393,7 +393,10 @@ func (n *isolatedNetworks) make(ctx context.Context) (*holder, error) {
 		SecurityOpt:    []string{"no-new-privileges"},
 		Mounts:         n.binds,
 		LogConfig:      container.LogConfig{Type: "json-file"},
-		Resources:      container.Resources{Memory: 64 << 20, MemorySwap: 64 << 20, PidsLimit: &pids},
+		// Explicit limits, modest: an engine's defaults (Podman's
+		// nofile) may exceed what the host lets it set.
+		Resources: container.Resources{Memory: 64 << 20, MemorySwap: 64 << 20, PidsLimit: &pids,
+			Ulimits: []*container.Ulimit{{Name: "nofile", Soft: 1024, Hard: 1024}}},
 	}
 	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
 	created, err := n.e.cli.ContainerCreate(cctx, client.ContainerCreateOptions{Config: cfg, HostConfig: hc, Name: "batchd-net-" + token[:16]})
