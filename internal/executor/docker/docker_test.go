@@ -238,6 +238,15 @@ func TestIsolatedNetwork(t *testing.T) {
 	if res.ExitCode != 0 || len(out) != 3 || out[0] != "batchd answers /creds" || out[1] != "no-other" || strings.TrimSpace(out[2]) != "lo" {
 		t.Fatalf("res %+v out %q", res, out)
 	}
+	// Close leaves no holder behind, not even one being made ahead of need.
+	e.Close()
+	list, err := e.cli.ContainerList(context.Background(), client.ContainerListOptions{All: true, Filters: client.Filters{}.Add("label", LabelInstance+"="+e.instance)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range list.Items {
+		t.Errorf("left behind: %s %v %s", c.ID[:12], c.Labels, c.State)
+	}
 }
 
 // GPUs become a device request for the attempt's GPU IDs (or a count).

@@ -104,10 +104,12 @@ type isolatedNetworks struct {
 	pool    chan *holder
 	filling bool
 	closed  bool
+	done    chan struct{}  // closed by close
+	fills   sync.WaitGroup // refill goroutines
 }
 
 func newIsolatedNetworks(e *Executor) *isolatedNetworks {
-	return &isolatedNetworks{e: e, waiting: map[string]chan struct{}{}, pool: make(chan *holder, poolSize)}
+	return &isolatedNetworks{e: e, waiting: map[string]chan struct{}{}, pool: make(chan *holder, poolSize), done: make(chan struct{})}
 }
 
 // setup makes the socket, the holder image and the binds, once.
@@ -330,8 +332,10 @@ func (n *isolatedNetworks) refill() {
 		return
 	}
 	n.filling = true
+	n.fills.Add(1)
 	n.mu.Unlock()
 	go func() {
+		defer n.fills.Done()
 		defer func() {
 			n.mu.Lock()
 			n.filling = false
@@ -417,6 +421,9 @@ func (n *isolatedNetworks) make(ctx context.Context) (*holder, error) {
 		return h, nil
 	case <-time.After(holderReady):
 	case <-ctx.Done():
+	case <-n.done:
+		h.release()
+		return nil, errors.New("the executor is closing")
 	}
 	why := n.holderOutput(h.id)
 	h.release()
@@ -453,10 +460,17 @@ func (n *isolatedNetworks) holderOutput(id string) string {
 	return string(bytes.TrimSpace(text))
 }
 
+// close removes the pooled holders, after any being made ahead of need.
 func (n *isolatedNetworks) close() {
 	n.mu.Lock()
+	if n.closed {
+		n.mu.Unlock()
+		return
+	}
 	n.closed = true
+	close(n.done)
 	n.mu.Unlock()
+	n.fills.Wait()
 	for {
 		select {
 		case h := <-n.pool:
