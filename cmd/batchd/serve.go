@@ -179,6 +179,13 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 	if err := privateDataDir(cfg.DataDir); err != nil {
 		return err
 	}
+	// One batchd per data dir: a second would reap the first one's jobs as
+	// leftovers of a dead run.
+	unlock, err := lockDataDir(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "batchd.db"))
 	if err != nil {
 		return err
@@ -288,6 +295,44 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return hs.Shutdown(shutdownCtx)
+}
+
+// lockDataDir takes the data dir's lock (an exclusive flock of its file
+// "lock", which holds the owner's pid) or says which process holds it. The
+// kernel drops the lock when the process dies, kill -9 included.
+func lockDataDir(dir string) (unlock func(), err error) {
+	path := filepath.Join(dir, "lock")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("data dir lock: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		holder, rerr := os.ReadFile(path)
+		f.Close()
+		who := "another process"
+		if rerr == nil && strings.TrimSpace(string(holder)) != "" {
+			who = "pid " + strings.TrimSpace(string(holder))
+		}
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("data dir %s is in use by another batchd (%s); one batchd serves a data dir", dir, who)
+		}
+		return nil, fmt.Errorf("data dir lock: %w", err)
+	}
+	if err := f.Truncate(0); err == nil {
+		_, err = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("data dir lock: %w", err)
+		}
+	} else {
+		f.Close()
+		return nil, fmt.Errorf("data dir lock: %w", err)
+	}
+	return func() {
+		// Closing the file releases the lock; the pid left in it is
+		// harmless (it is read only while the lock is held).
+		f.Close()
+	}, nil
 }
 
 // privateDataDir makes the data dir 0700 and its files 0600, as an older

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -181,4 +182,42 @@ func TestServeCallerIdentityAndUsers(t *testing.T) {
 		t.Fatalf("ListUsers = %+v, %v", out, err)
 	}
 	_ = iamtypes.StatusTypeActive
+}
+
+// The data dir is batchd's alone: 0700, its files 0600, and one batchd at
+// a time; a second one is refused, naming the first one's pid.
+func TestDataDirPrivateAndLocked(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "old-file"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	startServer(t, dir)
+	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("data dir mode %v, %v", fi.Mode(), err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if fi, err := e.Info(); err != nil || e.Type().IsRegular() && fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v, %v", e.Name(), fi.Mode(), err)
+		}
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	cfg := defaultConfig()
+	cfg.DataDir, cfg.Executor = dir, "local"
+	err = Serve(context.Background(), cfg, ln, slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard)
+	want := fmt.Sprintf("in use by another batchd (pid %d)", os.Getpid())
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("second Serve on the same data dir: %v, want %q", err, want)
+	}
 }
