@@ -159,6 +159,13 @@ func errNotKeyValue(part, header string) *Error {
 	return incomplete("'" + clip(part) + "' not a valid key=value pair (missing equal-sign) in Authorization header: '" + echo(header) + "'.")
 }
 
+// errRepeatedPart: AWS documents no wording for a component given twice;
+// batchd refuses it (the first and the second could be read differently
+// by two parsers) in the style of errNotKeyValue.
+func errRepeatedPart(key, header string) *Error {
+	return incomplete("'" + clip(key) + "' given more than once in Authorization header: '" + echo(header) + "'.")
+}
+
 func errUnsupportedAlgorithm(alg string) *Error {
 	return incomplete("Unsupported AWS 'algorithm': '" + clip(alg) + "' (only AWS4-HMAC-SHA256 for now). ")
 }

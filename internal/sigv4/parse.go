@@ -101,7 +101,7 @@ func parseHeader(r *http.Request, header, rawQuery string) (*Signed, error) {
 		return nil, errMissingParts(header, false, false, false, dateValue != "")
 	}
 	var credential, signedHeaders, signature string
-	var hasSignedHeaders bool
+	var hasCredential, hasSignedHeaders, hasSignature bool
 	for rest != "" {
 		var part string
 		if i := strings.IndexAny(rest, ", \t"); i >= 0 {
@@ -118,17 +118,20 @@ func parseHeader(r *http.Request, header, rawQuery string) (*Signed, error) {
 		}
 		switch k {
 		case "Credential":
-			if credential == "" {
-				credential = v
+			if hasCredential {
+				return nil, errRepeatedPart(k, header)
 			}
+			credential, hasCredential = v, true
 		case "SignedHeaders":
-			if !hasSignedHeaders {
-				signedHeaders, hasSignedHeaders = v, true
+			if hasSignedHeaders {
+				return nil, errRepeatedPart(k, header)
 			}
+			signedHeaders, hasSignedHeaders = v, true
 		case "Signature":
-			if signature == "" {
-				signature = v
+			if hasSignature {
+				return nil, errRepeatedPart(k, header)
 			}
+			signature, hasSignature = v, true
 		}
 	}
 	if credential == "" || signature == "" || !hasSignedHeaders || dateValue == "" {
