@@ -102,7 +102,15 @@ func toError(err error) *Error {
 	}
 	var api apiError
 	if errors.As(err, &api) {
-		return Errorf(api.ErrorCode(), "%s", api.ErrorMessage())
+		e := Errorf(api.ErrorCode(), "%s", api.ErrorMessage())
+		// An error that knows its status keeps it: an authorization
+		// denial is 403 on every protocol (AWS's "Common Errors"), even
+		// where a service's model gives its AccessDeniedException 400.
+		var st interface{ HTTPStatus() int }
+		if errors.As(err, &st) && st.HTTPStatus() != 0 {
+			e.Status = st.HTTPStatus()
+		}
+		return e
 	}
 	return &Error{Code: "InternalFailure", Message: internalMessage, Status: http.StatusInternalServerError}
 }
@@ -162,6 +170,14 @@ const (
 // defines, which the SDK's Batch client returns as *types.ServerException.
 func WriteJSONError(w http.ResponseWriter, err error, requestID, protocol string) {
 	e := toError(err)
+	// JSON and REST-JSON services name authentication failures their own
+	// way (Query services say SignatureDoesNotMatch and
+	// InvalidClientTokenId).
+	if code, ok := jsonAuthCodes[e.Code]; ok {
+		c := *e
+		c.Code = code
+		e = &c
+	}
 	if protocol == ProtocolRESTJSON && e.Code == "InternalFailure" {
 		e = &Error{Code: "ServerException", Message: e.Message, Status: e.Status}
 	}
@@ -184,6 +200,14 @@ func WriteJSONError(w http.ResponseWriter, err error, requestID, protocol string
 	h.Set("x-amzn-RequestId", requestID)
 	w.WriteHeader(e.Status)
 	w.Write(body)
+}
+
+// jsonAuthCodes are the JSON protocols' codes for the Query protocol's
+// authentication failures, as CloudWatch Logs, DynamoDB and the REST-JSON
+// services answer them; the HTTP status stays the failure's own.
+var jsonAuthCodes = map[string]string{
+	"SignatureDoesNotMatch": "InvalidSignatureException",
+	"InvalidClientTokenId":  "UnrecognizedClientException",
 }
 
 // escape writes s as XML character data or as an attribute value in double

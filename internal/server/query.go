@@ -34,6 +34,10 @@ func (e *AccessDeniedError) Error() string        { return e.Code + ": " + e.Mes
 func (e *AccessDeniedError) ErrorCode() string    { return e.Code }
 func (e *AccessDeniedError) ErrorMessage() string { return e.Message }
 
+// HTTPStatus is 403 for every protocol: AccessDenied and
+// AccessDeniedException in AWS's "Common Errors".
+func (e *AccessDeniedError) HTTPStatus() int { return http.StatusForbidden }
+
 func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, body []byte, c *Call, service, xmlns string, ops map[string]queryOp) {
 	c.xmlns = xmlns
 	q, err := awsproto.ParseQuery(r, body)

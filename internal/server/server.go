@@ -108,10 +108,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeErrorNS(w, r, guessProtocol(r), xmlns, reqID, err)
 		return
 	}
-	if signed.PayloadHash == "UNSIGNED-PAYLOAD" && !signed.Presigned && len(body) > 0 && guessProtocol(r) != protoRESTJSON {
-		// A Query or JSON request carries its operation in the body: it
-		// must be signed.
-		s.writeErrorNS(w, r, guessProtocol(r), xmlns, reqID, awsproto.Errorf("IncompleteSignature", "The request body must be signed; UNSIGNED-PAYLOAD is not accepted for this request."))
+	if !s.regionServed(signed) {
+		// AWS refuses a scope for another region than the endpoint's, as
+		// a signature mismatch ("Signature Version 4 ... credential
+		// scope"): a Deny on aws:RequestedRegion must not be bypassed by
+		// signing for another region.
+		s.writeErrorNS(w, r, guessProtocol(r), xmlns, reqID, &awsproto.Error{Code: "SignatureDoesNotMatch", Status: http.StatusForbidden, Sender: true,
+			Message: "Credential should be scoped to a valid region, not '" + signed.Region + "'. "})
+		return
+	}
+	if p := signed.PayloadHash; (p == "UNSIGNED-PAYLOAD" || strings.HasPrefix(p, "STREAMING-")) && (!signed.Presigned || len(body) > 0) {
+		// An Amazon S3 feature: every operation batchd serves carries its
+		// parameters in the body or the signed URL, so the body must be
+		// signed. (A presigned URL of an empty body may be signed over
+		// UNSIGNED-PAYLOAD, as S3-style presigners do.)
+		s.writeErrorNS(w, r, guessProtocol(r), xmlns, reqID, &awsproto.Error{Code: "SignatureDoesNotMatch", Status: http.StatusForbidden, Sender: true,
+			Message: "The request body must be signed: X-Amz-Content-Sha256 " + p + " is not accepted by this service."})
 		return
 	}
 	p, secret, err := s.cfg.IAM.Authenticate(ctx, signed.AccessKeyID, signed.SecurityToken)
@@ -151,6 +163,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, guessProtocol(r), reqID, awsproto.Errorf("UnknownService", "The service %q is not served by batchd.", signed.Service))
 	}
 }
+
+// regionServed reports whether the request's credential scope names a
+// region this server answers for: its own, or, for the global services
+// (IAM, and STS's global endpoint), us-east-1, where AWS scopes them.
+func (s *Server) regionServed(signed *sigv4.Signed) bool {
+	if signed.Region == s.cfg.Region {
+		return true
+	}
+	switch signed.Service {
+	case "iam", "sts":
+		return signed.Region == globalRegion
+	}
+	return false
+}
+
+// globalRegion is the region AWS scopes its global services' signatures to.
+const globalRegion = "us-east-1"
 
 func sourceIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)

@@ -1,0 +1,141 @@
+package main
+
+// The front door (issue 9): signatures scoped to another region, unsigned
+// bodies, and the authentication errors of each protocol.
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/batch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+)
+
+// A signature scoped to another region than the server's is refused, for
+// every service; IAM and STS also take us-east-1, their global scope.
+func TestSignedForAnotherRegion(t *testing.T) {
+	t.Parallel()
+	ts := startJobServer(t, func(c *Config) { c.Region = "eu-west-1" })
+	ctx := context.Background()
+	in := func(region string) func(*aws.Config) {
+		return func(c *aws.Config) { c.Region = region }
+	}
+	cfg := func(region string) aws.Config {
+		c := ts.awsConfig(ts.Root)
+		in(region)(&c)
+		return c
+	}
+	const msg = "Credential should be scoped to a valid region, not 'ap-south-1'. "
+
+	_, err := sts.NewFromConfig(cfg("ap-south-1"), func(o *sts.Options) { o.BaseEndpoint = aws.String(ts.URL) }).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	wantAPIError(t, err, "SignatureDoesNotMatch", msg)
+	_, err = iam.NewFromConfig(cfg("ap-south-1"), func(o *iam.Options) { o.BaseEndpoint = aws.String(ts.URL) }).ListUsers(ctx, &iam.ListUsersInput{})
+	wantAPIError(t, err, "SignatureDoesNotMatch", msg)
+	_, err = batch.NewFromConfig(cfg("ap-south-1"), func(o *batch.Options) { o.BaseEndpoint = aws.String(ts.URL) }).DescribeJobQueues(ctx, &batch.DescribeJobQueuesInput{})
+	wantAPIError(t, err, "InvalidSignatureException", msg)
+	_, err = cloudwatchlogs.NewFromConfig(cfg("ap-south-1"), func(o *cloudwatchlogs.Options) { o.BaseEndpoint = aws.String(ts.URL) }).DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{})
+	wantAPIError(t, err, "InvalidSignatureException", msg)
+	// Batch is regional: us-east-1 is another region here.
+	_, err = batch.NewFromConfig(cfg("us-east-1"), func(o *batch.Options) { o.BaseEndpoint = aws.String(ts.URL) }).DescribeJobQueues(ctx, &batch.DescribeJobQueuesInput{})
+	wantAPIError(t, err, "InvalidSignatureException", "Credential should be scoped to a valid region, not 'us-east-1'. ")
+
+	for _, region := range []string{"eu-west-1", "us-east-1"} {
+		if _, err := sts.NewFromConfig(cfg(region), func(o *sts.Options) { o.BaseEndpoint = aws.String(ts.URL) }).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
+			t.Errorf("STS scoped to %s: %v", region, err)
+		}
+		if _, err := iam.NewFromConfig(cfg(region), func(o *iam.Options) { o.BaseEndpoint = aws.String(ts.URL) }).ListUsers(ctx, &iam.ListUsersInput{}); err != nil {
+			t.Errorf("IAM scoped to %s: %v", region, err)
+		}
+	}
+	if _, err := batch.NewFromConfig(cfg("eu-west-1"), func(o *batch.Options) { o.BaseEndpoint = aws.String(ts.URL) }).DescribeJobQueues(ctx, &batch.DescribeJobQueuesInput{}); err != nil {
+		t.Errorf("Batch scoped to its region: %v", err)
+	}
+}
+
+// A body sent under X-Amz-Content-Sha256: UNSIGNED-PAYLOAD (or
+// STREAMING-*) is not authenticated, so it is refused on every service.
+func TestUnsignedPayloadRefused(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, "")
+	for _, tc := range []struct {
+		name, service, path, contentType, target, body, payload, code string
+	}{
+		{"batch", "batch", "/v1/createcomputeenvironment", "application/json", "", `{"computeEnvironmentName":"x","type":"UNMANAGED"}`, "UNSIGNED-PAYLOAD", "InvalidSignatureException"},
+		{"logs", "logs", "/", "application/x-amz-json-1.1", "Logs_20140328.CreateLogGroup", `{"logGroupName":"x"}`, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", "InvalidSignatureException"},
+		{"iam", "iam", "/", "application/x-www-form-urlencoded", "", "Action=CreateUser&UserName=x&Version=2010-05-08", "UNSIGNED-PAYLOAD", "SignatureDoesNotMatch"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodPost, ts.URL+tc.path, strings.NewReader(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", tc.contentType)
+			if tc.target != "" {
+				req.Header.Set("X-Amz-Target", tc.target)
+			}
+			req.Header.Set("X-Amz-Content-Sha256", tc.payload)
+			if err := v4.NewSigner().SignHTTP(context.Background(), ts.Root, req, tc.payload, tc.service, "us-east-1", time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), tc.code) || !strings.Contains(string(body), "must be signed") {
+				t.Fatalf("status %d: %s", resp.StatusCode, body)
+			}
+		})
+	}
+}
+
+// JSON and REST-JSON services answer a bad signature with
+// InvalidSignatureException and an unknown key with
+// UnrecognizedClientException; a denied call is AccessDeniedException, 403.
+func TestJSONAuthErrors(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, "")
+	ctx := context.Background()
+	wrong := ts.Root
+	wrong.SecretAccessKey = strings.Repeat("x", 40)
+	unknown := aws.Credentials{AccessKeyID: "AKIAIOSFODNN7EXAMPLE", SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}
+
+	_, err := ts.batch(wrong).DescribeJobQueues(ctx, &batch.DescribeJobQueuesInput{})
+	wantAPIError(t, err, "InvalidSignatureException", "The request signature we calculated does not match the signature you provided.")
+	_, err = ts.logs(wrong).DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{})
+	wantAPIError(t, err, "InvalidSignatureException", "The request signature we calculated does not match the signature you provided.")
+	_, err = ts.batch(unknown).DescribeJobQueues(ctx, &batch.DescribeJobQueuesInput{})
+	wantAPIError(t, err, "UnrecognizedClientException", "The security token included in the request is invalid.")
+	_, err = ts.logs(unknown).DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{})
+	wantAPIError(t, err, "UnrecognizedClientException", "The security token included in the request is invalid.")
+
+	nobody := newUser(t, ts.iam(ts.Root), "nobody-at-all")
+	for name, call := range map[string]func() error{
+		"batch": func() error {
+			_, err := ts.batch(nobody).DescribeJobQueues(ctx, &batch.DescribeJobQueuesInput{})
+			return err
+		},
+		"logs": func() error {
+			_, err := ts.logs(nobody).DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{})
+			return err
+		},
+	} {
+		err := call()
+		wantAPIError(t, err, "AccessDeniedException", "is not authorized to perform")
+		var re *awshttp.ResponseError
+		if !errors.As(err, &re) || re.HTTPStatusCode() != http.StatusForbidden {
+			t.Errorf("%s: denied with status %v, want 403", name, err)
+		}
+	}
+}
