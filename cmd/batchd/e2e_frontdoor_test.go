@@ -1,7 +1,7 @@
 package main
 
 // The front door (issue 9): signatures scoped to another region, unsigned
-// bodies, and the authentication errors of each protocol.
+// bodies, the authentication errors of each protocol, resource values.
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/batch"
+	batchtypes "github.com/aws/aws-sdk-go-v2/service/batch/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -137,5 +138,31 @@ func TestJSONAuthErrors(t *testing.T) {
 		if !errors.As(err, &re) || re.HTTPStatusCode() != http.StatusForbidden {
 			t.Errorf("%s: denied with status %v, want 403", name, err)
 		}
+	}
+}
+
+// Numbers are numbers: a resource value such as "1e300" or "NaN" is
+// refused on register and on submit, naming the field.
+func TestResourceValuesRefused(t *testing.T) {
+	t.Parallel()
+	ts := startJobServer(t, nil)
+	c := ts.batch(ts.Root)
+	ctx := context.Background()
+	unmanagedCE(t, c, "ce")
+	queue(t, c, "q", "ce", nil)
+	register(t, c, shellDef("jd", "true"))
+
+	bad := shellDef("bad", "true")
+	bad.ContainerProperties.ResourceRequirements[0].Value = aws.String("1e300")
+	_, err := c.RegisterJobDefinition(ctx, bad)
+	wantAPIError(t, err, "ClientException", `containerProperties.resourceRequirements[0].value "1e300": VCPU must be a decimal number.`)
+
+	for _, tc := range []struct{ typ, value, why string }{
+		{"VCPU", "1e300", "must be a decimal number"},
+		{"MEMORY", "NaN", "must be a decimal number"},
+	} {
+		_, err := c.SubmitJob(ctx, &batch.SubmitJobInput{JobName: aws.String("j"), JobQueue: aws.String("q"), JobDefinition: aws.String("jd"),
+			ContainerOverrides: &batchtypes.ContainerOverrides{ResourceRequirements: []batchtypes.ResourceRequirement{{Type: batchtypes.ResourceType(tc.typ), Value: aws.String(tc.value)}}}})
+		wantAPIError(t, err, "ClientException", `containerOverrides.resourceRequirements[0].value "`+tc.value+`": `+tc.typ+" "+tc.why)
 	}
 }

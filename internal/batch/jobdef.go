@@ -372,6 +372,9 @@ func checkContainer(path string, c *ContainerProperties, onFargate bool) ([]stri
 		if _, dup := req[rr.Type]; dup {
 			return nil, invalidRequest("%s.resourceRequirements has more than one %s.", path, rr.Type)
 		}
+		if why := resourceValue(rr.Type, rr.Value); why != "" {
+			return nil, invalidRequest("%s.resourceRequirements[%d].value %q: %s %s.", path, i, rr.Value, rr.Type, why)
+		}
 		req[rr.Type] = rr.Value
 	}
 	vcpu, hasVCPU := req[ResourceTypeVcpu]

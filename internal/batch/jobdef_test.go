@@ -54,6 +54,12 @@ func TestRegisterJobDefinitionValidation(t *testing.T) {
 		}, execPrefix + "containerProperties.resourceRequirements[0].type must satisfy enum value set: [GPU, VCPU, MEMORY]."},
 		{"EC2 fractional vcpu", func(r *RegisterJobDefinitionRequest) { r.ContainerProperties.ResourceRequirements[0].Value = "0.5" },
 			execPrefix + "containerProperties.resourceRequirements VCPU must be a whole number of at least 1."},
+		{"VCPU 1e300", func(r *RegisterJobDefinitionRequest) { r.ContainerProperties.ResourceRequirements[0].Value = "1e300" },
+			execPrefix + `containerProperties.resourceRequirements[0].value "1e300": VCPU must be a decimal number.`},
+		{"MEMORY NaN", func(r *RegisterJobDefinitionRequest) { r.ContainerProperties.ResourceRequirements[1].Value = "NaN" },
+			execPrefix + `containerProperties.resourceRequirements[1].value "NaN": MEMORY must be a decimal number.`},
+		{"VCPU beyond any host", func(r *RegisterJobDefinitionRequest) { r.ContainerProperties.ResourceRequirements[0].Value = "99999999" },
+			execPrefix + `containerProperties.resourceRequirements[0].value "99999999": VCPU must be more than 0 and at most 1048576.`},
 		{"EC2 vcpus zero", func(r *RegisterJobDefinitionRequest) {
 			r.ContainerProperties.ResourceRequirements = r.ContainerProperties.ResourceRequirements[1:]
 			r.ContainerProperties.Vcpus = ptrTo(int32(0))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"weak"
@@ -36,6 +37,13 @@ const (
 	msgTimeout          = awsPrefix + "Timeout attemptDurationSeconds must be at least 60 seconds."
 	msgRetryAttempts    = awsPrefix + "Retry strategy attempts must be between 1 and 10."
 	msgEnvReserved      = awsPrefix + "Environment variable %s cannot start with AWS_BATCH."
+	// The overrides' resource checks: AWS's wording not found; each names
+	// the field.
+	msgOverrideType     = awsPrefix + "containerOverrides.resourceRequirements[%d].type %q is not one of GPU, VCPU, MEMORY."
+	msgOverrideTwice    = awsPrefix + "containerOverrides.resourceRequirements has more than one %s."
+	msgOverrideValue    = awsPrefix + "containerOverrides.resourceRequirements[%d].value %q: %s %s."
+	msgOverrideVcpus    = awsPrefix + "containerOverrides.vcpus must be at least 1."
+	msgOverrideMemory   = awsPrefix + "containerOverrides.memory must be at least %d MiB."
 	msgDepNoJobID       = awsPrefix + "Dependency of type %s must specify a jobId."
 	msgDepNotFound      = awsPrefix + "Dependency job %s does not exist."
 	msgSequentialJobID  = awsPrefix + "SEQUENTIAL dependency cannot specify a jobId."
@@ -161,6 +169,31 @@ func (s *Service) checkSubmit(in *SubmitJobRequest) error {
 			if strings.HasPrefix(deref(e.Name), "AWS_BATCH") {
 				return clientError(msgEnvReserved, deref(e.Name))
 			}
+		}
+		seen := map[string]bool{}
+		for i, rr := range o.ResourceRequirements {
+			switch rr.Type {
+			case ResourceTypeVcpu, ResourceTypeMemory, ResourceTypeGpu:
+			default:
+				return clientError(msgOverrideType, i, rr.Type)
+			}
+			if seen[rr.Type] {
+				return clientError(msgOverrideTwice, rr.Type)
+			}
+			seen[rr.Type] = true
+			why := resourceValue(rr.Type, rr.Value)
+			if m, err := strconv.Atoi(rr.Value); why == "" && rr.Type == ResourceTypeMemory && (err != nil || m < minMemoryMiB) {
+				why = "must be at least " + strconv.Itoa(minMemoryMiB) + " MiB"
+			}
+			if why != "" {
+				return clientError(msgOverrideValue, i, rr.Value, rr.Type, why)
+			}
+		}
+		if o.Vcpus != nil && *o.Vcpus < 1 {
+			return clientError(msgOverrideVcpus)
+		}
+		if o.Memory != nil && *o.Memory < minMemoryMiB {
+			return clientError(msgOverrideMemory, minMemoryMiB)
 		}
 	}
 	if len(in.DependsOn) > s.limits.DependsOn {

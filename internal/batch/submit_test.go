@@ -155,6 +155,11 @@ func (f *jobsFixture) fairQueue() {
 func TestSubmitJobValidation(t *testing.T) {
 	t.Parallel()
 	dep := func(id, typ string) JobDependency { return JobDependency{JobId: ptrIf(id), Type: typ} }
+	override := func(typ, v string) func(r *SubmitJobRequest, _ []string) {
+		return func(r *SubmitJobRequest, _ []string) {
+			r.ContainerOverrides = &ContainerOverrides{ResourceRequirements: []ResourceRequirement{{Type: typ, Value: v}}}
+		}
+	}
 	tests := []struct {
 		name string
 		// setup prepares the fixture and returns values the request uses
@@ -178,6 +183,13 @@ func TestSubmitJobValidation(t *testing.T) {
 			want: fmt.Sprintf(msgJobSize, 30, 41),
 		},
 		{name: "unknown queue", mod: func(r *SubmitJobRequest, _ []string) { r.JobQueue = "nope" }, want: "JobQueue nope not found."},
+		{name: "VCPU override 1e300", mod: override(ResourceTypeVcpu, "1e300"), want: fmt.Sprintf(msgOverrideValue, 0, "1e300", "VCPU", "must be a decimal number")},
+		{name: "MEMORY override NaN", mod: override(ResourceTypeMemory, "NaN"), want: fmt.Sprintf(msgOverrideValue, 0, "NaN", "MEMORY", "must be a decimal number")},
+		{name: "MEMORY override 2 MiB", mod: override(ResourceTypeMemory, "2"), want: fmt.Sprintf(msgOverrideValue, 0, "2", "MEMORY", "must be at least 4 MiB")},
+		{name: "VCPU override 0", mod: override(ResourceTypeVcpu, "0"), want: fmt.Sprintf(msgOverrideValue, 0, "0", "VCPU", "must be more than 0 and at most 1048576")},
+		{name: "VCPU override -1", mod: override(ResourceTypeVcpu, "-1"), want: fmt.Sprintf(msgOverrideValue, 0, "-1", "VCPU", "must be a decimal number")},
+		{name: "GPU override Inf", mod: override(ResourceTypeGpu, "Inf"), want: fmt.Sprintf(msgOverrideValue, 0, "Inf", "GPU", "must be a decimal number")},
+		{name: "unknown override type", mod: override("DISK", "1"), want: fmt.Sprintf(msgOverrideType, 0, "DISK")},
 		{
 			name: "unknown queue ARN",
 			mod: func(r *SubmitJobRequest, _ []string) {
