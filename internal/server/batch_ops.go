@@ -301,7 +301,12 @@ func (c *Call) authorizeTagged(action, arn string, tags map[string]string, extra
 // authorizeExisting authorizes action on an existing resource with its
 // tags as aws:ResourceTag/K.
 func (c *Call) authorizeExisting(action, arn string, extra map[string][]string) error {
-	tags, _ := c.batch().ResourceTags(c.Ctx, arn)
+	tags, err := c.batch().ResourceTags(c.Ctx, arn)
+	if err != nil {
+		// Never a decision on partial context: a Deny conditioned on a
+		// tag must hold when the tags cannot be read.
+		return fmt.Errorf("reading the tags of %s: %w", arn, err)
+	}
 	return c.Authorize(action, arn, withKeys(extra, batchTagKeys(tags)))
 }
 
@@ -316,7 +321,10 @@ func batchTagKeys(tags map[string]string) map[string][]string {
 
 // authorizeJob authorizes action on a job by ID, with its tags.
 func (c *Call) authorizeJob(action, jobID string) error {
-	tags, _ := c.batch().JobTags(c.Ctx, jobID)
+	tags, err := c.batch().JobTags(c.Ctx, jobID)
+	if err != nil {
+		return fmt.Errorf("reading the tags of job %s: %w", jobID, err)
+	}
 	return c.Authorize(action, c.batch().JobARN(jobID), batchTagKeys(tags))
 }
 
@@ -352,7 +360,12 @@ func (c *Call) passRole(role, service string) error {
 // when it has none.
 func instanceProfileRole(c *Call, profile string) string {
 	name := profile[strings.LastIndexByte(profile, '/')+1:]
-	if d, err := c.srv.cfg.IAM.GetInstanceProfile(c.Ctx, name); err == nil && len(d.Roles) > 0 {
+	d, err := c.srv.cfg.IAM.GetInstanceProfile(c.Ctx, name)
+	if err != nil {
+		c.missing(err)
+		return profile
+	}
+	if len(d.Roles) > 0 {
 		return d.Roles[0].ARN
 	}
 	return profile

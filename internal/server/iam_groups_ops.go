@@ -9,9 +9,11 @@ import (
 // the default path when the group does not exist (the handler then reports
 // NoSuchEntity once authorization has passed), as userARN does for users.
 func (c *Call) groupARN(name string) string {
-	if g, _, _, _, err := c.srv.cfg.IAM.GetGroup(c.Ctx, name, iam.Page{MaxItems: 1}); err == nil {
+	g, _, _, _, err := c.srv.cfg.IAM.GetGroup(c.Ctx, name, iam.Page{MaxItems: 1})
+	if err == nil {
 		return g.ARN
 	}
+	c.missing(err)
 	return c.iamARN("group/" + name)
 }
 
@@ -97,6 +99,7 @@ var groupOps = map[string]queryOp{
 			name, newName, newPath := c.Str("GroupName"), c.Str("NewGroupName"), c.Str("NewPath")
 			g, _, _, _, err := c.srv.cfg.IAM.GetGroup(c.Ctx, name, iam.Page{MaxItems: 1})
 			if err != nil {
+				c.missing(err)
 				return one(c.iamARN("group/" + name))
 			}
 			if newName == "" {

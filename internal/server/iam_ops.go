@@ -29,9 +29,11 @@ func mergeOps(tables ...map[string]queryOp) map[string]queryOp {
 // the default path when the user does not exist (the handler then reports
 // NoSuchEntity once authorization has passed).
 func (c *Call) userARN(name string) string {
-	if u, err := c.srv.cfg.IAM.GetUser(c.Ctx, name); err == nil {
+	u, err := c.srv.cfg.IAM.GetUser(c.Ctx, name)
+	if err == nil {
 		return u.ARN
 	}
+	c.missing(err)
 	return c.iamARN("user/" + name)
 }
 
@@ -405,7 +407,11 @@ var accessKeyOps = map[string]queryOp{
 	"GetAccessKeyLastUsed": {
 		Action: "iam:GetAccessKeyLastUsed",
 		Resources: func(c *Call) []string {
-			if owner, ok, _ := c.srv.cfg.IAM.KeyOwner(c.Ctx, c.Str("AccessKeyId")); ok && owner != "" {
+			owner, ok, err := c.srv.cfg.IAM.KeyOwner(c.Ctx, c.Str("AccessKeyId"))
+			if err != nil {
+				c.missing(err)
+			}
+			if ok && owner != "" {
 				return one(c.userARN(owner))
 			}
 			return one(c.srv.cfg.IAM.RootARN())

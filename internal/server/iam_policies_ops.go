@@ -15,7 +15,11 @@ func policyResource(c *Call) []string { return one(c.Str("PolicyArn")) }
 // not exist, or has no tags, sets none.
 func policyResourceTags(c *Call) map[string][]string {
 	tags, _, _, err := c.srv.cfg.IAM.ListPolicyTags(c.Ctx, c.Str("PolicyArn"), iam.Page{MaxItems: 1000})
-	if err != nil || len(tags) == 0 {
+	if err != nil {
+		c.missing(err)
+		return nil
+	}
+	if len(tags) == 0 {
 		return nil
 	}
 	m := make(map[string][]string, len(tags))

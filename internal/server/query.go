@@ -1,6 +1,8 @@
 package server
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -105,6 +107,11 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, c *Call, _ awspr
 // given condition keys; a denial is an AccessDenied error in AWS's words.
 // Every verdict is kept for the audit trail.
 func (c *Call) Authorize(action, resource string, keys map[string][]string) error {
+	if c.paramErr != nil {
+		// What the decision needs could not be read in full (see
+		// missing): no decision is made on partial context.
+		return c.paramErr
+	}
 	v, err := c.srv.cfg.IAM.Authorize(c.Ctx, c.Principal, c.Env, iam.Check{Action: action, Resource: resource, Keys: keys})
 	if err != nil {
 		return err
@@ -118,6 +125,22 @@ func (c *Call) Authorize(action, resource string, keys map[string][]string) erro
 		code = "AccessDenied"
 	}
 	return &AccessDeniedError{Code: code, Message: v.Message(v.Request), Verdict: v}
+}
+
+// missing reports whether err, from a lookup of what a decision needs,
+// only says the entity does not exist (the decision then goes on without
+// it, and the handler reports NoSuchEntity). Any other error fails the
+// call closed: it ends with that error, before any decision is made on
+// partial context.
+func (c *Call) missing(err error) bool {
+	var coded interface{ ErrorCode() string }
+	if errors.As(err, &coded) && (coded.ErrorCode() == iam.CodeNoSuchEntity) {
+		return true
+	}
+	if c.paramErr == nil {
+		c.paramErr = fmt.Errorf("gathering the authorization context: %w", err)
+	}
+	return false
 }
 
 // Str returns a string parameter ("" when absent).
