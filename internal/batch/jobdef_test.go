@@ -58,7 +58,9 @@ func TestRegisterJobDefinitionValidation(t *testing.T) {
 			execPrefix + `containerProperties.resourceRequirements[0].value "1e300": VCPU must be a decimal number.`},
 		{"MEMORY NaN", func(r *RegisterJobDefinitionRequest) { r.ContainerProperties.ResourceRequirements[1].Value = "NaN" },
 			execPrefix + `containerProperties.resourceRequirements[1].value "NaN": MEMORY must be a decimal number.`},
-		{"VCPU beyond any host", func(r *RegisterJobDefinitionRequest) { r.ContainerProperties.ResourceRequirements[0].Value = "99999999" },
+		{"VCPU beyond any host", func(r *RegisterJobDefinitionRequest) {
+			r.ContainerProperties.ResourceRequirements[0].Value = "99999999"
+		},
 			execPrefix + `containerProperties.resourceRequirements[0].value "99999999": VCPU must be more than 0 and at most 1048576.`},
 		{"EC2 vcpus zero", func(r *RegisterJobDefinitionRequest) {
 			r.ContainerProperties.ResourceRequirements = r.ContainerProperties.ResourceRequirements[1:]
