@@ -246,26 +246,27 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 		}
 	}()
 	// The job evaluator moves submitted jobs on; it stops with the server.
+	// It and the scheduler run supervised: an error (a passing store
+	// failure, a full disk) restarts them with backoff, loudly, instead of
+	// stopping them for good.
 	evalCtx, stopEval := context.WithCancel(context.Background())
-	evalDone := make(chan error, 1)
-	go func() { evalDone <- batchSvc.RunNotify(evalCtx, sched.Wake) }()
+	evalDone := make(chan struct{})
+	go func() {
+		defer close(evalDone)
+		supervise(evalCtx, log, "job evaluator", func(ctx context.Context) error { return batchSvc.RunNotify(ctx, sched.Wake) })
+	}()
 	defer func() {
 		stopEval()
-		if err := <-evalDone; err != nil && !errors.Is(err, context.Canceled) {
-			log.Error("job evaluator", "err", err)
-		}
+		<-evalDone
 	}()
 	// The scheduler starts after the evaluator; on shutdown it stops the
 	// jobs and records how they ended before the evaluator and the store
 	// close.
 	schedCtx, stopSched := context.WithCancel(context.Background())
-	schedDone := make(chan error, 1)
+	schedDone := make(chan struct{})
 	go func() {
-		err := sched.Run(schedCtx)
-		if err != nil {
-			log.Error("scheduler stopped: no job will run", "err", err)
-		}
-		schedDone <- err
+		defer close(schedDone)
+		supervise(schedCtx, log, "scheduler", sched.Run)
 	}()
 	defer func() {
 		stopSched()
@@ -295,6 +296,43 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return hs.Shutdown(shutdownCtx)
+}
+
+// Backoff of a supervised loop that failed: from superviseMin, doubling, to
+// superviseMax; a run that lasted superviseStable starts it over.
+const (
+	superviseMin    = 100 * time.Millisecond
+	superviseMax    = 30 * time.Second
+	superviseStable = time.Minute
+)
+
+// supervise runs run until ctx is done, restarting it with backoff when it
+// returns an error (or returns while ctx is not done), and saying so at
+// error level each time, with what failed and when it starts again.
+func supervise(ctx context.Context, log *slog.Logger, name string, run func(context.Context) error) {
+	backoff := superviseMin
+	for {
+		start := time.Now()
+		err := run(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if time.Since(start) >= superviseStable {
+			backoff = superviseMin
+		}
+		if err == nil {
+			err = errors.New("returned without being asked to stop")
+		}
+		log.Error(name+" failed; restarting", "err", err, "in", backoff.String())
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		backoff = min(2*backoff, superviseMax)
+	}
 }
 
 // lockDataDir takes the data dir's lock (an exclusive flock of its file

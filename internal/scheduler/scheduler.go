@@ -118,6 +118,8 @@ const (
 	// minPassGap spaces passes woken in quick succession (attempts ending
 	// one after the other), so that one pass serves several.
 	minPassGap = 3 * time.Millisecond
+	// passBackoffMax bounds the wait after failed passes.
+	passBackoffMax = 5 * time.Second
 	// Fetch windows: RUNNABLE jobs read per queue and pass beyond those in
 	// flight.
 	fifoWindow = 64
@@ -220,6 +222,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	defer tick.Stop()
 	defer s.shutdown()
 	var lastErr string
+	failures := 0
 	for {
 		passStart := time.Now()
 		err := s.pass(ctx)
@@ -232,7 +235,20 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		lastErr = ""
 		if err != nil {
 			lastErr = err.Error()
+			// Failing passes back off (a full disk, a store that went
+			// away): the next one waits, doubling up to passBackoffMax,
+			// whatever wakes it.
+			failures++
+			t := time.NewTimer(min(s.cfg.Tick<<min(failures, 10), passBackoffMax))
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil
+			case <-t.C:
+			}
+			continue
 		}
+		failures = 0
 		select {
 		case <-ctx.Done():
 			return nil
