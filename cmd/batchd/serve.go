@@ -63,6 +63,10 @@ type Config struct {
 	// instead of one UID per attempt from 61184-65519 (systemd's
 	// dynamic-user range).
 	LocalUser string
+	// AuditMaxSizeMiB is the size at which audit.jsonl is rotated;
+	// AuditMaxFiles how many rotated files are kept.
+	AuditMaxSizeMiB int64
+	AuditMaxFiles   int
 	// Now is the clock of identities and sessions (session expiry); nil
 	// is the system clock. Tests set it; there is no flag.
 	Now func() time.Time
@@ -71,7 +75,8 @@ type Config struct {
 func defaultConfig() Config {
 	vcpus, mem := hostDefaults()
 	return Config{Listen: "127.0.0.1:8080", DataDir: "batchd-data", Region: "us-east-1", AccountID: "123456789012",
-		HostVCPUs: vcpus, HostMemoryMiB: mem, HostGPUs: -1, DockerNetwork: "isolated"}
+		HostVCPUs: vcpus, HostMemoryMiB: mem, HostGPUs: -1, DockerNetwork: "isolated",
+		AuditMaxSizeMiB: 100, AuditMaxFiles: 10}
 }
 
 // parseServeFlags reads flags, each defaulting to its BATCHD_* environment
@@ -114,6 +119,8 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&cfg.DockerNetwork, "docker-network", env("BATCHD_DOCKER_NETWORK", cfg.DockerNetwork), "network of job containers: isolated (only batchd reachable, on loopback), host, none, or an engine network (BATCHD_DOCKER_NETWORK)")
 	fs.StringVar(&cfg.JobsDir, "jobs-dir", env("BATCHD_JOBS_DIR", ""), "directory of the local executor's job work directories, outside the data dir (default $TMPDIR/batchd-<hash of the data dir>) (BATCHD_JOBS_DIR)")
 	fs.StringVar(&cfg.LocalUser, "local-user", env("BATCHD_LOCAL_USER", ""), "host user (NAME or UID) running every local job; default: one UID per running job from 61184-65519 (BATCHD_LOCAL_USER)")
+	fs.Int64Var(&cfg.AuditMaxSizeMiB, "audit-max-size-mib", envInt64("BATCHD_AUDIT_MAX_SIZE_MIB", cfg.AuditMaxSizeMiB), "size (MiB) at which audit.jsonl is rotated (BATCHD_AUDIT_MAX_SIZE_MIB)")
+	fs.IntVar(&cfg.AuditMaxFiles, "audit-max-files", envInt("BATCHD_AUDIT_MAX_FILES", cfg.AuditMaxFiles), "rotated audit files kept: audit.jsonl.1 (newest) to .N (BATCHD_AUDIT_MAX_FILES)")
 	devDefault := getenv("BATCHD_DEV") == "1" || strings.EqualFold(getenv("BATCHD_DEV"), "true")
 	fs.BoolVar(&cfg.Dev, "dev", devDefault, "also accept the well-known root key test/test (BATCHD_DEV)")
 	if err := fs.Parse(args); err != nil {
@@ -130,6 +137,9 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	}
 	if cfg.HostVCPUs <= 0 {
 		return cfg, fmt.Errorf("--host-vcpus must be positive, not %d", cfg.HostVCPUs)
+	}
+	if cfg.AuditMaxSizeMiB <= 0 || cfg.AuditMaxFiles <= 0 {
+		return cfg, fmt.Errorf("--audit-max-size-mib and --audit-max-files must be positive")
 	}
 	switch cfg.Executor {
 	case "", "docker", "local":
@@ -216,7 +226,8 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 		}
 		fmt.Fprintf(stdout, "root credentials written to %s (profile batchd)\n", credPath)
 	}
-	audit, err := server.OpenAudit(filepath.Join(cfg.DataDir, "audit.jsonl"), cfg.Region)
+	audit, err := server.OpenAudit(filepath.Join(cfg.DataDir, "audit.jsonl"), cfg.Region,
+		server.AuditOptions{MaxSize: cfg.AuditMaxSizeMiB << 20, MaxFiles: cfg.AuditMaxFiles, Log: log})
 	if err != nil {
 		return err
 	}

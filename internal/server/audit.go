@@ -1,9 +1,11 @@
 package server
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"regexp"
 	"strings"
@@ -16,28 +18,185 @@ import (
 // Audit appends a record of every call and its authorization decisions to
 // a JSON Lines file, in the shape of CloudTrail records (CloudTrail User
 // Guide, "CloudTrail record contents") with the engine's reasons added.
-// Records are buffered and flushed at least once a second and on Close.
+//
+// Record returns once its record is written and synced (group commit:
+// concurrent calls share one write and fsync), so the record of a call
+// reaches the disk before its response does. When the file cannot be
+// written (a full disk), Record says so loudly through AuditOptions.Log,
+// keeps the records (up to maxAuditPending bytes; older ones are counted
+// and dropped past that) and writes them once it can again: at the next
+// call or within a second. The file is rotated by size: audit.jsonl.1 is
+// the newest full file, and at most MaxFiles old files are kept. One
+// record is at most maxAuditRecord bytes: larger request parameters are
+// replaced by their size.
 type Audit struct {
-	mu     sync.Mutex
-	f      *os.File
-	w      *bufio.Writer
-	stop   chan struct{}
-	done   chan struct{}
-	region string
+	path string
+	opts AuditOptions
+
+	mu       sync.Mutex
+	cond     *sync.Cond
+	f        *os.File // the writer's, between rotations
+	size     int64
+	pending  []byte
+	seq      uint64 // records appended
+	durable  uint64 // records written and synced
+	writing  bool
+	closed   bool
+	failing  bool
+	dropped  int
+	stop     chan struct{}
+	done     chan struct{}
+	region   string
+	writeFn  func(f *os.File, b []byte) error // tests replace it
+	failedAt time.Time
 }
 
+// AuditOptions bound the audit trail.
+type AuditOptions struct {
+	// MaxSize is the size at which the file is rotated; 0 is 100 MiB.
+	MaxSize int64
+	// MaxFiles is how many rotated files are kept; 0 is 10.
+	MaxFiles int
+	// Log hears that records cannot be written, and when they can again.
+	Log *slog.Logger
+}
+
+const (
+	maxAuditRecord  = 64 << 10
+	maxAuditPending = 16 << 20
+)
+
 // OpenAudit opens (appending) the audit file at path.
-func OpenAudit(path, region string) (*Audit, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
+func OpenAudit(path, region string, opts AuditOptions) (*Audit, error) {
+	if opts.MaxSize <= 0 {
+		opts.MaxSize = 100 << 20
+	}
+	if opts.MaxFiles <= 0 {
+		opts.MaxFiles = 10
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	a := &Audit{path: path, opts: opts, stop: make(chan struct{}), done: make(chan struct{}), region: region, writeFn: writeSync}
+	a.cond = sync.NewCond(&a.mu)
+	if err := a.open(); err != nil {
 		return nil, err
 	}
-	a := &Audit{f: f, w: bufio.NewWriterSize(f, 64<<10), stop: make(chan struct{}), done: make(chan struct{}), region: region}
-	go a.flusher()
+	go a.retrier()
 	return a, nil
 }
 
-func (a *Audit) flusher() {
+func (a *Audit) open() error {
+	f, err := os.OpenFile(a.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return err
+	}
+	a.f, a.size = f, fi.Size()
+	return nil
+}
+
+func writeSync(f *os.File, b []byte) error {
+	if _, err := f.Write(b); err != nil {
+		return err
+	}
+	return f.Sync()
+}
+
+// append writes line and returns once it is durable, or once writing it
+// failed (it is then kept for later).
+func (a *Audit) append(line []byte) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return
+	}
+	if len(a.pending)+len(line) > maxAuditPending {
+		a.dropped++
+		return
+	}
+	a.pending = append(a.pending, line...)
+	a.seq++
+	mine := a.seq
+	for a.durable < mine && !a.closed {
+		if a.writing {
+			a.cond.Wait()
+			continue
+		}
+		if !a.flushLocked() {
+			return // kept; said loudly
+		}
+	}
+}
+
+// flushLocked writes what is pending as the one writer; a.mu held (and
+// released while writing). It reports whether the write succeeded.
+func (a *Audit) flushLocked() bool {
+	if len(a.pending) == 0 {
+		return true
+	}
+	a.writing = true
+	buf, upto := a.pending, a.seq
+	a.pending = nil
+	a.mu.Unlock()
+	err := a.rotateIfFull(int64(len(buf)))
+	if err == nil {
+		err = a.writeFn(a.f, buf)
+	}
+	a.mu.Lock()
+	a.writing = false
+	defer a.cond.Broadcast()
+	if err != nil {
+		// A partial write may have reached the file: the records are
+		// written again whole (a torn line is possible, never a lost
+		// record).
+		a.pending = append(buf, a.pending...)
+		if !a.failing || time.Since(a.failedAt) > time.Minute {
+			a.opts.Log.Error("audit trail: cannot write records; keeping them and trying again (calls still answer)", "path", a.path, "err", err, "pendingBytes", len(a.pending))
+			a.failedAt = time.Now()
+		}
+		a.failing = true
+		return false
+	}
+	a.size += int64(len(buf))
+	a.durable = upto
+	if a.failing || a.dropped > 0 {
+		a.opts.Log.Warn("audit trail: writing again", "path", a.path, "droppedRecords", a.dropped)
+		a.failing, a.dropped = false, 0
+	}
+	return true
+}
+
+// rotateIfFull moves the file aside when n more bytes would pass MaxSize:
+// audit.jsonl.K becomes .K+1 (the oldest past MaxFiles removed), the file
+// .1, and a new file starts. Only the writer calls it.
+func (a *Audit) rotateIfFull(n int64) error {
+	if a.size == 0 || a.size+n <= a.opts.MaxSize {
+		return nil
+	}
+	if err := a.f.Close(); err != nil {
+		a.opts.Log.Warn("audit trail: closing before rotation", "err", err)
+	}
+	if err := os.Remove(fmt.Sprintf("%s.%d", a.path, a.opts.MaxFiles)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		a.opts.Log.Warn("audit trail: removing the oldest file", "err", err)
+	}
+	for k := a.opts.MaxFiles - 1; k >= 1; k-- {
+		if err := os.Rename(fmt.Sprintf("%s.%d", a.path, k), fmt.Sprintf("%s.%d", a.path, k+1)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	if err := os.Rename(a.path, a.path+".1"); err != nil {
+		return err
+	}
+	return a.open()
+}
+
+// retrier writes kept records within a second when no call comes.
+func (a *Audit) retrier() {
 	defer close(a.done)
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
@@ -45,7 +204,9 @@ func (a *Audit) flusher() {
 		select {
 		case <-t.C:
 			a.mu.Lock()
-			a.w.Flush()
+			if !a.writing && len(a.pending) > 0 {
+				a.flushLocked()
+			}
 			a.mu.Unlock()
 		case <-a.stop:
 			return
@@ -53,13 +214,21 @@ func (a *Audit) flusher() {
 	}
 }
 
-// Close flushes and closes the file.
+// Close writes what is kept (one last try) and closes the file.
 func (a *Audit) Close() error {
 	close(a.stop)
 	<-a.done
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	err := a.w.Flush()
+	for a.writing {
+		a.cond.Wait()
+	}
+	var err error
+	if len(a.pending) > 0 && !a.flushLocked() {
+		err = errors.New("audit trail: records could not be written before closing")
+	}
+	a.closed = true
+	a.cond.Broadcast()
 	if cerr := a.f.Close(); err == nil {
 		err = cerr
 	}
@@ -134,12 +303,27 @@ func (a *Audit) Record(c *Call, callErr error) {
 		rec.Decisions = append(rec.Decisions, auditVerdict{Action: v.Request.Action, Resource: v.Request.Resource, Decision: v.Outcome, Reasons: v.Reasons()})
 	}
 	b, err := json.Marshal(&rec)
+	if err == nil && len(b) > maxAuditRecord {
+		// One request may not grow the trail without bound (a denied call
+		// with megabytes of parameters): its parameters go, their size
+		// stays.
+		rec.RequestParameters = map[string]any{"batchdOmitted": fmt.Sprintf("%d bytes of request parameters", len(b))}
+		for i := range rec.Decisions {
+			if len(rec.Decisions[i].Resource) > 2048 {
+				rec.Decisions[i].Resource = rec.Decisions[i].Resource[:2048] + "..."
+			}
+		}
+		b, err = json.Marshal(&rec)
+		if err == nil && len(b) > maxAuditRecord {
+			rec.Decisions = nil
+			b, err = json.Marshal(&rec)
+		}
+	}
 	if err != nil {
+		a.opts.Log.Error("audit trail: cannot encode a record", "requestId", c.RequestID, "err", err)
 		return
 	}
-	a.mu.Lock()
-	a.w.Write(append(b, '\n'))
-	a.mu.Unlock()
+	a.append(append(b, '\n'))
 }
 
 func identityType(k policy.CallerKind) string {
