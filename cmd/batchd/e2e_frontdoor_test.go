@@ -4,11 +4,19 @@ package main
 // bodies, the authentication errors of each protocol, resource values.
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
+	"net"
 	"net/http"
+	"runtime"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -165,4 +173,121 @@ func TestResourceValuesRefused(t *testing.T) {
 			ContainerOverrides: &batchtypes.ContainerOverrides{ResourceRequirements: []batchtypes.ResourceRequirement{{Type: batchtypes.ResourceType(tc.typ), Value: aws.String(tc.value)}}}})
 		wantAPIError(t, err, "ClientException", `containerOverrides.resourceRequirements[0].value "`+tc.value+`": `+tc.typ+" "+tc.why)
 	}
+}
+
+// Held connections do not lock a signed caller out: beside 1,000
+// connections that stall in their headers or their bodies, a signed call
+// is answered at once.
+func TestHeldConnectionsDoNotLockOut(t *testing.T) {
+	ts := startServer(t, "")
+	addr := strings.TrimPrefix(ts.URL, "http://")
+	var held []net.Conn
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	unknownAuth := "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/" + time.Now().UTC().Format("20060102") + "/us-east-1/sts/aws4_request, SignedHeaders=host;x-amz-date, Signature=" + strings.Repeat("0", 64)
+	for i := range 1000 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatalf("connection %d: %v", i, err)
+		}
+		held = append(held, c)
+		if i%2 == 0 {
+			// Stalls in its headers.
+			_, err = io.WriteString(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n")
+		} else {
+			// Stalls in its body, with an unknown key.
+			_, err = io.WriteString(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\nX-Amz-Date: "+time.Now().UTC().Format("20060102T150405Z")+
+				"\r\nAuthorization: "+unknownAuth+"\r\n\r\nAction=GetCallerIdentity&")
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	client := ts.sts(ts.Root)
+	var took []time.Duration
+	for range 20 {
+		start := time.Now()
+		if _, err := client.GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{}); err != nil {
+			t.Fatalf("signed call beside 1,000 held connections: %v", err)
+		}
+		took = append(took, time.Since(start))
+	}
+	slices.Sort(took)
+	t.Logf("signed GetCallerIdentity beside 1,000 held connections: p50 %v, max %v", took[len(took)/2], took[len(took)-1])
+	if took[len(took)/2] > time.Second {
+		t.Errorf("p50 %v beside held connections", took[len(took)/2])
+	}
+}
+
+// Bodies of callers whose key batchd does not know are never read: 300
+// concurrent 2 MiB bodies leave the heap about as it was.
+func TestUnauthenticatedBodiesNotBuffered(t *testing.T) {
+	ts := startServer(t, "")
+	body := bytes.Repeat([]byte("a"), 2<<20)
+	unknown := aws.Credentials{AccessKeyID: "AKIAIOSFODNN7EXAMPLE", SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		for {
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			if m.HeapInuse > peak.Load() {
+				peak.Store(m.HeapInuse)
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	var refused atomic.Int32
+	for range 300 {
+		wg.Go(func() {
+			req, err := http.NewRequest(http.MethodPost, ts.URL+"/", bytes.NewReader(body))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if err := v4.NewSigner().SignHTTP(context.Background(), unknown, req, hashOf(body), "sts", "us-east-1", time.Now()); err != nil {
+				t.Error(err)
+				return
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return // the server may close the connection without reading the body
+			}
+			b, _ := io.ReadAll(resp.Body) // the status is what counts
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusForbidden && bytes.Contains(b, []byte("InvalidClientTokenId")) {
+				refused.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	<-sampled
+	growth := int64(peak.Load()) - int64(before.HeapInuse)
+	t.Logf("300 unauthenticated 2 MiB bodies: heap in use grew by at most %d MiB; %d refused with InvalidClientTokenId", growth>>20, refused.Load())
+	if refused.Load() == 0 {
+		t.Errorf("no request was refused as unknown")
+	}
+	if growth > 200<<20 {
+		t.Errorf("heap grew by %d MiB: bodies were buffered", growth>>20)
+	}
+}
+
+func hashOf(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }

@@ -67,6 +67,8 @@ type Config struct {
 	// AuditMaxFiles how many rotated files are kept.
 	AuditMaxSizeMiB int64
 	AuditMaxFiles   int
+	// MaxConnections bounds the connections open at once.
+	MaxConnections int
 	// Now is the clock of identities and sessions (session expiry); nil
 	// is the system clock. Tests set it; there is no flag.
 	Now func() time.Time
@@ -76,7 +78,7 @@ func defaultConfig() Config {
 	vcpus, mem := hostDefaults()
 	return Config{Listen: "127.0.0.1:8080", DataDir: "batchd-data", Region: "us-east-1", AccountID: "123456789012",
 		HostVCPUs: vcpus, HostMemoryMiB: mem, HostGPUs: -1, DockerNetwork: "isolated",
-		AuditMaxSizeMiB: 100, AuditMaxFiles: 10}
+		AuditMaxSizeMiB: 100, AuditMaxFiles: 10, MaxConnections: defaultMaxConnections()}
 }
 
 // parseServeFlags reads flags, each defaulting to its BATCHD_* environment
@@ -119,6 +121,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&cfg.DockerNetwork, "docker-network", env("BATCHD_DOCKER_NETWORK", cfg.DockerNetwork), "network of job containers: isolated (only batchd reachable, on loopback), host, none, or an engine network (BATCHD_DOCKER_NETWORK)")
 	fs.StringVar(&cfg.JobsDir, "jobs-dir", env("BATCHD_JOBS_DIR", ""), "directory of the local executor's job work directories, outside the data dir (default $TMPDIR/batchd-<hash of the data dir>) (BATCHD_JOBS_DIR)")
 	fs.StringVar(&cfg.LocalUser, "local-user", env("BATCHD_LOCAL_USER", ""), "host user (NAME or UID) running every local job; default: one UID per running job from 61184-65519 (BATCHD_LOCAL_USER)")
+	fs.IntVar(&cfg.MaxConnections, "max-connections", envInt("BATCHD_MAX_CONNECTIONS", cfg.MaxConnections), "connections open at once; more wait (BATCHD_MAX_CONNECTIONS; default: 4096, or less under a lower file limit)")
 	fs.Int64Var(&cfg.AuditMaxSizeMiB, "audit-max-size-mib", envInt64("BATCHD_AUDIT_MAX_SIZE_MIB", cfg.AuditMaxSizeMiB), "size (MiB) at which audit.jsonl is rotated (BATCHD_AUDIT_MAX_SIZE_MIB)")
 	fs.IntVar(&cfg.AuditMaxFiles, "audit-max-files", envInt("BATCHD_AUDIT_MAX_FILES", cfg.AuditMaxFiles), "rotated audit files kept: audit.jsonl.1 (newest) to .N (BATCHD_AUDIT_MAX_FILES)")
 	devDefault := getenv("BATCHD_DEV") == "1" || strings.EqualFold(getenv("BATCHD_DEV"), "true")
@@ -137,6 +140,9 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	}
 	if cfg.HostVCPUs <= 0 {
 		return cfg, fmt.Errorf("--host-vcpus must be positive, not %d", cfg.HostVCPUs)
+	}
+	if cfg.MaxConnections <= 0 {
+		return cfg, fmt.Errorf("--max-connections must be positive, not %d", cfg.MaxConnections)
 	}
 	if cfg.AuditMaxSizeMiB <= 0 || cfg.AuditMaxFiles <= 0 {
 		return cfg, fmt.Errorf("--audit-max-size-mib and --audit-max-files must be positive")
@@ -283,7 +289,17 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 		stopSched()
 		<-schedDone
 	}()
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	// Held connections cannot lock callers out: headers within 10 s, an
+	// unknown caller's body within 10 s and a known one's within 60 s
+	// (the server's own deadlines), idle connections closed after 2
+	// minutes, and at most --max-connections open at once.
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	maxConns := cfg.MaxConnections
+	if maxConns <= 0 {
+		maxConns = defaultMaxConnections()
+	}
+	ln = server.LimitListener(ln, maxConns)
 	errc := make(chan error, 1)
 	go func() {
 		if cfg.TLSCert != "" {
@@ -307,6 +323,16 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return hs.Shutdown(shutdownCtx)
+}
+
+// defaultMaxConnections is 4096, or, under a lower limit of open files,
+// that limit less room for the store, the audit trail and jobs' pipes.
+func defaultMaxConnections() int {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err == nil && rl.Cur < 8192 {
+		return max(64, int(rl.Cur)/2)
+	}
+	return 4096
 }
 
 // Backoff of a supervised loop that failed: from superviseMin, doubling, to

@@ -52,9 +52,32 @@ func New(cfg Config) *Server {
 	return &Server{cfg: cfg, log: log}
 }
 
-// maxBody bounds a request body: the largest AWS request batchd serves is a
-// PutLogEvents of up to 1 MiB of events, with its JSON framing.
-const maxBody = 2 << 20
+// Request body bounds, by service: what the largest operation of each can
+// take, with room for its encoding. CloudWatch Logs: PutLogEvents' batch
+// of 1,048,576 bytes (CloudWatch Logs API Reference, PutLogEvents) as
+// escaped JSON; Batch: its job definitions and submissions (SubmitJob's
+// own quota is 30 KiB); IAM and STS: policy documents of at most 10,240
+// characters, form-encoded. A body is read only after the caller's key is
+// known, within bodyTimeout.
+const (
+	maxBodyLogs  = 3 << 20
+	maxBodyBatch = 1 << 20
+	maxBodyQuery = 256 << 10
+	bodyTimeout  = 60 * time.Second
+	// unauthenticatedTimeout bounds what an unknown caller may hold.
+	unauthenticatedTimeout = 10 * time.Second
+)
+
+// maxBodyFor is the body bound of a service.
+func maxBodyFor(service string) int64 {
+	switch service {
+	case "logs":
+		return maxBodyLogs
+	case "batch":
+		return maxBodyBatch
+	}
+	return maxBodyQuery
+}
 
 // protocol is the wire protocol a request speaks.
 type protocol int
@@ -85,14 +108,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	reqID := newRequestID()
 	w.Header().Set("x-amzn-RequestId", reqID)
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil {
-		s.writeError(w, r, guessProtocol(r), reqID, awsproto.Errorf("IncompleteBody", "The request body could not be read."))
-		return
-	}
-	if len(body) > maxBody {
-		s.writeError(w, r, guessProtocol(r), reqID, awsproto.Errorf("RequestEntityTooLarge", "Request body exceeds %d bytes.", maxBody))
-		return
+	// Until the caller's key is known, the connection gets a short time
+	// for what it still has to send.
+	rc := http.NewResponseController(w)
+	if err := rc.SetReadDeadline(time.Now().Add(unauthenticatedTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		s.log.Warn("setting the read deadline", "requestId", reqID, "err", err)
 	}
 	signed, err := sigv4.Parse(r)
 	if err != nil {
@@ -117,6 +137,30 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			Message: "Credential should be scoped to a valid region, not '" + signed.Region + "'. "})
 		return
 	}
+	// The key first, the body after: a caller without a key batchd knows
+	// never gets a body read.
+	p, secret, err := s.cfg.IAM.Authenticate(ctx, signed.AccessKeyID, signed.SecurityToken)
+	if err != nil {
+		s.writeErrorNS(w, r, guessProtocol(r), xmlns, reqID, err)
+		return
+	}
+	limit := maxBodyFor(signed.Service)
+	if r.ContentLength > limit {
+		s.writeErrorNS(w, r, guessProtocol(r), xmlns, reqID, awsproto.Errorf("RequestEntityTooLarge", "Request body exceeds %d bytes.", limit))
+		return
+	}
+	if err := rc.SetReadDeadline(time.Now().Add(bodyTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		s.log.Warn("setting the body's read deadline", "requestId", reqID, "err", err)
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		s.writeErrorNS(w, r, guessProtocol(r), xmlns, reqID, awsproto.Errorf("IncompleteBody", "The request body could not be read."))
+		return
+	}
+	if int64(len(body)) > limit {
+		s.writeErrorNS(w, r, guessProtocol(r), xmlns, reqID, awsproto.Errorf("RequestEntityTooLarge", "Request body exceeds %d bytes.", limit))
+		return
+	}
 	if p := signed.PayloadHash; (p == "UNSIGNED-PAYLOAD" || strings.HasPrefix(p, "STREAMING-")) && (!signed.Presigned || len(body) > 0) {
 		// An Amazon S3 feature: every operation batchd serves carries its
 		// parameters in the body or the signed URL, so the body must be
@@ -124,11 +168,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// UNSIGNED-PAYLOAD, as S3-style presigners do.)
 		s.writeErrorNS(w, r, guessProtocol(r), xmlns, reqID, &awsproto.Error{Code: "SignatureDoesNotMatch", Status: http.StatusForbidden, Sender: true,
 			Message: "The request body must be signed: X-Amz-Content-Sha256 " + p + " is not accepted by this service."})
-		return
-	}
-	p, secret, err := s.cfg.IAM.Authenticate(ctx, signed.AccessKeyID, signed.SecurityToken)
-	if err != nil {
-		s.writeErrorNS(w, r, guessProtocol(r), xmlns, reqID, err)
 		return
 	}
 	if err := s.cfg.Verifier.Verify(r, body, signed, secret); err != nil {
