@@ -236,7 +236,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, p protocol, 
 
 func (s *Server) writeErrorNS(w http.ResponseWriter, r *http.Request, p protocol, xmlns, reqID string, err error) {
 	var coded interface{ ErrorCode() string }
-	if !errors.As(err, &coded) {
+	if !errors.As(err, &coded) || coded.ErrorCode() == "InternalFailure" {
 		s.log.Error("internal error", "requestId", reqID, "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	switch p {

@@ -57,3 +57,24 @@ type Item struct {
 	Key   string
 	Value []byte
 }
+
+// FullError is a write refused for want of disk space. Its ErrorCode and
+// ErrorMessage make it an AWS error on the wire: an internal failure (500;
+// Batch's ServerException) whose message tells the caller what happened
+// without naming a path, where any other store error is a bare "internal
+// error". Nothing of the refused write is kept; writes succeed again once
+// space is freed.
+type FullError struct{ Err error }
+
+func (e *FullError) Error() string { return "store: no space left on the device: " + e.Err.Error() }
+
+// Unwrap returns the driver's error.
+func (e *FullError) Unwrap() error { return e.Err }
+
+// ErrorCode is InternalFailure: the caller did nothing wrong.
+func (e *FullError) ErrorCode() string { return "InternalFailure" }
+
+// ErrorMessage says what happened and when to retry.
+func (e *FullError) ErrorMessage() string {
+	return "batchd could not store the request: the disk of its data directory is full. Nothing was changed; retry once space is freed."
+}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	"batchd/internal/store"
 
@@ -262,8 +263,24 @@ func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
 	if res.panicked {
 		panic(res.panicVal)
 	}
+	if res.err != nil && diskFull(res.err) {
+		return &store.FullError{Err: res.err}
+	}
 	return res.err
 }
+
+// diskFull reports whether err says the disk is full: SQLITE_FULL (13, in
+// the low byte of an extended code) or ENOSPC from the file system.
+func diskFull(err error) bool {
+	var coded interface{ Code() int }
+	if errors.As(err, &coded) && coded.Code()&0xff == sqliteFull {
+		return true
+	}
+	return errors.Is(err, syscall.ENOSPC)
+}
+
+// sqliteFull is SQLITE_FULL, "Insertion failed because database is full".
+const sqliteFull = 13
 
 // writer takes Updates as they come and commits each group of those
 // waiting together.
