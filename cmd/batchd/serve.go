@@ -239,7 +239,7 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 	}
 	defer audit.Close()
 	batchSvc := batch.New(batch.Config{Store: db, Roles: batchRoles{iamSvc}, AccountID: cfg.AccountID, Region: cfg.Region,
-		Limits: batch.Limits{ComputeEnvironments: cfg.MaxComputeEnvironments, JobQueues: cfg.MaxJobQueues}})
+		Limits: batch.Limits{ComputeEnvironments: cfg.MaxComputeEnvironments, JobQueues: cfg.MaxJobQueues}, Log: log})
 	logsSvc := logs.New(logs.Config{Store: db, Region: cfg.Region, AccountID: cfg.AccountID, Now: cfg.Now})
 	// Job roles' credentials, served on this listener to jobs on this host.
 	endpoint := jobEndpoint(ln, cfg.TLSCert != "")

@@ -25,6 +25,10 @@ const (
 	// kindJobEval holds the SUBMITTED jobs the evaluator (Advance) has yet
 	// to see. key: createdAt (20 digits) "\x00" ID → "".
 	kindJobEval = "batch.jobeval"
+	// kindJobEvalAside holds the kindJobEval entries of jobs the evaluator
+	// could not evaluate alone (a poison record), set aside so that the
+	// jobs after them move on. key: as kindJobEval → the error.
+	kindJobEvalAside = "batch.jobeval.aside"
 	// kindJobTerm holds the jobs TerminateJob failed while they were
 	// STARTING or RUNNING: their processes are still to be stopped by the
 	// scheduler (TerminationRequests, TerminationDone). key: ID → "".

@@ -336,12 +336,35 @@ func (t *jobTx) commit() error {
 // spawns when their dependencies allow), RUNNABLE, or FAILED (a dependency
 // FAILED: "Dependent Job failed").
 func (s *Service) Advance(ctx context.Context, max int) (int, error) {
+	n, err := s.advance(ctx, "", max)
+	if err == nil || ctx.Err() != nil {
+		return n, err
+	}
+	// One record may be at fault: take the jobs one at a time, and set
+	// aside the one that fails alone, so that those after it move on.
+	return s.advanceEach(ctx, max, err)
+}
+
+// advance evaluates up to max jobs of kindJobEval, from the entry key
+// (all when "") on, in one transaction.
+func (s *Service) advance(ctx context.Context, key string, max int) (int, error) {
 	n := 0
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		n = 0
-		items, err := tx.List(kindJobEval, "", "", max)
-		if err != nil || len(items) == 0 {
-			return err
+		var items []store.Item
+		if key != "" {
+			if _, err := tx.Get(kindJobEval, key); errors.Is(err, store.ErrNotFound) {
+				return nil
+			} else if err != nil {
+				return err
+			}
+			items = []store.Item{{Key: key}}
+		} else {
+			var err error
+			items, err = tx.List(kindJobEval, "", "", max)
+			if err != nil || len(items) == 0 {
+				return err
+			}
 		}
 		t := s.newJobTx(tx)
 		for _, it := range items {
@@ -364,6 +387,50 @@ func (s *Service) Advance(ctx context.Context, max int) (int, error) {
 	})
 	if err != nil {
 		return 0, err
+	}
+	return n, nil
+}
+
+// advanceEach evaluates the waiting jobs one transaction each after the
+// batch failed with batchErr. A job that fails alone is set aside
+// (kindJobEvalAside, with a log line): it stays SUBMITTED, and the jobs
+// after it move on. When setting it aside fails too, the store itself is
+// failing: that error is returned, nothing is set aside.
+func (s *Service) advanceEach(ctx context.Context, max int, batchErr error) (int, error) {
+	var items []store.Item
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		var err error
+		items, err = tx.List(kindJobEval, "", "", max)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	n, aside := 0, 0
+	for _, it := range items {
+		k, err := s.advance(ctx, it.Key, 1)
+		if err == nil {
+			n += k
+			continue
+		}
+		if ctx.Err() != nil {
+			return n, ctx.Err()
+		}
+		id := it.Key[strings.IndexByte(it.Key, 0)+1:]
+		if serr := s.store.Update(ctx, func(tx store.Tx) error {
+			if err := tx.Delete(kindJobEval, it.Key); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			return tx.Put(kindJobEvalAside, it.Key, []byte(err.Error()))
+		}); serr != nil {
+			return n, fmt.Errorf("%w (and setting job %s aside failed: %v)", batchErr, id, serr)
+		}
+		aside++
+		s.log.Error("job evaluator: set aside a job it cannot evaluate; it stays SUBMITTED, the jobs after it move on",
+			"job", id, "err", err)
+	}
+	if n == 0 && aside == 0 {
+		return 0, batchErr
 	}
 	return n, nil
 }

@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
+	"log/slog"
 	"time"
 
 	"batchd/internal/store"
@@ -68,6 +70,9 @@ type Config struct {
 	Partition string // default "aws"
 	Now       func() time.Time
 	Limits    Limits
+	// Log hears what the operator must know (a job record set aside);
+	// nil discards it.
+	Log *slog.Logger
 }
 
 // Service is the Batch domain. It is safe for concurrent use.
@@ -79,11 +84,15 @@ type Service struct {
 	partition string
 	now       func() time.Time
 	limits    Limits
+	log       *slog.Logger
 }
 
 // New returns a Service.
 func New(cfg Config) *Service {
-	s := &Service{store: cfg.Store, roles: cfg.Roles, account: cfg.AccountID, region: cfg.Region, partition: cfg.Partition, now: cfg.Now, limits: cfg.Limits}
+	s := &Service{store: cfg.Store, roles: cfg.Roles, account: cfg.AccountID, region: cfg.Region, partition: cfg.Partition, now: cfg.Now, limits: cfg.Limits, log: cfg.Log}
+	if s.log == nil {
+		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
 	if s.partition == "" {
 		s.partition = "aws"
 	}
