@@ -51,3 +51,22 @@ func FuzzDecodeToken(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseEventToken: GetLogEvents' tokens parse or are refused, never
+// panic; a parsed token prints back to itself.
+func FuzzParseEventToken(f *testing.F) {
+	for _, seed := range []string{"", "f/", "b/", "f/00000000000001700000000000/0000000001", "x/1", "f/\xff"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, tok string) {
+		fwd, p, ok := parseEventToken(tok)
+		if !ok {
+			return
+		}
+		if back := eventToken(fwd, p); back != tok {
+			if _, p2, ok2 := parseEventToken(back); !ok2 || p2 != p {
+				t.Fatalf("%q parsed as %v %+v, which prints as %q and does not parse back", tok, fwd, p, back)
+			}
+		}
+	})
+}
