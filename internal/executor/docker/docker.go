@@ -1,6 +1,7 @@
 package docker
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -142,12 +143,7 @@ func New(opts Options) (*Executor, error) {
 		denied = append(slices.Clone(denied), sock)
 	}
 	for _, p := range denied {
-		if abs, err := filepath.Abs(p); err == nil {
-			if real, err := filepath.EvalSymlinks(abs); err == nil {
-				abs = real
-			}
-			e.denied = append(e.denied, abs)
-		}
+		e.denied = append(e.denied, executor.RealPath(p))
 	}
 	if e.network == NetworkIsolated {
 		e.netw = newIsolatedNetworks(e)
@@ -239,7 +235,7 @@ func (e *Executor) Start(ctx context.Context, spec executor.Spec, out func(execu
 	}
 	var holder *holder
 	if e.netw != nil {
-		holder, err = e.netw.get(ctx, spec)
+		holder, err = e.netw.get(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
@@ -445,24 +441,10 @@ func (e *Executor) allowedHostPath(p string) error {
 	if !filepath.IsAbs(p) {
 		return fmt.Errorf("host path %q is not absolute", p)
 	}
-	clean := filepath.Clean(p)
-	if real, err := filepath.EvalSymlinks(clean); err == nil {
-		clean = real
-	}
-	for _, d := range e.denied {
-		if within(clean, d) || within(d, clean) {
-			return fmt.Errorf("host path %q exposes %s, which batchd keeps from jobs", p, d)
-		}
+	if d := executor.Exposes(executor.RealPath(p), e.denied); d != "" {
+		return fmt.Errorf("host path %q exposes %s, which batchd keeps from jobs", p, d)
 	}
 	return nil
-}
-
-// within reports whether p is dir or inside it.
-func within(p, dir string) bool {
-	if p == dir || dir == "/" {
-		return true
-	}
-	return strings.HasPrefix(p, strings.TrimSuffix(dir, "/")+"/")
 }
 
 // ensureImage pulls the image when the engine lacks it; concurrent
@@ -683,32 +665,18 @@ func (h *handle) remove() bool {
 // big-endian size) before each chunk of output; chunks do not follow
 // lines.
 func (h *handle) readLogs(r io.Reader) {
-	var hdr [8]byte
 	var pending [3][]byte // per stream (1 stdout, 2 stderr): a line not yet ended
 	var first [3]time.Time
-	buf := make([]byte, 0, 32<<10)
-	for {
-		if _, err := io.ReadFull(r, hdr[:]); err != nil {
-			break
-		}
-		stream := int(hdr[0])
-		n := int(binary.BigEndian.Uint32(hdr[4:]))
-		if cap(buf) < n {
-			buf = make([]byte, n)
-		}
-		buf = buf[:n]
-		if _, err := io.ReadFull(r, buf); err != nil {
-			break
-		}
+	readFrames(r, func(stream int, text []byte) {
 		if stream != 1 && stream != 2 {
-			continue
+			return
 		}
-		ts, text := h.e.now(), buf
+		ts := h.e.now()
 		if len(pending[stream]) == 0 {
 			first[stream] = ts
 		}
 		for len(text) > 0 {
-			i := indexByte(text, '\n')
+			i := bytes.IndexByte(text, '\n')
 			if i < 0 {
 				pending[stream] = append(pending[stream], text...)
 				for len(pending[stream]) >= maxLine {
@@ -716,7 +684,7 @@ func (h *handle) readLogs(r io.Reader) {
 					h.emit(pending[stream][:cut], stream == 2, first[stream])
 					pending[stream] = append(pending[stream][:0], pending[stream][cut:]...)
 				}
-				break
+				return
 			}
 			line := append(pending[stream], text[:i]...)
 			for len(line) > maxLine {
@@ -729,7 +697,7 @@ func (h *handle) readLogs(r io.Reader) {
 			first[stream] = ts
 			text = text[i+1:]
 		}
-	}
+	})
 	for s := 1; s <= 2; s++ {
 		if len(pending[s]) > 0 {
 			h.emit(pending[s], s == 2, first[s])
@@ -737,13 +705,27 @@ func (h *handle) readLogs(r io.Reader) {
 	}
 }
 
-func indexByte(b []byte, c byte) int {
-	for i, x := range b {
-		if x == c {
-			return i
+// readFrames reads the engine's multiplexed stream (attach, logs): before
+// each frame an 8-byte header (stream, 0, 0, 0, big-endian size). fn gets
+// each whole frame's stream and payload (valid until it returns); a
+// truncated last frame is dropped.
+func readFrames(r io.Reader, fn func(stream int, payload []byte)) {
+	var hdr [8]byte
+	buf := make([]byte, 0, 32<<10)
+	for {
+		if _, err := io.ReadFull(r, hdr[:]); err != nil {
+			return
 		}
+		n := int(binary.BigEndian.Uint32(hdr[4:]))
+		if cap(buf) < n {
+			buf = make([]byte, n)
+		}
+		buf = buf[:n]
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return
+		}
+		fn(int(hdr[0]), buf)
 	}
-	return -1
 }
 
 func (h *handle) emit(b []byte, stderr bool, t time.Time) {

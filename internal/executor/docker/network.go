@@ -22,8 +22,6 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/client"
-
-	"batchd/internal/executor"
 )
 
 // Network modes.
@@ -295,7 +293,7 @@ func closeWrite(c net.Conn) {
 
 // get returns a started holder for an attempt, from the pool when one
 // is ready.
-func (n *isolatedNetworks) get(ctx context.Context, spec executor.Spec) (*holder, error) {
+func (n *isolatedNetworks) get(ctx context.Context) (*holder, error) {
 	if err := n.setup(ctx); err != nil {
 		return nil, err
 	}
@@ -442,18 +440,8 @@ func (n *isolatedNetworks) holderOutput(id string) string {
 		return err.Error()
 	}
 	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, 4096))
-	if err != nil && len(b) == 0 {
-		return err.Error()
-	}
 	var text []byte
-	for len(b) >= 8 {
-		sz := int(b[4])<<24 | int(b[5])<<16 | int(b[6])<<8 | int(b[7])
-		b = b[8:]
-		sz = min(sz, len(b))
-		text = append(text, b[:sz]...)
-		b = b[sz:]
-	}
+	readFrames(io.LimitReader(rc, 4096), func(_ int, payload []byte) { text = append(text, payload...) })
 	if len(text) == 0 {
 		return "no output"
 	}

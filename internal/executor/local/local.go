@@ -119,7 +119,7 @@ func New(opts Options) *Executor {
 		}
 	}
 	for _, d := range opts.HideDirs {
-		e.hide = append(e.hide, realPath(d))
+		e.hide = append(e.hide, executor.RealPath(d))
 	}
 	return e
 }
@@ -161,7 +161,7 @@ func (e *Executor) Start(ctx context.Context, spec executor.Spec, out func(execu
 		return fail(fmt.Errorf("local: work directory: %w", err))
 	}
 	h.dir = dir
-	dir = realPath(dir)
+	dir = executor.RealPath(dir)
 	if err := os.Chmod(dir, 0o700); err != nil {
 		return fail(fmt.Errorf("local: work directory: %w", err))
 	}

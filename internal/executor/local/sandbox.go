@@ -150,33 +150,12 @@ func (e *Executor) release(id identity) {
 	}
 }
 
-// within reports whether path is dir or inside it.
-func within(path, dir string) bool {
-	if dir == "/" {
-		return true
-	}
-	return path == dir || strings.HasPrefix(path, dir+"/")
-}
-
-// realPath is path made absolute with its symbolic links resolved, as far
-// as it exists.
-func realPath(path string) string {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return filepath.Clean(path)
-	}
-	if r, err := filepath.EvalSymlinks(abs); err == nil {
-		return r
-	}
-	return abs
-}
-
 // plan fills in the mounts of the job's view and says, as job log lines,
 // what of spec the sandbox does not honour.
 func (e *Executor) plan(cfg *initConfig, spec executor.Spec, dir string) (notes []string) {
 	for _, p := range privateDirs {
 		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
-			cfg.Private = append(cfg.Private, realPath(p))
+			cfg.Private = append(cfg.Private, executor.RealPath(p))
 		}
 	}
 	// The data dir and the other attempts' directories: hidden, unless a
@@ -184,7 +163,7 @@ func (e *Executor) plan(cfg *initConfig, spec executor.Spec, dir string) (notes 
 	hide := append(slices.Clone(e.hide), filepath.Dir(dir))
 	covered := func(p string) bool {
 		for _, q := range append(slices.Clone(cfg.Private), cfg.Hide...) {
-			if within(p, q) {
+			if executor.Within(p, q) {
 				return true
 			}
 		}
@@ -221,7 +200,7 @@ func (e *Executor) plan(cfg *initConfig, spec executor.Spec, dir string) (notes 
 		// The target must be on one of the init's tmpfs or in the work
 		// directory, or exist: the init never creates anything on the
 		// host's own file systems.
-		onOwn := within(target, dir) || covered(target)
+		onOwn := executor.Within(target, dir) || covered(target)
 		if !onOwn {
 			if _, err := os.Stat(target); err != nil {
 				ignored = append(ignored, fmt.Sprintf("mount point %s (it does not exist on this host; use a path under /tmp)", target))
@@ -230,14 +209,8 @@ func (e *Executor) plan(cfg *initConfig, spec executor.Spec, dir string) (notes 
 		}
 		m := initMount{Target: target, ReadOnly: mp.ReadOnly}
 		if v.HostPath != "" {
-			src := realPath(v.HostPath)
-			bad := false
-			for _, h := range hidden {
-				if within(src, h) || within(h, src) {
-					bad = true
-				}
-			}
-			if bad {
+			src := executor.RealPath(v.HostPath)
+			if executor.Exposes(src, hidden) != "" {
 				ignored = append(ignored, fmt.Sprintf("volume %s (host path %s holds or is inside batchd's data)", v.Name, v.HostPath))
 				continue
 			}
@@ -259,7 +232,7 @@ func (e *Executor) plan(cfg *initConfig, spec executor.Spec, dir string) (notes 
 			ignored = append(ignored, fmt.Sprintf("tmpfs %q (not an absolute path below /)", t.ContainerPath))
 			continue
 		}
-		if !within(target, dir) && !covered(target) {
+		if !executor.Within(target, dir) && !covered(target) {
 			if _, err := os.Stat(target); err != nil {
 				ignored = append(ignored, fmt.Sprintf("tmpfs %s (it does not exist on this host; use a path under /tmp)", target))
 				continue
