@@ -146,3 +146,13 @@ type Handle interface {
 	// then a forced kill after grace.
 	Stop(grace time.Duration)
 }
+
+// Ended is the Handle of an attempt that never ran (its image could not be
+// had, its command not started): Wait returns res at once, Stop does
+// nothing.
+func Ended(res Result) Handle { return ended{res} }
+
+type ended struct{ res Result }
+
+func (h ended) Wait() Result     { return h.res }
+func (ended) Stop(time.Duration) {}

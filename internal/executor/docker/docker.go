@@ -494,15 +494,10 @@ func (e *Executor) pull(image string) error {
 	return resp.Wait(ctx)
 }
 
-// ended is an attempt that never ran.
-type endedHandle struct{ res executor.Result }
-
+// ended is an attempt that never ran, ending with code and reason.
 func ended(code int, reason string) executor.Handle {
-	return endedHandle{executor.Result{ExitCode: code, Reason: reason}}
+	return executor.Ended(executor.Result{ExitCode: code, Reason: reason})
 }
-
-func (h endedHandle) Wait() executor.Result { return h.res }
-func (endedHandle) Stop(time.Duration)      {}
 
 // handle is a started container. Its monitor goroutine owns it from start
 // to removal; Wait waits for it.

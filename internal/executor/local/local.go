@@ -358,14 +358,8 @@ func getenv(env []string, key string) (string, bool) {
 }
 
 func cannotStart(err error) executor.Handle {
-	return ended{executor.Result{ExitCode: -1, Reason: reasonCannotStart + err.Error()}}
+	return executor.Ended(executor.Result{ExitCode: -1, Reason: reasonCannotStart + err.Error()})
 }
-
-// ended is an attempt that never ran.
-type ended struct{ res executor.Result }
-
-func (h ended) Wait() executor.Result { return h.res }
-func (ended) Stop(time.Duration)      {}
 
 // handle is a started attempt. Its monitor goroutine owns the process from
 // exit to cleanup; Wait waits for it.
