@@ -122,6 +122,7 @@ type executors struct {
 	Describe string // one line for the start log
 	GPUs     int
 	docker   *docker.Executor
+	jobsDir  string // the local executor's work directories
 }
 
 // Close releases the Docker client; nil-safe.
@@ -158,7 +159,7 @@ func newScheduler(ctx context.Context, cfg Config, batchSvc *batch.Service, iamS
 	if n := loc.Reap(); n > 0 {
 		log.Warn("killed the job processes an earlier run of batchd left", "attempts", n)
 	}
-	x := &executors{Default: "local"}
+	x := &executors{Default: "local", jobsDir: jobs}
 	execs := map[string]executor.Executor{"local": loc}
 	unavailable := map[string]string{}
 	var describe []string

@@ -258,8 +258,8 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 	defer func() {
 		// The jobs dir, once its attempts are gone; a left one is
 		// harmless (error ignored: it may not be empty).
-		if dir, err := filepath.Abs(cfg.DataDir); err == nil && cfg.JobsDir == "" {
-			_ = os.Remove(filepath.Join(os.TempDir(), "batchd-"+instanceOf(dir)))
+		if cfg.JobsDir == "" {
+			_ = os.Remove(execs.jobsDir)
 		}
 	}()
 	// The job evaluator moves submitted jobs on; it stops with the server.

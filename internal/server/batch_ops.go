@@ -362,7 +362,7 @@ func instanceProfileRole(c *Call, profile string) string {
 	name := profile[strings.LastIndexByte(profile, '/')+1:]
 	d, err := c.srv.cfg.IAM.GetInstanceProfile(c.Ctx, name)
 	if err != nil {
-		c.missing(err)
+		c.lookupFailed(err)
 		return profile
 	}
 	if len(d.Roles) > 0 {

@@ -13,7 +13,7 @@ func (c *Call) groupARN(name string) string {
 	if err == nil {
 		return g.ARN
 	}
-	c.missing(err)
+	c.lookupFailed(err)
 	return c.iamARN("group/" + name)
 }
 
@@ -99,7 +99,7 @@ var groupOps = map[string]queryOp{
 			name, newName, newPath := c.Str("GroupName"), c.Str("NewGroupName"), c.Str("NewPath")
 			g, _, _, _, err := c.srv.cfg.IAM.GetGroup(c.Ctx, name, iam.Page{MaxItems: 1})
 			if err != nil {
-				c.missing(err)
+				c.lookupFailed(err)
 				return one(c.iamARN("group/" + name))
 			}
 			if newName == "" {

@@ -33,7 +33,7 @@ func (c *Call) userARN(name string) string {
 	if err == nil {
 		return u.ARN
 	}
-	c.missing(err)
+	c.lookupFailed(err)
 	return c.iamARN("user/" + name)
 }
 
@@ -409,7 +409,7 @@ var accessKeyOps = map[string]queryOp{
 		Resources: func(c *Call) []string {
 			owner, ok, err := c.srv.cfg.IAM.KeyOwner(c.Ctx, c.Str("AccessKeyId"))
 			if err != nil {
-				c.missing(err)
+				c.lookupFailed(err)
 			}
 			if ok && owner != "" {
 				return one(c.userARN(owner))

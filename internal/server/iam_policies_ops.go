@@ -16,7 +16,7 @@ func policyResource(c *Call) []string { return one(c.Str("PolicyArn")) }
 func policyResourceTags(c *Call) map[string][]string {
 	tags, _, _, err := c.srv.cfg.IAM.ListPolicyTags(c.Ctx, c.Str("PolicyArn"), iam.Page{MaxItems: 1000})
 	if err != nil {
-		c.missing(err)
+		c.lookupFailed(err)
 		return nil
 	}
 	if len(tags) == 0 {

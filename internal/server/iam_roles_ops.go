@@ -298,7 +298,7 @@ var roleOps = map[string]queryOp{
 func (c *Call) lookupRole(name string) *iam.Role {
 	r, err := c.srv.cfg.IAM.GetRole(c.Ctx, name)
 	if err != nil {
-		c.missing(err)
+		c.lookupFailed(err)
 		return nil
 	}
 	return r

@@ -109,7 +109,7 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, c *Call, _ awspr
 func (c *Call) Authorize(action, resource string, keys map[string][]string) error {
 	if c.paramErr != nil {
 		// What the decision needs could not be read in full (see
-		// missing): no decision is made on partial context.
+		// lookupFailed): no decision is made on partial context.
 		return c.paramErr
 	}
 	v, err := c.srv.cfg.IAM.Authorize(c.Ctx, c.Principal, c.Env, iam.Check{Action: action, Resource: resource, Keys: keys})
@@ -127,20 +127,19 @@ func (c *Call) Authorize(action, resource string, keys map[string][]string) erro
 	return &AccessDeniedError{Code: code, Message: v.Message(v.Request), Verdict: v}
 }
 
-// missing reports whether err, from a lookup of what a decision needs,
-// only says the entity does not exist (the decision then goes on without
-// it, and the handler reports NoSuchEntity). Any other error fails the
-// call closed: it ends with that error, before any decision is made on
-// partial context.
-func (c *Call) missing(err error) bool {
+// lookupFailed records err, from a lookup of what a decision needs, unless
+// it only says the entity does not exist (the decision then goes on without
+// it, and the handler reports NoSuchEntity). Any other error fails the call
+// closed: it ends with that error, before any decision is made on partial
+// context (Authorize refuses to decide once one is recorded).
+func (c *Call) lookupFailed(err error) {
 	var coded interface{ ErrorCode() string }
-	if errors.As(err, &coded) && (coded.ErrorCode() == iam.CodeNoSuchEntity) {
-		return true
+	if errors.As(err, &coded) && coded.ErrorCode() == iam.CodeNoSuchEntity {
+		return
 	}
 	if c.paramErr == nil {
 		c.paramErr = fmt.Errorf("gathering the authorization context: %w", err)
 	}
-	return false
 }
 
 // Str returns a string parameter ("" when absent).

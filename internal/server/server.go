@@ -114,9 +114,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := rc.SetReadDeadline(time.Now().Add(unauthenticatedTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
 		s.log.Warn("setting the read deadline", "requestId", reqID, "err", err)
 	}
+	proto := guessProtocol(r)
 	signed, err := sigv4.Parse(r)
 	if err != nil {
-		s.writeError(w, r, guessProtocol(r), reqID, err)
+		s.writeError(w, r, proto, reqID, err)
 		return
 	}
 	ctx := r.Context()
@@ -124,8 +125,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if signed.Service == "sts" {
 		xmlns = stsXMLNS
 	}
+	fail := func(err error) { s.writeErrorNS(w, r, proto, xmlns, reqID, err) }
 	if err := s.cfg.Verifier.Validate(signed); err != nil {
-		s.writeErrorNS(w, r, guessProtocol(r), xmlns, reqID, err)
+		fail(err)
 		return
 	}
 	if !s.regionServed(signed) {
@@ -133,20 +135,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// a signature mismatch ("Signature Version 4 ... credential
 		// scope"): a Deny on aws:RequestedRegion must not be bypassed by
 		// signing for another region.
-		s.writeErrorNS(w, r, guessProtocol(r), xmlns, reqID, &awsproto.Error{Code: "SignatureDoesNotMatch", Status: http.StatusForbidden, Sender: true,
-			Message: "Credential should be scoped to a valid region, not '" + signed.Region + "'. "})
+		fail(signatureMismatch("Credential should be scoped to a valid region, not '" + signed.Region + "'. "))
 		return
 	}
 	// The key first, the body after: a caller without a key batchd knows
 	// never gets a body read.
 	p, secret, err := s.cfg.IAM.Authenticate(ctx, signed.AccessKeyID, signed.SecurityToken)
 	if err != nil {
-		s.writeErrorNS(w, r, guessProtocol(r), xmlns, reqID, err)
+		fail(err)
 		return
 	}
 	limit := maxBodyFor(signed.Service)
+	tooLarge := awsproto.Errorf("RequestEntityTooLarge", "Request body exceeds %d bytes.", limit)
 	if r.ContentLength > limit {
-		s.writeErrorNS(w, r, guessProtocol(r), xmlns, reqID, awsproto.Errorf("RequestEntityTooLarge", "Request body exceeds %d bytes.", limit))
+		fail(tooLarge)
 		return
 	}
 	if err := rc.SetReadDeadline(time.Now().Add(bodyTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
@@ -154,24 +156,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
-		s.writeErrorNS(w, r, guessProtocol(r), xmlns, reqID, awsproto.Errorf("IncompleteBody", "The request body could not be read."))
+		fail(awsproto.Errorf("IncompleteBody", "The request body could not be read."))
 		return
 	}
 	if int64(len(body)) > limit {
-		s.writeErrorNS(w, r, guessProtocol(r), xmlns, reqID, awsproto.Errorf("RequestEntityTooLarge", "Request body exceeds %d bytes.", limit))
+		fail(tooLarge)
 		return
 	}
-	if p := signed.PayloadHash; (p == "UNSIGNED-PAYLOAD" || strings.HasPrefix(p, "STREAMING-")) && (!signed.Presigned || len(body) > 0) {
+	if hash := signed.PayloadHash; (hash == "UNSIGNED-PAYLOAD" || strings.HasPrefix(hash, "STREAMING-")) && (!signed.Presigned || len(body) > 0) {
 		// An Amazon S3 feature: every operation batchd serves carries its
 		// parameters in the body or the signed URL, so the body must be
 		// signed. (A presigned URL of an empty body may be signed over
 		// UNSIGNED-PAYLOAD, as S3-style presigners do.)
-		s.writeErrorNS(w, r, guessProtocol(r), xmlns, reqID, &awsproto.Error{Code: "SignatureDoesNotMatch", Status: http.StatusForbidden, Sender: true,
-			Message: "The request body must be signed: X-Amz-Content-Sha256 " + p + " is not accepted by this service."})
+		fail(signatureMismatch("The request body must be signed: X-Amz-Content-Sha256 " + hash + " is not accepted by this service."))
 		return
 	}
 	if err := s.cfg.Verifier.Verify(r, body, signed, secret); err != nil {
-		s.writeErrorNS(w, r, guessProtocol(r), xmlns, reqID, err)
+		fail(err)
 		return
 	}
 	s.cfg.IAM.RecordKeyUse(ctx, signed.AccessKeyID, signed.Service, signed.Region)
@@ -215,6 +216,13 @@ func (s *Server) regionServed(signed *sigv4.Signed) bool {
 		return signed.Region == globalRegion
 	}
 	return false
+}
+
+// signatureMismatch is a refused signature with batchd's own reason, 403
+// as AWS answers SignatureDoesNotMatch (InvalidSignatureException in the
+// JSON protocols).
+func signatureMismatch(msg string) error {
+	return &awsproto.Error{Code: "SignatureDoesNotMatch", Status: http.StatusForbidden, Sender: true, Message: msg}
 }
 
 // globalRegion is the region AWS scopes its global services' signatures to.
