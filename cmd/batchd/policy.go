@@ -175,8 +175,11 @@ func policySimulate(args []string, stdout, stderr io.Writer) int {
 	}
 	if *resourcePolicy != "" {
 		p, err := loadPolicy(*resourcePolicy)
+		if err == nil {
+			err = p.AsResourcePolicy()
+		}
 		if err != nil {
-			fmt.Fprintf(stderr, "batchd policy simulate: %v\n", err)
+			fmt.Fprintf(stderr, "batchd policy simulate: %s: %v\n", *resourcePolicy, err)
 			return 1
 		}
 		set.Resource = p

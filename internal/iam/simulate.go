@@ -241,6 +241,9 @@ func (s *Service) simulate(sim *simulation, in SimulateInput) (*SimulateOutput, 
 		if err != nil {
 			return nil, err
 		}
+		if err := p.AsResourcePolicy(); err != nil {
+			return nil, invalidInput("ResourcePolicy: %s", err.Error())
+		}
 		sim.set.Resource = p
 		sim.sources[p] = &simSource{id: "ResourcePolicy", typ: SourceResource, text: in.ResourcePolicy}
 	}

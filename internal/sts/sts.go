@@ -137,11 +137,9 @@ func (s *Service) AssumeRole(ctx context.Context, p *iam.Principal, env iam.Env,
 		if err != nil {
 			return err
 		}
-		if v.Allowed() && !trust.ResourceAllows(v.Request) {
-			// The caller's own policies allow, but the role does not trust
-			// it: a trust policy must always allow explicitly.
-			v.Decision = policy.Decision{Outcome: policy.ImplicitDeny, Missing: policy.ResourceBased}
-		}
+		// The engine applies a trust policy's own rules (policy.TrustPolicy):
+		// the trust policy must allow explicitly, and the caller's boundary
+		// too.
 		if !v.Allowed() {
 			return &DeniedError{Code: "AccessDenied", Message: fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s", p.ARN, action, role.ARN), Verdict: v}
 		}

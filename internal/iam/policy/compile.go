@@ -108,6 +108,20 @@ func Compile(name string, d *Document) (*Policy, error) {
 	return p, nil
 }
 
+// AsResourcePolicy reports why p cannot be a resource-based policy: a
+// statement that names no Principal or NotPrincipal (policy validate's
+// MISSING_PRINCIPAL; AWS refuses to store such a policy). Evaluation reads
+// such a statement as applying to no one; eval, simulate and the simulator
+// API refuse the policy with this error instead.
+func (p *Policy) AsResourcePolicy() error {
+	for i := range p.stmts {
+		if !p.stmts[i].hasPrincipal {
+			return &Error{Path: statementPath(p.Doc, i), Msg: "a statement of a resource-based policy must have Principal or NotPrincipal; the policy is invalid"}
+		}
+	}
+	return nil
+}
+
 func compileAction(a string) actionPattern {
 	if a == "*" {
 		return actionPattern{any: true}

@@ -77,7 +77,41 @@ type Decision struct {
 	// ResourceAlone is set when a resource-based policy naming the caller
 	// itself allowed regardless of boundary and session policies.
 	ResourceAlone bool
+	// Rule is the rule of AWS's, beyond the policies' statements, that
+	// shaped the decision.
+	Rule Rule
+	// Trust is, for a role's trust policy (Rule TrustPolicy), the trust
+	// policy's statement that allowed the caller.
+	Trust *StatementRef
 }
+
+// Rule is a rule of AWS's evaluation that applies to some requests only.
+type Rule uint8
+
+const (
+	NoRule Rule = iota
+	// NoPermissionNeeded: sts:GetCallerIdentity. "No permissions are
+	// required to perform this operation. If an administrator attaches a
+	// policy to your identity that explicitly denies access to the
+	// sts:GetCallerIdentity action, you can still perform this operation"
+	// (AWS STS API Reference, GetCallerIdentity).
+	NoPermissionNeeded
+	// TrustPolicy: sts:AssumeRole, AssumeRoleWithSAML,
+	// AssumeRoleWithWebIdentity, TagSession or SetSourceIdentity on a role,
+	// with the role's trust policy as the resource-based policy. The trust
+	// policy must allow the caller explicitly, even within one account
+	// (IAM User Guide, "Policy evaluation logic": role trust policies are
+	// an exception); a permissions boundary of the caller must allow too,
+	// even when the trust policy names the caller (IAM User Guide, "Update
+	// a role trust policy", notes); and where the trust policy names only
+	// the caller's account, or the caller is of another account, an
+	// identity-based policy must allow as well.
+	TrustPolicy
+	// RootCannotAssume: the account root user cannot assume a role (AWS
+	// STS API Reference, AssumeRole: "Roles may not be assumed by root
+	// accounts").
+	RootCannotAssume
+)
 
 // Evaluate decides r against the policies in s, as AWS's "Policy evaluation
 // logic" for a request within one account describes:
@@ -99,10 +133,14 @@ type Decision struct {
 func (s *Set) Evaluate(r *Request) Decision {
 	var d Decision
 	q := newQuery(r)
+	if strings.EqualFold(r.Action, "sts:GetCallerIdentity") {
+		return Decision{Outcome: Allowed, Rule: NoPermissionNeeded}
+	}
+	q.boundary = len(s.Boundary) > 0 && r.Caller.Kind != Root
 	var idAllow, rpAllow, bAllow, sAllow *compiled
 	rpMatch := matchNone
 	for _, p := range s.Identity {
-		deny, allow, _ := p.scan(&q)
+		deny, allow, _ := p.scan(&q, false)
 		if deny != nil {
 			return denied(deny, IdentityBased)
 		}
@@ -111,15 +149,15 @@ func (s *Set) Evaluate(r *Request) Decision {
 		}
 	}
 	if p := s.Resource; p != nil {
-		deny, allow, m := p.scan(&q)
+		deny, allow, m := p.scan(&q, true)
 		if deny != nil {
 			return denied(deny, ResourceBased)
 		}
 		rpAllow, rpMatch = allow, m
 	}
-	usesBoundary := len(s.Boundary) > 0 && r.Caller.Kind != Root
+	usesBoundary := q.boundary
 	for _, p := range s.Boundary {
-		deny, allow, _ := p.scan(&q)
+		deny, allow, _ := p.scan(&q, false)
 		if deny != nil {
 			return denied(deny, PermissionsBoundary)
 		}
@@ -129,7 +167,7 @@ func (s *Set) Evaluate(r *Request) Decision {
 	}
 	usesSession := (len(s.Session) > 0 || r.Caller.Kind == FederatedUser) && r.Caller.Kind != Root
 	for _, p := range s.Session {
-		deny, allow, _ := p.scan(&q)
+		deny, allow, _ := p.scan(&q, false)
 		if deny != nil {
 			return denied(deny, SessionPolicy)
 		}
@@ -138,6 +176,9 @@ func (s *Set) Evaluate(r *Request) Decision {
 		}
 	}
 
+	if s.Resource != nil && q.isTrust() {
+		return trustDecision(&q, idAllow, rpAllow, rpMatch, bAllow, sAllow, usesBoundary, usesSession)
+	}
 	if r.Caller.Kind == Root && sameAccount(r.Caller.Account, r.Resource) {
 		d.Outcome, d.Root = Allowed, true
 		return d
@@ -158,20 +199,66 @@ func (s *Set) Evaluate(r *Request) Decision {
 		}
 		return d
 	}
+	return limit(d, bAllow, sAllow, usesBoundary, usesSession)
+}
+
+// limit applies the permissions boundary and the session policies to an
+// Allow in d.
+func limit(d Decision, bAllow, sAllow *compiled, usesBoundary, usesSession bool) Decision {
 	if usesBoundary {
 		if bAllow == nil {
-			return Decision{Outcome: ImplicitDeny, Missing: PermissionsBoundary, Allow: d.Allow, AllowIn: d.AllowIn}
+			return Decision{Outcome: ImplicitDeny, Missing: PermissionsBoundary, Allow: d.Allow, AllowIn: d.AllowIn, Rule: d.Rule, Trust: d.Trust}
 		}
 		d.BoundaryAllow = &bAllow.ref
 	}
 	if usesSession {
 		if sAllow == nil {
-			return Decision{Outcome: ImplicitDeny, Missing: SessionPolicy, Allow: d.Allow, AllowIn: d.AllowIn, BoundaryAllow: d.BoundaryAllow}
+			return Decision{Outcome: ImplicitDeny, Missing: SessionPolicy, Allow: d.Allow, AllowIn: d.AllowIn, BoundaryAllow: d.BoundaryAllow, Rule: d.Rule, Trust: d.Trust}
 		}
 		d.SessionAllow = &sAllow.ref
 	}
 	d.Outcome = Allowed
 	return d
+}
+
+// trustDecision decides a request on a role whose trust policy is the
+// resource-based policy (Rule TrustPolicy), after no policy denied
+// explicitly.
+func trustDecision(q *query, idAllow, rpAllow *compiled, rpMatch principalMatch, bAllow, sAllow *compiled, usesBoundary, usesSession bool) Decision {
+	d := Decision{Rule: TrustPolicy}
+	c := &q.Caller
+	if c.Kind == Root {
+		return Decision{Outcome: ImplicitDeny, Missing: ResourceBased, Rule: RootCannotAssume}
+	}
+	if rpAllow == nil {
+		d.Outcome, d.Missing = ImplicitDeny, ResourceBased
+		if idAllow != nil {
+			d.Allow, d.AllowIn = &idAllow.ref, IdentityBased
+		}
+		return d
+	}
+	d.Trust = &rpAllow.ref
+	// A trust policy naming the caller itself (or the role behind its
+	// session) allows on its own within the account; one naming only the
+	// account delegates to identity-based policies, and across accounts
+	// both sides must allow (IAM User Guide, "Cross-account policy
+	// evaluation logic").
+	cross := c.Account != "" && q.isARN && q.parts[4] != "" && q.parts[4] != c.Account
+	if rpMatch == matchAccount || cross {
+		if idAllow == nil || c.Kind == Anonymous || c.Kind == ServicePrincipal {
+			d.Outcome, d.Missing = ImplicitDeny, IdentityBased
+			return d
+		}
+		d.Allow, d.AllowIn = &idAllow.ref, IdentityBased
+	} else {
+		d.Allow, d.AllowIn = &rpAllow.ref, ResourceBased
+	}
+	if rpMatch == matchDirect && !cross {
+		// Session policies do not limit what a resource-based policy
+		// grants the session itself; the boundary still must allow.
+		usesSession = false
+	}
+	return limit(d, bAllow, sAllow, usesBoundary, usesSession)
 }
 
 func denied(c *compiled, t PolicyType) Decision {
@@ -194,6 +281,21 @@ type query struct {
 	svc, op string
 	parts   [6]string
 	isARN   bool
+	// boundary is set when the caller has a permissions boundary.
+	boundary bool
+}
+
+// isTrust reports whether q is a request a role's trust policy decides:
+// one of the actions a trust policy grants, on an IAM role.
+func (q *query) isTrust() bool {
+	if !q.isARN || q.parts[2] != "iam" || !strings.HasPrefix(q.parts[5], "role/") || !strings.EqualFold(q.svc, "sts") {
+		return false
+	}
+	switch strings.ToLower(q.op) {
+	case "assumerole", "assumerolewithsaml", "assumerolewithwebidentity", "tagsession", "setsourceidentity":
+		return true
+	}
+	return false
 }
 
 func newQuery(r *Request) query {
@@ -213,10 +315,14 @@ func splitAction(a string) (svc, op string) {
 
 // scan finds the first matching Deny and the first matching Allow of p
 // (with, for an Allow naming principals, how closely it names the caller).
-// It stops at the first Deny.
-func (p *Policy) scan(q *query) (deny, allow *compiled, m principalMatch) {
+// It stops at the first Deny. In a resource-based policy a statement that
+// names no principal is invalid and applies to no one.
+func (p *Policy) scan(q *query, resource bool) (deny, allow *compiled, m principalMatch) {
 	for i := range p.stmts {
 		c := &p.stmts[i]
+		if resource && !c.hasPrincipal {
+			continue
+		}
 		pm, ok := c.matches(q)
 		if !ok {
 			continue
@@ -242,13 +348,11 @@ func (c *compiled) matches(q *query) (principalMatch, bool) {
 	}
 	pm := matchDirect
 	if c.hasPrincipal {
-		pm = matchPrincipals(c.principals, &q.Caller)
 		if c.notPrincipal {
-			if pm != matchNone {
+			if notPrincipalExempt(c.principals, &q.Caller, q.boundary) {
 				return matchNone, false
 			}
-			pm = matchDirect
-		} else if pm == matchNone {
+		} else if pm = matchPrincipals(c.principals, &q.Caller); pm == matchNone {
 			return matchNone, false
 		}
 	}
@@ -283,16 +387,4 @@ func (c *compiled) matchResource(q *query) bool {
 		}
 	}
 	return false
-}
-
-// ResourceAllows reports whether p, read as a resource-based policy, has an
-// Allow that applies to r — naming the caller in any way, its account
-// included — and no Deny that does. A role's trust policy must allow the
-// caller this way, even within one account (IAM User Guide, "Policy
-// evaluation logic": role trust policies are an exception to the union of
-// identity-based and resource-based policies).
-func (p *Policy) ResourceAllows(r *Request) bool {
-	q := newQuery(r)
-	deny, allow, _ := p.scan(&q)
-	return deny == nil && allow != nil
 }

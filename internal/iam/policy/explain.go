@@ -25,21 +25,48 @@ func (d *Decision) ReasonsNamed(name func(*Policy, PolicyType) string) []string 
 		return fmt.Sprintf("%s statement #%d", n, r.Index)
 	}
 	var out []string
+	switch d.Rule {
+	case NoPermissionNeeded:
+		return []string{"allowed: sts:GetCallerIdentity needs no permission, and an explicit deny does not apply to it (AWS STS API Reference, GetCallerIdentity)"}
+	case RootCannotAssume:
+		return []string{"denied: the account root user cannot assume a role (AWS STS API Reference, AssumeRole)"}
+	}
+	trust := d.Rule == TrustPolicy
 	switch d.Outcome {
 	case ExplicitDeny:
 		out = append(out, fmt.Sprintf("explicitly denied by %s in %s %s", ref(d.Deny, d.DenyIn), article(d.DenyIn), d.DenyIn))
+		if st := d.Deny.Policy.Doc.Statements[d.Deny.Index]; st.NotPrincipal != nil {
+			out = append(out, "its NotPrincipal does not exempt the caller: only a caller whose account and whose own ARN (user, or role or session) are both listed is exempt, and never one with a permissions boundary (IAM User Guide, \"AWS JSON policy elements: NotPrincipal\")")
+		}
 	case ImplicitDeny:
-		if d.Allow != nil {
+		if trust && d.Trust != nil {
+			out = append(out, fmt.Sprintf("trusted by %s in the role's trust policy", ref(d.Trust, ResourceBased)))
+		}
+		if d.Allow != nil && (!trust || d.AllowIn == IdentityBased) {
 			out = append(out, fmt.Sprintf("allowed by %s in %s %s", ref(d.Allow, d.AllowIn), article(d.AllowIn), d.AllowIn))
 		}
 		if d.BoundaryAllow != nil {
 			out = append(out, fmt.Sprintf("within the permissions boundary: %s", ref(d.BoundaryAllow, PermissionsBoundary)))
 		}
-		out = append(out, fmt.Sprintf("implicitly denied: no %s allows the action", d.Missing))
+		switch {
+		case trust && d.Missing == ResourceBased:
+			out = append(out, "implicitly denied: the role's trust policy does not allow the caller; a trust policy must allow explicitly, and an identity-based Allow alone is not enough (IAM User Guide, \"Policy evaluation logic\")")
+		case trust && d.Missing == IdentityBased:
+			out = append(out, "implicitly denied: the trust policy names only the caller's account (or the caller is of another account), so an identity-based policy must allow the action too, and none does")
+		case trust && d.Missing == PermissionsBoundary:
+			out = append(out, "implicitly denied: no permissions boundary allows the action; the caller's boundary must allow it even when the trust policy names the caller (IAM User Guide, \"Update a role trust policy\")")
+		default:
+			out = append(out, fmt.Sprintf("implicitly denied: no %s allows the action", d.Missing))
+		}
 	case Allowed:
 		switch {
 		case d.Root:
 			out = append(out, "allowed: the account root user has full access to its own account")
+		case trust:
+			out = append(out, fmt.Sprintf("trusted by %s in the role's trust policy", ref(d.Trust, ResourceBased)))
+			if d.AllowIn == IdentityBased {
+				out = append(out, fmt.Sprintf("allowed by %s in an identity-based policy", ref(d.Allow, d.AllowIn)))
+			}
 		case d.ResourceAlone:
 			out = append(out, fmt.Sprintf("allowed by %s in a resource-based policy that names the caller", ref(d.Allow, ResourceBased)))
 		default:
@@ -65,6 +92,14 @@ func (d *Decision) Message(r *Request) string {
 		who = "anonymous"
 	}
 	head := fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s", who, r.Action, r.Resource)
+	switch {
+	case d.Outcome == Allowed:
+		return ""
+	case d.Rule == TrustPolicy || d.Rule == RootCannotAssume:
+		// STS words a refused AssumeRole without a reason (AWS STS API
+		// Reference, AssumeRole errors; observed answers).
+		return head
+	}
 	switch d.Outcome {
 	case ExplicitDeny:
 		return fmt.Sprintf("%s with an explicit deny in %s %s", head, article(d.DenyIn), d.DenyIn)

@@ -115,3 +115,43 @@ func matchPrincipals(pats []principalPattern, c *Caller) principalMatch {
 	}
 	return best
 }
+
+// notPrincipalExempt reports whether a Deny statement's NotPrincipal
+// exempts the caller (IAM User Guide, "AWS JSON policy elements:
+// NotPrincipal"): AWS checks the caller's account, then the caller (for a
+// role session, the role or the session), and the Deny applies at the first
+// that is not listed — so the account must be listed along with the user,
+// role or session. A caller with a permissions boundary is never exempt:
+// "The NotPrincipal element with a Deny effect will always deny any IAM
+// principal that has a permissions boundary policy attached, regardless of
+// the values specified in the NotPrincipal element."
+func notPrincipalExempt(pats []principalPattern, c *Caller, boundary bool) bool {
+	if boundary {
+		return false
+	}
+	var account, self bool
+	for i := range pats {
+		p := &pats[i]
+		switch {
+		case p.any:
+			return true
+		case p.service != "":
+			if c.Kind == ServicePrincipal && strings.EqualFold(c.Name, p.service) {
+				return true
+			}
+		case p.account != "":
+			account = account || p.account == c.Account
+		case p.roleName != "":
+			self = self || c.Kind == AssumedRole && c.Account == p.roleAcct && c.Name == p.roleName
+		case p.arn != "":
+			self = self || c.ARN == p.arn && c.Kind != ServicePrincipal
+		}
+	}
+	switch c.Kind {
+	case Root:
+		return account
+	case User, AssumedRole, FederatedUser:
+		return account && self
+	}
+	return false
+}

@@ -155,6 +155,9 @@ func (e *Evaluator) build(in *Input, values map[string][]string) (*Set, *Request
 		if s.Resource, err = e.compiled(in.ResourcePolicy, "resourcePolicy"); err != nil {
 			return nil, nil, err
 		}
+		if err := s.Resource.AsResourcePolicy(); err != nil {
+			return nil, nil, fmt.Errorf("resourcePolicy: %w", err)
+		}
 	}
 	caller, err := ParseCaller(in.Principal)
 	if err != nil {
