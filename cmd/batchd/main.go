@@ -36,6 +36,7 @@ Usage:
   batchd bench submit --endpoint URL [--clients 32] [--jobs N] [--array-size K]
   batchd policy validate [--kind KIND] [--json] FILE...
   batchd policy simulate --policy FILE|aws:NAME... --action A --resource R [flags]
+  batchd policy simulate --policy FILE|aws:NAME... --request OPERATION --input JSON [flags]
   batchd policy eval  < cases.jsonl > decisions.jsonl
   batchd policy builtins
 

@@ -9,7 +9,9 @@ import (
 	"os"
 	"strings"
 
+	"batchd/internal/iam"
 	"batchd/internal/iam/policy"
+	"batchd/internal/server"
 )
 
 func policyMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -151,12 +153,22 @@ func policySimulate(args []string, stdout, stderr io.Writer) int {
 	principal := fs.String("principal", "", "caller ARN: user, assumed-role session, federated user or account root")
 	fs.Var(&ctxArgs, "context", "context key=value (repeat a key for a multivalued key)")
 	asJSON := fs.Bool("json", false, "print the decision as JSON")
+	operation := fs.String("request", "", "simulate a whole Batch API request, e.g. SubmitJob: every check the server makes for it (with --input)")
+	input := fs.String("input", "", "the request's input as JSON, as the API takes it, or @FILE (with --request)")
+	var tagArgs listFlag
+	fs.Var(&tagArgs, "resource-tag", "ARN=KEY=VALUE: a tag of a resource the request touches (repeatable; with --request)")
+	region := fs.String("region", "us-east-1", "the region of the request's resources (with --request)")
+	account := fs.String("account", "", "the account of the request's resources (with --request; default: the principal's)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	policies = append(policies, fs.Args()...)
-	if *action == "" || *resource == "" {
-		fmt.Fprintln(stderr, "batchd policy simulate: --action and --resource are required")
+	if *operation == "" && (*action == "" || *resource == "") {
+		fmt.Fprintln(stderr, "batchd policy simulate: --action and --resource are required (or --request OPERATION with --input)")
+		return 2
+	}
+	if *operation != "" && (*action != "" || *resource != "") {
+		fmt.Fprintln(stderr, "batchd policy simulate: --request replaces --action and --resource")
 		return 2
 	}
 	set := &policy.Set{}
@@ -206,6 +218,33 @@ func policySimulate(args []string, stdout, stderr io.Writer) int {
 	for _, k := range order {
 		ctx.Set(k, multi[k]...)
 	}
+	if *operation != "" {
+		acct := *account
+		if acct == "" {
+			acct = caller.Account
+		}
+		if acct == "" {
+			fmt.Fprintln(stderr, "batchd policy simulate: --request needs --principal or --account")
+			return 2
+		}
+		tags, err := parseResourceTags(tagArgs)
+		if err != nil {
+			fmt.Fprintf(stderr, "batchd policy simulate: %v\n", err)
+			return 2
+		}
+		body := []byte(*input)
+		if name, ok := strings.CutPrefix(*input, "@"); ok {
+			if body, err = os.ReadFile(name); err != nil {
+				fmt.Fprintf(stderr, "batchd policy simulate: %v\n", err)
+				return 1
+			}
+		}
+		if !ctx.Has("aws:RequestedRegion") {
+			ctx.Set("aws:RequestedRegion", *region)
+		}
+		caller.FillContext(ctx)
+		return simulateRequest(set, caller, ctx, *operation, body, tags, acct, *region, *asJSON, stdout, stderr)
+	}
 	caller.FillContext(ctx)
 	req := &policy.Request{Caller: caller, Action: *action, Resource: *resource, Context: ctx}
 	e := set.Explain(req)
@@ -252,6 +291,100 @@ func policySimulate(args []string, stdout, stderr io.Writer) int {
 	}
 	if len(e.MissingValues) > 0 {
 		fmt.Fprintf(stdout, "Context keys the policies ask for but the request lacks: %s\n", strings.Join(e.MissingValues, ", "))
+	}
+	return 0
+}
+
+// parseResourceTags reads --resource-tag ARN=KEY=VALUE flags.
+func parseResourceTags(args []string) (map[string]map[string]string, error) {
+	tags := map[string]map[string]string{}
+	for _, a := range args {
+		arn, kv, ok := strings.Cut(a, "=")
+		k, v, ok2 := strings.Cut(kv, "=")
+		if !ok || !ok2 || !strings.HasPrefix(arn, "arn:") || k == "" {
+			return nil, fmt.Errorf("--resource-tag %q: want ARN=KEY=VALUE", a)
+		}
+		if tags[arn] == nil {
+			tags[arn] = map[string]string{}
+		}
+		tags[arn][k] = v
+	}
+	return tags, nil
+}
+
+// simulateRequest authorizes a whole Batch request through the server's own
+// authorization code (server.Simulate) with the given policies, and prints
+// every check it makes and the one that denies.
+func simulateRequest(set *policy.Set, caller policy.Caller, base *policy.Context, operation string, input []byte, tags map[string]map[string]string, account, region string, asJSON bool, stdout, stderr io.Writer) int {
+	decide := func(chk iam.Check) (*iam.Verdict, error) {
+		ctx := base.Clone()
+		for k, v := range chk.Keys {
+			ctx.Set(k, v...)
+		}
+		req := &policy.Request{Caller: caller, Action: chk.Action, Resource: chk.Resource, Context: ctx}
+		return &iam.Verdict{Decision: set.Evaluate(req), Request: req}, nil
+	}
+	steps, err := server.NewOffline(account, region).Simulate(context.Background(), server.SimulateRequest{Operation: operation, Input: input, Decide: decide, Tags: tags})
+	if err != nil {
+		fmt.Fprintf(stderr, "batchd policy simulate: %v\n", err)
+		return 1
+	}
+	decision, denied := policy.Allowed, -1
+	for i := range steps {
+		if steps[i].Denies() {
+			decision, denied = steps[i].Verdict.Outcome, i
+			break
+		}
+	}
+	if asJSON {
+		type step struct {
+			Action       string              `json:"action"`
+			Resource     string              `json:"resource"`
+			Keys         map[string][]string `json:"contextKeys,omitempty"`
+			Decision     policy.Outcome      `json:"decision"`
+			ExplicitOnly bool                `json:"explicitDenyOnly,omitempty"`
+			Reasons      []string            `json:"reasons"`
+		}
+		out := struct {
+			Operation string         `json:"operation"`
+			Decision  policy.Outcome `json:"decision"`
+			DeniedBy  *int           `json:"deniedByStep,omitempty"`
+			Message   string         `json:"message,omitempty"`
+			Steps     []step         `json:"steps"`
+		}{Operation: operation, Decision: decision, Steps: []step{}}
+		if denied >= 0 {
+			out.DeniedBy = &denied
+			v := steps[denied].Verdict
+			out.Message = v.Message(v.Request)
+		}
+		for _, s := range steps {
+			out.Steps = append(out.Steps, step{s.Action, s.Resource, s.Keys, s.Verdict.Outcome, s.ExplicitOnly, s.Verdict.Reasons()})
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(out); err != nil {
+			return 1
+		}
+		return 0
+	}
+	fmt.Fprintf(stdout, "Decision: %s\n", decision)
+	for i, s := range steps {
+		mark := "  "
+		if i == denied {
+			mark = "->"
+		}
+		note := ""
+		if s.ExplicitOnly {
+			note = " (only an explicit Deny refuses; no Allow is needed)"
+		}
+		fmt.Fprintf(stdout, "%s %d. %s on %s: %s%s\n", mark, i+1, s.Action, s.Resource, s.Verdict.Outcome, note)
+		for _, r := range s.Verdict.Reasons() {
+			fmt.Fprintf(stdout, "       - %s\n", r)
+		}
+	}
+	if denied >= 0 {
+		v := steps[denied].Verdict
+		fmt.Fprintf(stdout, "AccessDeniedException: %s\n", v.Message(v.Request))
 	}
 	return 0
 }

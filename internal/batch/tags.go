@@ -229,35 +229,65 @@ func taggableDoc[T any](tx store.Tx, kind, key, arn string, tagsOf func(*T) *map
 }
 
 // SubmitTargets is what SubmitJob's authorization needs to know in one
-// read: the queue's ARN and tags and the job definition's revision ARN (the
-// latest ACTIVE one when ref names no revision) and tags. DefinitionFound
-// is false when ref names no definition; the operation then answers as AWS
-// does.
+// read: the queue's ARN and tags, and the job definition's ARN as the
+// request names it with that revision's tags.
+//
+// A definition named with a revision is job-definition/NAME:REVISION with
+// the revision's tags (AWS Batch User Guide, "Accounting for job definition
+// revisions"). One named without a revision is job-definition/NAME with no
+// tags, as the tagging page says: "If you submit jobs without specifying a
+// revision, job definition tags will not be evaluated ... The *:* pattern in
+// the resource ARN enforces that submissions must include a revision"
+// (User Guide, "Resource: Restrict job submission by resource tags on job
+// definition and job queue"). The revisions page says instead that the
+// request ARN always carries a revision; batchd follows the tagging page,
+// under which a policy on job-definition/* matches both forms and one on
+// job-definition/*:* requires a revision. A queue or definition that does
+// not exist is authorized by the ARN the request names, without tags: AWS
+// authorizes before it looks the resources up, and the operation then
+// reports what is missing.
 type SubmitTargets struct {
-	QueueARN        string
-	QueueTags       map[string]string
-	DefinitionARN   string
-	DefinitionTags  map[string]string
-	DefinitionFound bool
+	QueueARN       string
+	QueueTags      map[string]string
+	DefinitionARN  string
+	DefinitionTags map[string]string
 }
 
 // SubmitTargetsOf reads the SubmitTargets of a queue and a definition
-// reference in one transaction.
+// reference in one transaction. Only a store failure is an error.
 func (s *Service) SubmitTargetsOf(ctx context.Context, queue, definition string) (SubmitTargets, error) {
 	t := SubmitTargets{QueueARN: s.JobQueueARNOf(queue)}
+	ref, ok := s.parseJDRef(definition)
+	switch {
+	case ok:
+		t.DefinitionARN = s.jdRefARN(ref)
+	case strings.HasPrefix(definition, "arn:"):
+		t.DefinitionARN = definition
+	default:
+		t.DefinitionARN = s.arn("job-definition/" + definition)
+	}
 	err := s.store.View(ctx, func(tx store.Tx) error {
-		if tags, _, err := s.taggable(tx, t.QueueARN); err == nil {
-			t.QueueTags = tags
-		}
-		jd, err := s.resolveJobDefinition(tx, definition)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil
-		}
+		tags, err := existingTags(tx, s, t.QueueARN)
 		if err != nil {
 			return err
 		}
-		t.DefinitionARN, t.DefinitionTags, t.DefinitionFound = jd.JobDefinitionArn, jd.Tags, true
+		t.QueueTags = tags
+		if ok && ref.rev != 0 {
+			if t.DefinitionTags, err = existingTags(tx, s, t.DefinitionARN); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 	return t, err
+}
+
+// existingTags is the tags of arn, nil when it does not exist.
+func existingTags(tx store.Tx, s *Service, arn string) (map[string]string, error) {
+	tags, _, err := s.taggable(tx, arn)
+	var e *Error
+	if errors.As(err, &e) && e.Code == "ClientException" {
+		return nil, nil // no such resource
+	}
+	return tags, err
 }

@@ -156,41 +156,32 @@ var batchOps = map[string]restOp{
 			return c.batch().DescribeJobDefinitions(c.Ctx, in)
 		}),
 
-	// SubmitJob is authorized on the new job, the job queue and the job
-	// definition's revision — the latest ACTIVE one when the caller names
-	// none — so a policy on job-definition/NAME without :* does not match
-	// (AWS Batch User Guide, "Accounting for job definition revisions").
+	// SubmitJob is allowed when the job queue and the job definition are
+	// each allowed, with the request's keys in each evaluation; an explicit
+	// Deny of the new job (job/*) refuses it too, but no Allow of it is
+	// needed. The User Guide's own SubmitJob examples ("Resource: Restrict
+	// to a job queue", "Restrict to job definition prefix on job
+	// submission", "Restrict job submission by resource tags on job
+	// definition and job queue", "Accounting for job definition
+	// revisions") allow on the queue and the definition alone: "you must
+	// provide both job queue and job definition resource types". The
+	// definition's ARN and tags follow the tagging page (batch.SubmitTargets).
 	"SubmitJob": jsonOp("batch:SubmitJob",
 		func(c *Call, in *batch.SubmitJobRequest) error {
 			b := c.batch()
-			jobKeys := map[string][]string{}
-			if in.ShareIdentifier != nil {
-				jobKeys["batch:ShareIdentifier"] = []string{*in.ShareIdentifier}
-			}
-			if o := in.EksPropertiesOverride; o != nil && o.PodProperties != nil {
-				for _, ct := range o.PodProperties.Containers {
-					if ct.Image != nil {
-						jobKeys["batch:EKSImage"] = append(jobKeys["batch:EKSImage"], *ct.Image)
-					}
-				}
-				if md := o.PodProperties.Metadata; md != nil && md.Namespace != nil {
-					jobKeys["batch:EKSNamespace"] = []string{*md.Namespace}
-				}
-			}
-			if err := c.Authorize("batch:SubmitJob", b.JobARN("*"), withKeys(tagMapKeys(in.Tags), jobKeys)); err != nil {
-				return err
-			}
-			targets, err := b.SubmitTargetsOf(c.Ctx, in.JobQueue, in.JobDefinition)
+			keys := withKeys(tagMapKeys(in.Tags), submitJobKeys(in))
+			targets, err := c.submitTargets(in.JobQueue, in.JobDefinition)
 			if err != nil {
 				return err
 			}
-			if err := c.Authorize("batch:SubmitJob", targets.QueueARN, withKeys(tagMapKeys(in.Tags), batchTagKeys(targets.QueueTags))); err != nil {
+			if err := c.Authorize("batch:SubmitJob", targets.QueueARN, withKeys(keys, batchTagKeys(targets.QueueTags))); err != nil {
 				return err
 			}
-			if targets.DefinitionFound {
-				if err := c.Authorize("batch:SubmitJob", targets.DefinitionARN, withKeys(tagMapKeys(in.Tags), batchTagKeys(targets.DefinitionTags))); err != nil {
-					return err
-				}
+			if err := c.Authorize("batch:SubmitJob", targets.DefinitionARN, withKeys(keys, batchTagKeys(targets.DefinitionTags))); err != nil {
+				return err
+			}
+			if err := c.authorizeUnlessDenied("batch:SubmitJob", b.JobARN("*"), keys); err != nil {
+				return err
 			}
 			if len(in.Tags) > 0 {
 				return c.Authorize("batch:TagResource", b.JobARN("*"), tagMapKeys(in.Tags))
@@ -269,6 +260,26 @@ var batchOps = map[string]restOp{
 
 func (c *Call) batch() *batch.Service { return c.srv.cfg.Batch }
 
+// submitJobKeys are SubmitJob's own condition keys: batch:ShareIdentifier
+// and, from an EKS override, batch:EKSImage and batch:EKSNamespace.
+func submitJobKeys(in *batch.SubmitJobRequest) map[string][]string {
+	keys := map[string][]string{}
+	if in.ShareIdentifier != nil {
+		keys["batch:ShareIdentifier"] = []string{*in.ShareIdentifier}
+	}
+	if o := in.EksPropertiesOverride; o != nil && o.PodProperties != nil {
+		for _, ct := range o.PodProperties.Containers {
+			if ct.Image != nil {
+				keys["batch:EKSImage"] = append(keys["batch:EKSImage"], *ct.Image)
+			}
+		}
+		if md := o.PodProperties.Metadata; md != nil && md.Namespace != nil {
+			keys["batch:EKSNamespace"] = []string{*md.Namespace}
+		}
+	}
+	return keys
+}
+
 // tagMapKeys is aws:RequestTag/K and aws:TagKeys for tags given on a create
 // or tag call.
 func tagMapKeys(tags map[string]string) map[string][]string {
@@ -301,7 +312,7 @@ func (c *Call) authorizeTagged(action, arn string, tags map[string]string, extra
 // authorizeExisting authorizes action on an existing resource with its
 // tags as aws:ResourceTag/K.
 func (c *Call) authorizeExisting(action, arn string, extra map[string][]string) error {
-	tags, err := c.batch().ResourceTags(c.Ctx, arn)
+	tags, err := c.resourceTags(arn)
 	if err != nil {
 		// Never a decision on partial context: a Deny conditioned on a
 		// tag must hold when the tags cannot be read.
@@ -321,7 +332,7 @@ func batchTagKeys(tags map[string]string) map[string][]string {
 
 // authorizeJob authorizes action on a job by ID, with its tags.
 func (c *Call) authorizeJob(action, jobID string) error {
-	tags, err := c.batch().JobTags(c.Ctx, jobID)
+	tags, err := c.jobTags(jobID)
 	if err != nil {
 		return fmt.Errorf("reading the tags of job %s: %w", jobID, err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"batchd/internal/awsproto"
 	"batchd/internal/iam"
+	"batchd/internal/iam/policy"
 )
 
 // queryOp is one row of a Query-protocol service's operation table: the IAM
@@ -107,17 +108,56 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, c *Call, _ awspr
 // given condition keys; a denial is an AccessDenied error in AWS's words.
 // Every verdict is kept for the audit trail.
 func (c *Call) Authorize(action, resource string, keys map[string][]string) error {
+	return c.check(iam.Check{Action: action, Resource: resource, Keys: keys}, false)
+}
+
+// authorizeUnlessDenied is Authorize where only an explicit Deny refuses:
+// an Allow is not required (SubmitJob's job resource).
+func (c *Call) authorizeUnlessDenied(action, resource string, keys map[string][]string) error {
+	return c.check(iam.Check{Action: action, Resource: resource, Keys: keys}, true)
+}
+
+// Step is one authorization check a request needs, with its verdict.
+type Step struct {
+	iam.Check
+	Verdict *iam.Verdict
+	// ExplicitOnly is set when only an explicit Deny of this check
+	// refuses the request.
+	ExplicitOnly bool
+}
+
+// Denies reports whether the step refuses the request.
+func (s *Step) Denies() bool {
+	if s.ExplicitOnly {
+		return s.Verdict.Outcome == policy.ExplicitDeny
+	}
+	return !s.Verdict.Allowed()
+}
+
+func (c *Call) check(chk iam.Check, explicitOnly bool) error {
 	if c.paramErr != nil {
 		// What the decision needs could not be read in full (see
 		// lookupFailed): no decision is made on partial context.
 		return c.paramErr
 	}
-	v, err := c.srv.cfg.IAM.Authorize(c.Ctx, c.Principal, c.Env, iam.Check{Action: action, Resource: resource, Keys: keys})
+	var v *iam.Verdict
+	var err error
+	if c.sim != nil {
+		v, err = c.sim.decide(chk)
+	} else {
+		v, err = c.srv.cfg.IAM.Authorize(c.Ctx, c.Principal, c.Env, chk)
+	}
 	if err != nil {
 		return err
 	}
 	c.verdicts = append(c.verdicts, v)
-	if v.Allowed() {
+	step := Step{Check: chk, Verdict: v, ExplicitOnly: explicitOnly}
+	if c.sim != nil {
+		// A simulation goes on past a denial, to show every check.
+		c.sim.steps = append(c.sim.steps, step)
+		return nil
+	}
+	if !step.Denies() {
 		return nil
 	}
 	code := c.deniedCode

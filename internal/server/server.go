@@ -290,4 +290,6 @@ type Call struct {
 	// deniedCode is the code of a denial in the service's protocol:
 	// AccessDenied (Query) or AccessDeniedException (JSON).
 	deniedCode string
+	// sim, when set, makes the call a simulation (see Simulate).
+	sim *simulation
 }

@@ -26,6 +26,15 @@ func (c *Context) Set(key string, values ...string) {
 	c.m[strings.ToLower(key)] = values
 }
 
+// Clone returns a copy of c that can be changed without changing c.
+func (c *Context) Clone() *Context {
+	out := &Context{m: make(map[string][]string, len(c.m)+4)}
+	for k, v := range c.m {
+		out.m[k] = v
+	}
+	return out
+}
+
 // Delete removes key.
 func (c *Context) Delete(key string) { delete(c.m, strings.ToLower(key)) }
 
