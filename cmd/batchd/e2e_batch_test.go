@@ -1427,7 +1427,7 @@ func TestBatchDeniedResources(t *testing.T) {
 			return errOf(n.DeregisterJobDefinition(ctx, &batch.DeregisterJobDefinitionInput{JobDefinition: aws.String("jd:1")}))
 		}},
 		{"DescribeJobDefinitions", "*", func() error { return errOf(n.DescribeJobDefinitions(ctx, &batch.DescribeJobDefinitionsInput{})) }},
-		{"SubmitJob", batchARN + "job/*", func() error {
+		{"SubmitJob", batchARN + "job-queue/q", func() error {
 			return errOf(n.SubmitJob(ctx, &batch.SubmitJobInput{JobName: aws.String("j"), JobQueue: aws.String("q"), JobDefinition: aws.String("jd")}))
 		}},
 		{"DescribeJobs", "*", func() error { return errOf(n.DescribeJobs(ctx, &batch.DescribeJobsInput{Jobs: []string{job}})) }},
@@ -1649,22 +1649,31 @@ func TestBatchSubmitJobDefinitionResource(t *testing.T) {
 	}
 	register(t, c, containerDef("allowed"))
 	u := ts.batch(newUser(t, admin, "sub", policyDoc(
-		`{"Effect":"Allow","Action":"batch:SubmitJob","Resource":["`+batchARN+`job-queue/q","`+batchARN+`job/*","`+batchARN+`job-definition/allowed:*","`+batchARN+`job-definition/plain"]}`,
+		`{"Effect":"Allow","Action":"batch:SubmitJob","Resource":["`+batchARN+`job-queue/q","`+batchARN+`job-definition/allowed:*","`+batchARN+`job-definition/plain"]}`,
 	)))
 	sub := func(q, def string) error {
 		return errOf(u.SubmitJob(ctx, &batch.SubmitJobInput{JobName: aws.String("j"), JobQueue: aws.String(q), JobDefinition: aws.String(def)}))
 	}
-	for _, def := range []string{"allowed", "allowed:1", batchARN + "job-definition/allowed:2"} {
+	// No Allow on job/* is needed (User Guide, "Resource: Restrict to a
+	// job queue"); a definition named with a revision is
+	// job-definition/NAME:REV, one named without is job-definition/NAME
+	// (User Guide, "Restrict job submission by resource tags on job
+	// definition and job queue": "The *:* pattern in the resource ARN
+	// enforces that submissions must include a revision").
+	for _, def := range []string{"allowed:1", batchARN + "job-definition/allowed:2", "plain"} {
 		if err := sub("q", def); err != nil {
 			t.Errorf("SubmitJob %s: %v", def, err)
 		}
 	}
-	wantDenied(t, sub("q", "other"), "sub", "batch:SubmitJob", batchARN+"job-definition/other:1", false)
-	wantDenied(t, sub("q", "plain"), "sub", "batch:SubmitJob", batchARN+"job-definition/plain:1", false)
-	wantDenied(t, sub("q2", "allowed"), "sub", "batch:SubmitJob", batchARN+"job-queue/q2", false)
-	// An unknown definition is the operation's error, once the queue is
-	// allowed.
-	wantAPIError(t, sub("q", "nope"), "ClientException", "JobDefinition name nope does not exist or is not in ACTIVE status")
+	wantDenied(t, sub("q", "allowed"), "sub", "batch:SubmitJob", batchARN+"job-definition/allowed", false)
+	wantDenied(t, sub("q", "other"), "sub", "batch:SubmitJob", batchARN+"job-definition/other", false)
+	wantDenied(t, sub("q", "plain:1"), "sub", "batch:SubmitJob", batchARN+"job-definition/plain:1", false)
+	wantDenied(t, sub("q2", "allowed:1"), "sub", "batch:SubmitJob", batchARN+"job-queue/q2", false)
+	// An unknown definition is authorized by the ARN the request names,
+	// before the operation reports it: a caller learns nothing of
+	// definitions it may not use.
+	wantDenied(t, sub("q", "nope"), "sub", "batch:SubmitJob", batchARN+"job-definition/nope", false)
+	wantAPIError(t, sub("q", "allowed:9"), "ClientException", "JobDefinition allowed:9 not found.")
 }
 
 // TestBatchShareIdentifierCondition: batch:ShareIdentifier decides
@@ -1681,17 +1690,21 @@ func TestBatchShareIdentifierCondition(t *testing.T) {
 		ComputeEnvironmentOrder: []batchtypes.ComputeEnvironmentOrder{{Order: aws.Int32(1), ComputeEnvironment: aws.String("ce")}}})).ok(t)
 	register(t, c, containerDef("jd"))
 	u := ts.batch(newUser(t, admin, "sharer", policyDoc(
-		`{"Effect":"Allow","Action":"batch:SubmitJob","Resource":["arn:aws:batch:*:*:job-queue/fair","arn:aws:batch:*:*:job-definition/jd:*"]}`,
-		`{"Effect":"Allow","Action":"batch:SubmitJob","Resource":"arn:aws:batch:*:*:job/*","Condition":{"StringEquals":{"batch:ShareIdentifier":"blue"}}}`,
+		`{"Effect":"Allow","Action":"batch:SubmitJob","Resource":"arn:aws:batch:*:*:job-queue/fair","Condition":{"StringEquals":{"batch:ShareIdentifier":["blue","green"]}}}`,
+		`{"Effect":"Allow","Action":"batch:SubmitJob","Resource":"arn:aws:batch:*:*:job-definition/jd:*"}`,
+		`{"Effect":"Deny","Action":"batch:SubmitJob","Resource":"arn:aws:batch:*:*:job/*","Condition":{"StringEquals":{"batch:ShareIdentifier":"green"}}}`,
 	)))
 	sub := func(share string) error {
-		return errOf(u.SubmitJob(ctx, &batch.SubmitJobInput{JobName: aws.String("j"), JobQueue: aws.String("fair"), JobDefinition: aws.String("jd"),
+		return errOf(u.SubmitJob(ctx, &batch.SubmitJobInput{JobName: aws.String("j"), JobQueue: aws.String("fair"), JobDefinition: aws.String("jd:1"),
 			ShareIdentifier: aws.String(share), SchedulingPriorityOverride: aws.Int32(1)}))
 	}
+	// The request's keys are in the queue's evaluation; an explicit Deny
+	// of the job refuses.
 	if err := sub("blue"); err != nil {
 		t.Fatalf("share blue: %v", err)
 	}
-	wantDenied(t, sub("red"), "sharer", "batch:SubmitJob", batchARN+"job/*", false)
+	wantDenied(t, sub("red"), "sharer", "batch:SubmitJob", batchARN+"job-queue/fair", false)
+	wantDenied(t, sub("green"), "sharer", "batch:SubmitJob", batchARN+"job/*", true)
 }
 
 // TestBatchPassRole: a job role must be passable to ecs-tasks.amazonaws.com
