@@ -9,9 +9,11 @@ import (
 	"os"
 	"strings"
 
+	"batchd/internal/batch"
 	"batchd/internal/iam"
 	"batchd/internal/iam/policy"
 	"batchd/internal/server"
+	"batchd/internal/store/memstore"
 )
 
 func policyMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -324,7 +326,15 @@ func simulateRequest(set *policy.Set, caller policy.Caller, base *policy.Context
 		req := &policy.Request{Caller: caller, Action: chk.Action, Resource: chk.Resource, Context: ctx}
 		return &iam.Verdict{Decision: set.Evaluate(req), Request: req}, nil
 	}
-	steps, err := server.NewOffline(account, region).Simulate(context.Background(), server.SimulateRequest{Operation: operation, Input: input, Decide: decide, Tags: tags})
+	// A server over an empty store: the request's resources are taken to
+	// exist as it names them, with the tags given.
+	st := memstore.New()
+	srv := server.New(server.Config{
+		IAM:    iam.New(iam.Config{Store: st, AccountID: account, Region: region}),
+		Batch:  batch.New(batch.Config{Store: st, AccountID: account, Region: region}),
+		Region: region,
+	})
+	steps, err := srv.Simulate(context.Background(), server.SimulateRequest{Operation: operation, Input: input, Decide: decide, Tags: tags})
 	if err != nil {
 		fmt.Fprintf(stderr, "batchd policy simulate: %v\n", err)
 		return 1

@@ -10,7 +10,6 @@ import (
 
 	"batchd/internal/batch"
 	"batchd/internal/iam"
-	"batchd/internal/store/memstore"
 )
 
 // simulation makes a Call authorize without acting: every check is decided
@@ -71,17 +70,6 @@ func BatchOperations() []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// NewOffline returns a Server for offline simulation only: its services
-// hold no resources and name them in account and region.
-func NewOffline(account, region string) *Server {
-	st := memstore.New()
-	return New(Config{
-		IAM:    iam.New(iam.Config{Store: st, AccountID: account, Region: region}),
-		Batch:  batch.New(batch.Config{Store: st, AccountID: account, Region: region}),
-		Region: region,
-	})
 }
 
 // resourceTags reads the tags of a Batch resource by ARN.
