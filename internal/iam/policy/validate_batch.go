@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -33,6 +34,10 @@ func (v *validator) checkBatch() {
 		if allowsSubmitJob(s) {
 			v.checkRevisionlessDefinitions(s, n)
 		}
+		if allowsPassRole(s) {
+			v.checkPassedToService(s, n)
+		}
+		v.checkResourceTypes(s, n)
 	}
 }
 
@@ -244,6 +249,139 @@ func hasTagCondition(s *Statement, prefix string) bool {
 			if strings.HasPrefix(strings.ToLower(k.Key), prefix) {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// batchPrincipals are the service principals AWS Batch passes roles to,
+// with the AWS Batch User Guide page of each role.
+var batchPrincipals = []struct{ principal, page string }{
+	{"batch.amazonaws.com", "AWS Batch service IAM role"},
+	{"ec2.amazonaws.com", "Amazon ECS instance role"},
+	{"ecs-tasks.amazonaws.com", "Task execution IAM role"},
+	{"spotfleet.amazonaws.com", "Amazon EC2 spot fleet role"},
+}
+
+const docPassRole = `IAM User Guide, "Grant a user permissions to pass a role to an AWS service"`
+
+// checkPassedToService looks at the iam:PassedToService values of an Allow
+// statement that grants iam:PassRole. The key holds the service principal
+// the role is passed to (docPassRole), as AWS Batch sends it: a value that
+// is a Batch principal misspelled, without its domain or in another case
+// under a case-sensitive operator never matches a role passed for AWS
+// Batch. Values near no Batch principal are left alone: they may name
+// another service.
+func (v *validator) checkPassedToService(s *Statement, n *node) {
+	cn := child(n, "Condition")
+	for _, op := range s.Condition {
+		po, err := parseOperator(op.Operator)
+		if err != nil || operatorType(po.info.kind) != "String" || po.info.negate {
+			continue
+		}
+		fold := po.info.kind == opStringEqualsIgnoreCase
+		for _, k := range op.Keys {
+			if !strings.EqualFold(k.Key, "iam:PassedToService") {
+				continue
+			}
+			kn := child(child(cn, op.Operator), k.Key)
+			for j, val := range k.Values {
+				if msg := passedToServiceProblem(val, op.Operator, fold); msg != "" {
+					v.add(SeverityWarning, "PASSED_TO_SERVICE_NOT_A_BATCH_PRINCIPAL", valuePath(kn, j), "iam:PassedToService %q %s", val, msg)
+				}
+			}
+		}
+	}
+}
+
+// passedToServiceProblem says why value, compared by operator opName
+// (case-insensitively when fold), never matches a principal of batchPrincipals though it is meant to;
+// "" when it matches one or is near none.
+func passedToServiceProblem(value, opName string, fold bool) string {
+	if strings.ContainsAny(value, "*?") || strings.Contains(value, "${") {
+		return ""
+	}
+	label, domain, _ := strings.Cut(value, ".")
+	for _, bp := range batchPrincipals {
+		if value == bp.principal || value == bp.principal+".cn" {
+			return ""
+		}
+	}
+	for _, bp := range batchPrincipals {
+		want, _, _ := strings.Cut(bp.principal, ".")
+		cite := fmt.Sprintf("(%s; AWS Batch User Guide, %q)", docPassRole, bp.page)
+		switch {
+		case strings.EqualFold(value, bp.principal) || strings.EqualFold(value, bp.principal+".cn"):
+			if fold {
+				return ""
+			}
+			return fmt.Sprintf("differs in case from the service principal %s, and %s compares case-sensitively, so it never matches a role passed to it %s", bp.principal, opName, cite)
+		case label == want && domain != "amazonaws.com" && domain != "amazonaws.com.cn":
+			return fmt.Sprintf("is not a service principal: AWS Batch passes the role to %s %s", bp.principal, cite)
+		case len(want) >= 5 && label != want && editDistance(strings.ToLower(label), want) <= 2 &&
+			(domain == "" || strings.HasSuffix(domain, "amazonaws.com") || strings.HasSuffix(domain, "amazonaws.com.cn")):
+			return fmt.Sprintf("is no service principal AWS Batch passes a role to; did you mean %s? %s", bp.principal, cite)
+		}
+	}
+	return ""
+}
+
+// checkResourceTypes reports Resource values that no resource type of the
+// statement's actions can match, from the catalog (Service Authorization
+// Reference, "Actions, resources, and condition keys for ..."): the
+// statement then allows none of its actions on them. Actions without
+// resource types are authorized on "*" only. Statements with actions outside
+// the catalog are not judged.
+func (v *validator) checkResourceTypes(s *Statement, n *node) {
+	acts := statementActions(s)
+	if acts == nil || s.Resource == nil {
+		return
+	}
+	rn := child(n, "Resource")
+	for j, r := range s.Resource {
+		if r == "*" || slices.ContainsFunc(acts, func(a *ActionInfo) bool { return actionMayMatch(a, r) }) {
+			continue
+		}
+		var types []string
+		var names []string
+		for _, a := range acts {
+			if si, ok := Service(a.Service); ok && !slices.Contains(names, si.Name) {
+				names = append(names, si.Name)
+			}
+			if len(a.Resources) == 0 && !slices.Contains(types, `"*"`) {
+				types = append(types, `"*"`)
+			}
+			for _, t := range a.Resources {
+				if !slices.Contains(types, t.Type) {
+					types = append(types, t.Type)
+				}
+			}
+		}
+		slices.Sort(types)
+		msg := fmt.Sprintf("%q is of no resource type the statement's actions (%s) are authorized on (%s), so the statement allows none of them on it (Service Authorization Reference, \"Actions, resources, and condition keys for %s\")",
+			r, strings.Join(s.Action, ", "), strings.Join(types, ", "), strings.Join(names, `", "`))
+		if slices.ContainsFunc(acts, func(a *ActionInfo) bool { return a.Service == "iam" && a.Name == "PassRole" }) && mayMatch(r, "iam", "instance-profile/") {
+			msg += `; iam:PassRole is authorized on the role in an instance profile, such as a compute environment's instanceRole, not on the profile (IAM User Guide, "Use an IAM role to grant permissions to applications running on Amazon EC2 instances")`
+		}
+		v.add(SeverityWarning, "RESOURCE_TYPE_MISMATCH", valuePath(rn, j), "%s", msg)
+	}
+}
+
+// actionMayMatch reports whether Resource value r may match an ARN of one
+// of a's resource types.
+func actionMayMatch(a *ActionInfo, r string) bool {
+	si, ok := Service(a.Service)
+	if !ok {
+		return true
+	}
+	for _, t := range a.Resources {
+		rt, ok := si.ResourceTypes[t.Type]
+		if !ok {
+			return true
+		}
+		parts, ok := arn.Split(rt.ARN)
+		if !ok || mayMatch(r, parts[2], literalPrefix(parts[5])) {
+			return true
 		}
 	}
 	return false

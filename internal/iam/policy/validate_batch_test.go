@@ -23,6 +23,8 @@ var batchCodes = []string{
 	"SUBMIT_JOB_WITHOUT_JOB_DEFINITION",
 	"JOB_DEFINITION_WITHOUT_REVISION",
 	"JOB_DEFINITION_TAGS_SKIPPED_WITHOUT_REVISION",
+	"PASSED_TO_SERVICE_NOT_A_BATCH_PRINCIPAL",
+	"RESOURCE_TYPE_MISMATCH",
 }
 
 func runBatchCases(t *testing.T, tests []batchCase) {
@@ -135,13 +137,17 @@ func TestValidateSubmitJobTargets(t *testing.T) {
 			want: []wantFinding{
 				{SeverityWarning, "SUBMIT_JOB_WITHOUT_JOB_DEFINITION", "$.Statement[0].Resource"},
 				{SeverityWarning, "SUBMIT_JOB_WITHOUT_JOB_QUEUE", "$.Statement[0].Resource"},
+				{SeverityWarning, "RESOURCE_TYPE_MISMATCH", "$.Statement[0].Resource[1]"},
 			},
 		},
 		{
 			name:   "a queue name that looks like a definition is still a queue",
 			kind:   KindManaged,
 			policy: vdoc(`{"Effect":"Allow","Action":"batch:SubmitJob","Resource":["arn:aws:batch:*:*:job-queue/job-definition*","arn:aws:iam::*:job-definition/*"]}`),
-			want:   []wantFinding{{SeverityWarning, "SUBMIT_JOB_WITHOUT_JOB_DEFINITION", "$.Statement[0].Resource"}},
+			want: []wantFinding{
+				{SeverityWarning, "SUBMIT_JOB_WITHOUT_JOB_DEFINITION", "$.Statement[0].Resource"},
+				{SeverityWarning, "RESOURCE_TYPE_MISMATCH", "$.Statement[0].Resource[1]"},
+			},
 		},
 		{
 			name:   "a policy variable counts where its literal part fits",
@@ -269,6 +275,143 @@ func TestValidateJobDefinitionRevisions(t *testing.T) {
 			policy: vdoc(`{"Effect":"Allow","Action":"batch:SubmitJob","Resource":["` + queue + `","arn:aws:batch:*:*:job-definition/${aws:username}*"],
 				"Condition":{"StringEquals":{"aws:ResourceTag/Project":"calc"}}}`),
 			want: []wantFinding{{SeverityWarning, "JOB_DEFINITION_TAGS_SKIPPED_WITHOUT_REVISION", "$.Statement[0].Resource[1]"}},
+		},
+	})
+}
+
+func TestValidatePassedToService(t *testing.T) {
+	t.Parallel()
+	const role = "arn:aws:iam::123456789012:role/BatchJob"
+	pass := func(cond string) string {
+		return vdoc(`{"Effect":"Allow","Action":"iam:PassRole","Resource":"` + role + `","Condition":` + cond + `}`)
+	}
+	runBatchCases(t, []batchCase{
+		{
+			name:   "the Batch principals",
+			kind:   KindManaged,
+			policy: pass(`{"StringEquals":{"iam:PassedToService":["batch.amazonaws.com","ecs-tasks.amazonaws.com","ec2.amazonaws.com","ec2.amazonaws.com.cn","spotfleet.amazonaws.com"]}}`),
+		},
+		{
+			name:   "other services are not judged",
+			kind:   KindManaged,
+			policy: pass(`{"StringEquals":{"iam:PassedToService":["lambda.amazonaws.com","eks.amazonaws.com","ecs.amazonaws.com","alexa-appkit.amazon.com","sagemaker.amazonaws.com"]}}`),
+		},
+		{
+			name:   "ecs-task for ecs-tasks",
+			kind:   KindInlineRole,
+			policy: pass(`{"StringEquals":{"iam:PassedToService":["batch.amazonaws.com","ecs-task.amazonaws.com"]}}`),
+			want:   []wantFinding{{SeverityWarning, "PASSED_TO_SERVICE_NOT_A_BATCH_PRINCIPAL", `$.Statement[0].Condition.StringEquals["iam:PassedToService"][1]`}},
+			msg:    "did you mean ecs-tasks.amazonaws.com?",
+		},
+		{
+			name:   "wrong domain",
+			kind:   KindManaged,
+			policy: pass(`{"StringEquals":{"iam:PassedToService":"batch.amazon.com"}}`),
+			want:   []wantFinding{{SeverityWarning, "PASSED_TO_SERVICE_NOT_A_BATCH_PRINCIPAL", `$.Statement[0].Condition.StringEquals["iam:PassedToService"]`}},
+			msg:    `AWS Batch User Guide, "AWS Batch service IAM role"`,
+		},
+		{
+			name:   "no domain",
+			kind:   KindBoundary,
+			policy: pass(`{"StringLike":{"iam:PassedToService":["ec2","spotfleet"]}}`),
+			want: []wantFinding{
+				{SeverityWarning, "PASSED_TO_SERVICE_NOT_A_BATCH_PRINCIPAL", `$.Statement[0].Condition.StringLike["iam:PassedToService"][0]`},
+				{SeverityWarning, "PASSED_TO_SERVICE_NOT_A_BATCH_PRINCIPAL", `$.Statement[0].Condition.StringLike["iam:PassedToService"][1]`},
+			},
+		},
+		{
+			name:   "case under a case-sensitive operator",
+			kind:   KindManaged,
+			policy: pass(`{"StringEquals":{"iam:PassedToService":"Batch.amazonaws.com"}}`),
+			want:   []wantFinding{{SeverityWarning, "PASSED_TO_SERVICE_NOT_A_BATCH_PRINCIPAL", `$.Statement[0].Condition.StringEquals["iam:PassedToService"]`}},
+			msg:    "StringEquals compares case-sensitively",
+		},
+		{
+			name:   "case under StringEqualsIgnoreCase",
+			kind:   KindManaged,
+			policy: pass(`{"StringEqualsIgnoreCase":{"iam:PassedToService":"Batch.amazonaws.com"}}`),
+		},
+		{
+			name:   "a pattern is not judged",
+			kind:   KindManaged,
+			policy: pass(`{"StringLike":{"iam:PassedToService":"ecs-task*.amazonaws.com"}}`),
+		},
+		{
+			name:   "a negated operator is not judged",
+			kind:   KindManaged,
+			policy: pass(`{"StringNotEquals":{"iam:PassedToService":"ecs-task.amazonaws.com"}}`),
+		},
+		{
+			name:   "a Deny is not judged",
+			kind:   KindManaged,
+			policy: vdoc(`{"Effect":"Deny","Action":"iam:PassRole","Resource":"*","Condition":{"StringEquals":{"iam:PassedToService":"ecs-task.amazonaws.com"}}}`),
+		},
+		{
+			name:   "a statement without PassRole is not judged here",
+			kind:   KindManaged,
+			policy: vdoc(`{"Effect":"Allow","Action":"iam:GetRole","Resource":"` + role + `","Condition":{"StringEquals":{"iam:PassedToService":"ecs-task.amazonaws.com"}}}`),
+		},
+	})
+}
+
+func TestValidateResourceTypes(t *testing.T) {
+	t.Parallel()
+	runBatchCases(t, []batchCase{
+		{
+			name:   "SubmitJob on a compute environment",
+			kind:   KindManaged,
+			policy: vdoc(`{"Effect":"Allow","Action":"batch:SubmitJob","Resource":["arn:aws:batch:*:*:job-queue/q","arn:aws:batch:*:*:job-definition/d:*","arn:aws:batch:*:*:compute-environment/*"]}`),
+			want:   []wantFinding{{SeverityWarning, "RESOURCE_TYPE_MISMATCH", "$.Statement[0].Resource[2]"}},
+			msg:    "(consumable-resource, job, job-definition, job-definition-revision, job-queue)",
+		},
+		{
+			name:   "a resource of another action of the statement",
+			kind:   KindManaged,
+			policy: vdoc(`{"Effect":"Allow","Action":["batch:SubmitJob","batch:UpdateComputeEnvironment"],"Resource":["arn:aws:batch:*:*:job-queue/q","arn:aws:batch:*:*:job-definition/d:*","arn:aws:batch:*:*:compute-environment/*"]}`),
+		},
+		{
+			name:   "an action without resource types needs *",
+			kind:   KindManaged,
+			policy: vdoc(`{"Effect":"Allow","Action":"batch:DescribeJobs","Resource":"arn:aws:batch:*:*:job/*"}`),
+			want:   []wantFinding{{SeverityWarning, "RESOURCE_TYPE_MISMATCH", "$.Statement[0].Resource"}},
+			msg:    `("*")`,
+		},
+		{
+			name:   "another service's ARN",
+			kind:   KindManaged,
+			policy: vdoc(`{"Effect":"Allow","Action":"batch:CancelJob","Resource":"arn:aws:ecs:*:*:task/*"}`),
+			want:   []wantFinding{{SeverityWarning, "RESOURCE_TYPE_MISMATCH", "$.Statement[0].Resource"}},
+		},
+		{
+			name: "PassRole on an instance profile",
+			kind: KindManaged,
+			policy: vdoc(`{"Effect":"Allow","Action":"iam:PassRole","Resource":["arn:aws:iam::123456789012:role/ecsInstanceRole","arn:aws:iam::123456789012:instance-profile/ecsInstanceRole","arn:aws:iam::aws:policy/AWSBatchFullAccess"],
+				"Condition":{"StringEquals":{"iam:PassedToService":"ec2.amazonaws.com"}}}`),
+			want: []wantFinding{
+				{SeverityWarning, "RESOURCE_TYPE_MISMATCH", "$.Statement[0].Resource[1]"},
+				{SeverityWarning, "RESOURCE_TYPE_MISMATCH", "$.Statement[0].Resource[2]"},
+			},
+			msg: "iam:PassRole is authorized on the role in an instance profile",
+		},
+		{
+			name:   "an instance profile for GetInstanceProfile beside PassRole",
+			kind:   KindManaged,
+			policy: vdoc(`{"Effect":"Allow","Action":["iam:PassRole","iam:GetInstanceProfile"],"Resource":"arn:aws:iam::123456789012:instance-profile/ecsInstanceRole"}`),
+		},
+		{
+			name:   "patterns that may match",
+			kind:   KindManaged,
+			policy: vdoc(`{"Effect":"Allow","Action":"iam:PassRole","Resource":["arn:aws:iam::*:*","arn:aws:*::*:role/x","arn:aws:iam::*:r*","arn:aws:iam::*:${aws:username}","arn:aws:*"]}`),
+		},
+		{
+			name:   "actions outside the catalog are not judged",
+			kind:   KindManaged,
+			policy: vdoc(`{"Effect":"Allow","Action":["batch:SubmitJob","ecs:RunTask"],"Resource":["arn:aws:batch:*:*:job-queue/q","arn:aws:batch:*:*:job-definition/d:*","arn:aws:ecs:*:*:task-definition/*"]}`),
+		},
+		{
+			name:   "a Deny is not judged",
+			kind:   KindManaged,
+			policy: vdoc(`{"Effect":"Deny","Action":"batch:SubmitJob","Resource":"arn:aws:batch:*:*:compute-environment/*"}`),
 		},
 	})
 }
