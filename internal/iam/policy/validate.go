@@ -148,6 +148,7 @@ func Validate(data []byte, kind DocKind) []Finding {
 		}
 	}
 	v.checkRedundantStatements()
+	v.checkBatch()
 	return v.sorted()
 }
 

@@ -22,11 +22,14 @@ type wantFinding struct {
 
 func (w wantFinding) String() string { return fmt.Sprintf("%s %s %s", w.sev, w.code, w.path) }
 
-const validateQueueARN = "arn:aws:batch:us-east-1:123456789012:job-queue/q"
+const (
+	validateQueueARN = "arn:aws:batch:us-east-1:123456789012:job-queue/q"
+	validateDefARN   = "arn:aws:batch:us-east-1:123456789012:job-definition/d:*"
+)
 
 func TestValidate(t *testing.T) {
 	t.Parallel()
-	submit := `{"Effect":"Allow","Action":"batch:SubmitJob","Resource":"` + validateQueueARN + `"}`
+	submit := `{"Effect":"Allow","Action":"batch:SubmitJob","Resource":["` + validateQueueARN + `","` + validateDefARN + `"]}`
 	tests := []struct {
 		name   string
 		kind   DocKind
@@ -39,7 +42,7 @@ func TestValidate(t *testing.T) {
 			name: "clean identity policy",
 			kind: KindManaged,
 			policy: vdoc(`{"Sid":"Submit1","Effect":"Allow","Action":["batch:SubmitJob","batch:Describe*"],
-				"Resource":["`+validateQueueARN+`","arn:aws:batch:*:*:job-definition/${aws:username}*"],
+				"Resource":["`+validateQueueARN+`","arn:aws:batch:*:*:job-definition/${aws:username}*:*"],
 				"Condition":{"StringEquals":{"aws:ResourceTag/team":"ml"},"Bool":{"aws:SecureTransport":"true"},
 				"ForAnyValue:StringEquals":{"aws:TagKeys":["team"]}}}`,
 				`{"Effect":"Allow","Action":"iam:PassRole","Resource":"arn:aws:iam::123456789012:role/BatchJob",
@@ -145,7 +148,7 @@ func TestValidate(t *testing.T) {
 		{
 			name:   "policy variable without Version",
 			kind:   KindManaged,
-			policy: `{"Statement":{"Effect":"Allow","Action":"batch:SubmitJob","Resource":"arn:aws:batch:*:*:job-queue/${aws:username}"}}`,
+			policy: `{"Statement":{"Effect":"Allow","Action":"batch:GetJobQueueSnapshot","Resource":"arn:aws:batch:*:*:job-queue/${aws:username}"}}`,
 			want: []wantFinding{
 				{SeverityWarning, "MISSING_VERSION", "$"},
 				{SeverityWarning, "POLICY_VARIABLE_IN_OLD_VERSION", "$.Statement.Resource"},
@@ -154,7 +157,7 @@ func TestValidate(t *testing.T) {
 		{
 			name: "policy variable under 2008-10-17",
 			kind: KindManaged,
-			policy: `{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Action":"batch:SubmitJob","Resource":"*",
+			policy: `{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Action":"batch:CancelJob","Resource":"*",
 				"Condition":{"StringLike":{"aws:ResourceTag/owner":["x","${aws:username}"]}}}]}`,
 			want: []wantFinding{{SeverityWarning, "POLICY_VARIABLE_IN_OLD_VERSION", `$.Statement[0].Condition.StringLike["aws:ResourceTag/owner"][1]`}},
 		},
@@ -322,13 +325,13 @@ func TestValidate(t *testing.T) {
 		{
 			name:   "unknown policy variable",
 			kind:   KindManaged,
-			policy: vdoc(`{"Effect":"Allow","Action":"batch:SubmitJob","Resource":["arn:aws:batch:*:*:job-queue/${aws:usrname}","arn:aws:batch:*:*:job/${ec2:SourceInstanceARN}"]}`),
+			policy: vdoc(`{"Effect":"Allow","Action":["batch:GetJobQueueSnapshot","batch:CancelJob"],"Resource":["arn:aws:batch:*:*:job-queue/${aws:usrname}","arn:aws:batch:*:*:job/${ec2:SourceInstanceARN}"]}`),
 			want:   []wantFinding{{SeverityWarning, "UNKNOWN_POLICY_VARIABLE", "$.Statement[0].Resource[0]"}},
 		},
 		{
 			name:   "repeated statement",
 			kind:   KindManaged,
-			policy: vdoc(submit, `{"Effect":"Allow","Action":"batch:ListJobs","Resource":"*"}`, `{"Sid":"Again","Effect":"Allow","Action":["batch:submitjob"],"Resource":["`+validateQueueARN+`"]}`),
+			policy: vdoc(submit, `{"Effect":"Allow","Action":"batch:ListJobs","Resource":"*"}`, `{"Sid":"Again","Effect":"Allow","Action":["batch:submitjob"],"Resource":["`+validateDefARN+`","`+validateQueueARN+`"]}`),
 			want:   []wantFinding{{SeveritySuggestion, "REDUNDANT_STATEMENT", "$.Statement[2]"}},
 			msg:    "$.Statement[0]",
 		},
@@ -396,7 +399,7 @@ func formatFindings(fs []Finding) string {
 // bigPolicy is a valid identity policy of exactly n non-whitespace
 // characters (n must be at least 150).
 func bigPolicy(n int) string {
-	const prefix = `{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "batch:SubmitJob", "Resource": "arn:aws:batch:*:*:job-queue/`
+	const prefix = `{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "batch:GetJobQueueSnapshot", "Resource": "arn:aws:batch:*:*:job-queue/`
 	const suffix = `"}]}`
 	count := func(s string) int {
 		c := 0
