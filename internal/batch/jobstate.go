@@ -504,19 +504,41 @@ func (s *Service) MarkStarting(ctx context.Context, jobID string) error {
 	})
 }
 
-// MarkRunning records that a STARTING job's container runs, and the log
-// stream it writes to: it is RUNNING, startedAt now.
-func (s *Service) MarkRunning(ctx context.Context, jobID, logStreamName string) error {
+// MarkRunning records that a STARTING job's container runs, with what is
+// known of it so far (its log stream, ECS task and container instance,
+// which DescribeJobs shows in the job's container while it runs, as AWS
+// does): it is RUNNING, startedAt now.
+func (s *Service) MarkRunning(ctx context.Context, jobID string, c AttemptContainerDetail) error {
 	return s.transition(ctx, jobID, func(t *jobTx, l *loaded) error {
 		if l.rec.Status != JobStatusStarting {
 			return stateError(l.rec, JobStatusStarting)
 		}
 		l.rec.StartedAt = t.now
-		if logStreamName != "" {
-			l.rec.LogStream = logStreamName
-		}
+		l.rec.recordContainer(&c)
 		return t.setStatus(l, JobStatusRunning, "")
 	})
+}
+
+// recordContainer makes an attempt's container the job's: its exit code
+// and reason, log stream, task and container instance. The
+// job-level container shows the latest attempt's (DescribeJobs answers
+// from AWS carry the same taskArn and containerInstanceArn in container as
+// in the last attempts[].container).
+func (r *jobRecord) recordContainer(c *AttemptContainerDetail) {
+	if c == nil {
+		return
+	}
+	r.ExitCode = c.ExitCode // none yet while it runs
+	r.ContainerReason = deref(c.Reason)
+	if c.LogStreamName != nil {
+		r.LogStream = *c.LogStreamName
+	}
+	if c.TaskArn != nil {
+		r.TaskArn = *c.TaskArn
+	}
+	if c.ContainerInstanceArn != nil {
+		r.InstanceArn = *c.ContainerInstanceArn
+	}
 }
 
 // MarkFinished records the end of a STARTING or RUNNING job's attempt:
@@ -553,13 +575,7 @@ func (s *Service) MarkFinished(ctx context.Context, jobID string, attempt Attemp
 			attempt.StatusReason = ptrIf(reason)
 		}
 		r.Attempts = append(r.Attempts, attempt)
-		if c := attempt.Container; c != nil {
-			r.ExitCode = c.ExitCode
-			r.ContainerReason = deref(c.Reason)
-			if c.LogStreamName != nil {
-				r.LogStream = *c.LogStreamName
-			}
-		}
+		r.recordContainer(attempt.Container)
 		t.touch(l)
 		if terminatedRunning {
 			if err := t.tx.Delete(kindJobTerm, r.ID); err != nil && !errors.Is(err, store.ErrNotFound) {

@@ -102,7 +102,7 @@ func (f *jobsFixture) start(id string) {
 	if err := f.s.MarkStarting(ctx, id); err != nil {
 		f.t.Fatalf("MarkStarting %s: %v", id, err)
 	}
-	if err := f.s.MarkRunning(ctx, id, "jd/default/"+id); err != nil {
+	if err := f.s.MarkRunning(ctx, id, AttemptContainerDetail{LogStreamName: ptrIf("jd/default/" + id)}); err != nil {
 		f.t.Fatalf("MarkRunning %s: %v", id, err)
 	}
 }
@@ -451,7 +451,10 @@ func TestSubmitJobDescribed(t *testing.T) {
 		JobArn: ptrTo(f.s.JobARN(id)), JobName: "described", JobId: id,
 		JobQueue: f.s.JobQueueARN("q"), Status: JobStatusSubmitted,
 		CreatedAt:     ptrTo(testNow.UnixMilli()),
-		RetryStrategy: &RetryStrategy{Attempts: ptrTo(int32(2))},
+		Attempts:      []AttemptDetail{},
+		DependsOn:     []JobDependency{},
+		EksAttempts:   []EksAttemptDetail{},
+		RetryStrategy: &RetryStrategy{Attempts: ptrTo(int32(2)), EvaluateOnExit: []EvaluateOnExit{}},
 		JobDefinition: f.s.JobDefinitionARN("params", 1),
 		Parameters:    map[string]string{"in": "mine.txt", "mode": "fast"},
 		Container: &ContainerDetail{

@@ -540,7 +540,7 @@ func TestRestartReconciliation(t *testing.T) {
 			}
 		}
 		for _, id := range []string{once, retried} {
-			if err := h.batch.MarkRunning(h.ctx, id, "jd/default/lost"); err != nil {
+			if err := h.batch.MarkRunning(h.ctx, id, batch.AttemptContainerDetail{LogStreamName: ptr("jd/default/lost")}); err != nil {
 				t.Fatal(err)
 			}
 		}
