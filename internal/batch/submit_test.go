@@ -587,3 +587,51 @@ func (t failingTx) Put(kind, key string, v []byte) error {
 	}
 	return t.Tx.Put(kind, key, v)
 }
+
+// SubmitJob refuses a Fargate definition on a queue of EC2 compute
+// environments and an EC2 one (explicit or by default) on a queue of
+// Fargate ones; each goes to its own kind.
+func TestSubmitJobPlatformMismatch(t *testing.T) {
+	t.Parallel()
+	f := newJobsFixture(t)
+	ctx := t.Context()
+	if _, err := f.s.CreateComputeEnvironment(ctx, fargateCERequest("fce")); err != nil {
+		t.Fatal(err)
+	}
+	createTestQueue(t, f.s, "fq", "fce")
+	fjd := containerJDRequest("fjd")
+	fjd.PlatformCapabilities = []string{PlatformCapabilityFargate}
+	fjd.ContainerProperties.ExecutionRoleArn = ptrTo(testRole)
+	fjd.ContainerProperties.Vcpus, fjd.ContainerProperties.Memory = nil, nil
+	fjd.ContainerProperties.ResourceRequirements = []ResourceRequirement{{Type: ResourceTypeVcpu, Value: "0.25"}, {Type: ResourceTypeMemory, Value: "512"}}
+	if _, err := f.s.RegisterJobDefinition(ctx, fjd); err != nil {
+		t.Fatal(err)
+	}
+	ejd := containerJDRequest("ejd")
+	ejd.PlatformCapabilities = []string{PlatformCapabilityEc2}
+	if _, err := f.s.RegisterJobDefinition(ctx, ejd); err != nil {
+		t.Fatal(err)
+	}
+	q, fq := f.s.JobQueueARN("q"), f.s.JobQueueARN("fq")
+	tests := []struct {
+		name, queue, def, want string
+	}{
+		{"fargate on EC2", "q", "fjd", fmt.Sprintf(msgPlatform, f.s.JobDefinitionARN("fjd", 1), "[FARGATE]", q, "EC2 or SPOT")},
+		{"EC2 on fargate", "fq", "ejd", fmt.Sprintf(msgPlatform, f.s.JobDefinitionARN("ejd", 1), "[EC2]", fq, "FARGATE or FARGATE_SPOT")},
+		{"default EC2 on fargate", "fq", "jd", fmt.Sprintf(msgPlatform, f.s.JobDefinitionARN("jd", 1), "[EC2]", fq, "FARGATE or FARGATE_SPOT")},
+		{"fargate on fargate", "fq", "fjd", ""},
+		{"EC2 on EC2", "q", "ejd", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := f.s.SubmitJob(ctx, &SubmitJobRequest{JobName: "j", JobQueue: tc.queue, JobDefinition: tc.def})
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("SubmitJob: %v", err)
+				}
+				return
+			}
+			wantClientError(t, err, tc.want)
+		})
+	}
+}
