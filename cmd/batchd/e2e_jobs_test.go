@@ -194,6 +194,26 @@ func TestJobExitCodeRetry(t *testing.T) {
 	}
 }
 
+// SubmitJob's retryStrategy overrides the definition's, checked as
+// RegisterJobDefinition checks it; evaluateOnExit's action is not case
+// sensitive (API reference, EvaluateOnExit: "The values aren't case
+// sensitive").
+func TestJobRetryStrategyOverride(t *testing.T) {
+	t.Parallel()
+	_, c := jobSetup(t)
+	register(t, c, shellDef("three-no-retry", "exit 3"))
+	override := &batchtypes.RetryStrategy{Attempts: aws.Int32(3), EvaluateOnExit: []batchtypes.EvaluateOnExit{
+		{OnExitCode: aws.String("3"), Action: "retry"}, {OnExitCode: aws.String("*"), Action: "Exit"},
+	}}
+	id := submit(t, c, &batch.SubmitJobInput{JobName: aws.String("three"), JobQueue: aws.String("q"), JobDefinition: aws.String("three-no-retry"), RetryStrategy: override})
+	if j := waitJob(t, c, id, batchtypes.JobStatusFailed, 20*time.Second); len(j.Attempts) != 3 {
+		t.Errorf("lower-case retry: %d attempts, want 3", len(j.Attempts))
+	}
+	_, err := c.SubmitJob(context.Background(), &batch.SubmitJobInput{JobName: aws.String("bad"), JobQueue: aws.String("q"), JobDefinition: aws.String("three-no-retry"),
+		RetryStrategy: &batchtypes.RetryStrategy{Attempts: aws.Int32(2), EvaluateOnExit: []batchtypes.EvaluateOnExit{{OnExitCode: aws.String("x"), Action: "exit"}}}})
+	wantAPIError(t, err, "ClientException", execPfx+"retryStrategy.evaluateOnExit[0].onExitCode must satisfy regular expression pattern: ")
+}
+
 // A 100-child array and an N_TO_N dependant of the same size: each child
 // of the dependant starts after its peer ended; both parents SUCCEED.
 func TestArrayNToN(t *testing.T) {

@@ -36,7 +36,6 @@ const (
 	msgPriorityRange    = awsPrefix + "schedulingPriorityOverride must be between 0 and 9999."
 	msgArraySize        = awsPrefix + "Array size must be between 2 and 10000."
 	msgTimeout          = awsPrefix + "Timeout attemptDurationSeconds must be at least 60 seconds."
-	msgRetryAttempts    = awsPrefix + "Retry strategy attempts must be between 1 and 10."
 	msgEnvReserved      = awsPrefix + "Environment variable %s cannot start with AWS_BATCH."
 	// A Fargate definition on an EC2 queue or the reverse: inferred (see
 	// checkPlatform).
@@ -165,8 +164,14 @@ func (s *Service) checkSubmit(in *SubmitJobRequest) error {
 	if in.Timeout != nil && in.Timeout.AttemptDurationSeconds != nil && *in.Timeout.AttemptDurationSeconds < 60 {
 		return clientError(msgTimeout)
 	}
-	if in.RetryStrategy != nil && in.RetryStrategy.Attempts != nil && (*in.RetryStrategy.Attempts < 1 || *in.RetryStrategy.Attempts > 10) {
-		return clientError(msgRetryAttempts)
+	// The retry strategy of a submission is the same RetryStrategy shape
+	// as a definition's (API reference, SubmitJob retryStrategy: "When a
+	// retry strategy is specified here, it overrides the retry strategy
+	// defined in the job definition"): checked by the same rules, with
+	// evaluateOnExit's action case-insensitive ("The values aren't case
+	// sensitive", EvaluateOnExit).
+	if err := checkRetryStrategy(in.RetryStrategy); err != nil {
+		return err
 	}
 	if o := in.ContainerOverrides; o != nil {
 		for _, e := range o.Environment {

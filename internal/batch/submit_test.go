@@ -260,8 +260,25 @@ func TestSubmitJobValidation(t *testing.T) {
 		{name: "timeout of 59 s", mod: func(r *SubmitJobRequest, _ []string) {
 			r.Timeout = &JobTimeout{AttemptDurationSeconds: ptrTo(int32(59))}
 		}, want: msgTimeout},
-		{name: "0 attempts", mod: func(r *SubmitJobRequest, _ []string) { r.RetryStrategy = &RetryStrategy{Attempts: ptrTo(int32(0))} }, want: msgRetryAttempts},
-		{name: "11 attempts", mod: func(r *SubmitJobRequest, _ []string) { r.RetryStrategy = &RetryStrategy{Attempts: ptrTo(int32(11))} }, want: msgRetryAttempts},
+		// The retry strategy is checked as RegisterJobDefinition checks it.
+		{name: "0 attempts", mod: func(r *SubmitJobRequest, _ []string) { r.RetryStrategy = &RetryStrategy{Attempts: ptrTo(int32(0))} }, want: execPrefix + "retryStrategy.attempts must be between 1 and 10."},
+		{name: "11 attempts", mod: func(r *SubmitJobRequest, _ []string) { r.RetryStrategy = &RetryStrategy{Attempts: ptrTo(int32(11))} }, want: execPrefix + "retryStrategy.attempts must be between 1 and 10."},
+		{name: "retry strategy without attempts", mod: func(r *SubmitJobRequest, _ []string) { r.RetryStrategy = &RetryStrategy{} }, want: execPrefix + "RetryAttempts must be provided with retry strategy"},
+		{name: "6 evaluateOnExit", mod: func(r *SubmitJobRequest, _ []string) {
+			r.RetryStrategy = &RetryStrategy{Attempts: ptrTo(int32(2)), EvaluateOnExit: make([]EvaluateOnExit, 6)}
+			for i := range r.RetryStrategy.EvaluateOnExit {
+				r.RetryStrategy.EvaluateOnExit[i].Action = "EXIT"
+			}
+		}, want: execPrefix + "retryStrategy.evaluateOnExit must have length less than or equal to 5."},
+		{name: "evaluateOnExit action IGNORE", mod: func(r *SubmitJobRequest, _ []string) {
+			r.RetryStrategy = &RetryStrategy{Attempts: ptrTo(int32(2)), EvaluateOnExit: []EvaluateOnExit{{Action: "IGNORE"}}}
+		}, want: execPrefix + "retryStrategy.evaluateOnExit[0].action must satisfy enum value set: [RETRY, EXIT]."},
+		{name: "evaluateOnExit onExitCode pattern", mod: func(r *SubmitJobRequest, _ []string) {
+			r.RetryStrategy = &RetryStrategy{Attempts: ptrTo(int32(2)), EvaluateOnExit: []EvaluateOnExit{{Action: "exit", OnExitCode: ptrTo("a*")}}}
+		}, want: execPrefix + "retryStrategy.evaluateOnExit[0].onExitCode must satisfy regular expression pattern: " + onExitCodeRE.String()},
+		{name: "evaluateOnExit onReason too long", mod: func(r *SubmitJobRequest, _ []string) {
+			r.RetryStrategy = &RetryStrategy{Attempts: ptrTo(int32(2)), EvaluateOnExit: []EvaluateOnExit{{Action: "Retry", OnReason: ptrTo(strings.Repeat("x", 513))}}}
+		}, want: execPrefix + "retryStrategy.evaluateOnExit[0].onReason must have length less than or equal to 512."},
 		{
 			name: "AWS_BATCH environment variable",
 			mod: func(r *SubmitJobRequest, _ []string) {
@@ -395,6 +412,9 @@ func TestSubmitJobAccepts(t *testing.T) {
 		{name: "array of 2", mod: func(r *SubmitJobRequest) { withArray(r, 2) }},
 		{name: "array of 10000", mod: func(r *SubmitJobRequest) { withArray(r, 10000) }},
 		{name: "timeout of 60 s", mod: func(r *SubmitJobRequest) { r.Timeout = &JobTimeout{AttemptDurationSeconds: ptrTo(int32(60))} }},
+		{name: "evaluateOnExit actions in any case", mod: func(r *SubmitJobRequest) {
+			r.RetryStrategy = &RetryStrategy{Attempts: ptrTo(int32(3)), EvaluateOnExit: []EvaluateOnExit{{Action: "retry", OnExitCode: ptrTo("1")}, {Action: "Exit", OnReason: ptrTo("*")}}}
+		}},
 		{name: "SEQUENTIAL array", mod: func(r *SubmitJobRequest) {
 			withArray(r, 3)
 			r.DependsOn = []JobDependency{{Type: ArrayJobDependencySequential}}
