@@ -766,6 +766,8 @@ func TestBatchJobs(t *testing.T) {
 	// Cancelling a finished or unknown job succeeds and changes nothing.
 	call(c.CancelJob(ctx, &batch.CancelJobInput{JobId: aws.String(late), Reason: aws.String("again")})).ok(t)
 	call(c.CancelJob(ctx, &batch.CancelJobInput{JobId: aws.String("00000000-0000-4000-8000-000000000000"), Reason: aws.String("nobody")})).ok(t)
+	// AWS answers 200 to TerminateJob of any ID (aws/aws-cli#2551).
+	call(c.TerminateJob(ctx, &batch.TerminateJobInput{JobId: aws.String("Whatever-string"), Reason: aws.String("nobody")})).ok(t)
 	if l := describeJob(t, c, late); aws.ToString(l.StatusReason) != "terminated" {
 		t.Errorf("re-cancelled = %s", aws.ToString(l.StatusReason))
 	}

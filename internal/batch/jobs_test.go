@@ -601,6 +601,41 @@ func TestCancelTerminate(t *testing.T) {
 				t.Errorf("TerminationRequests after TerminationDone = %v", reqs)
 			}
 		}},
+		{"cancel an array: its dependents fail once it ends", func(t *testing.T, f *jobsFixture) {
+			p := f.submit(withArray(req("arr"), 2))
+			f.advance()
+			f.start(p + ":0")
+			d := f.submit(&SubmitJobRequest{JobName: "after", JobQueue: "q", JobDefinition: "jd", DependsOn: dependsOn(p)})
+			f.advance()
+			if err := cancel(f, p); err != nil {
+				t.Fatal(err)
+			}
+			// The parent waits for its running child ("The array parent
+			// job is canceled when all child jobs are completed"), and its
+			// dependent with it.
+			f.wantStatus(map[string]string{p: JobStatusPending, d: JobStatusPending})
+			f.finish(p+":0", 0)
+			f.wantStatus(map[string]string{p: JobStatusFailed}, "not needed")
+			f.wantStatus(map[string]string{d: JobStatusFailed}, reasonDependentFailed)
+		}},
+		{"cancel and terminate an array child", func(t *testing.T, f *jobsFixture) {
+			p := f.submit(withArray(req("arr"), 3))
+			f.advance()
+			if err := cancel(f, p+":1"); err != nil {
+				t.Fatal(err)
+			}
+			f.start(p + ":2")
+			if err := terminate(f, p+":2"); err != nil {
+				t.Fatal(err)
+			}
+			f.wantStatus(map[string]string{p + ":1": JobStatusFailed, p + ":2": JobStatusFailed})
+			if c := f.describe(p + ":1"); !deref(c.IsCancelled) {
+				t.Errorf("cancelled child: isCancelled %v", c.IsCancelled)
+			}
+			f.wantStatus(map[string]string{p: JobStatusPending, p + ":0": JobStatusRunnable})
+			f.run(p+":0", 0)
+			f.wantStatus(map[string]string{p: JobStatusFailed}, reasonArrayChildFailed)
+		}},
 		{"cancel an array not yet spawned", func(t *testing.T, f *jobsFixture) {
 			p := f.submit(withArray(req("arr"), 2))
 			if err := cancel(f, p); err != nil {
