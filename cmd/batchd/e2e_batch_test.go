@@ -766,6 +766,8 @@ func TestBatchJobs(t *testing.T) {
 	// Cancelling a finished or unknown job succeeds and changes nothing.
 	call(c.CancelJob(ctx, &batch.CancelJobInput{JobId: aws.String(late), Reason: aws.String("again")})).ok(t)
 	call(c.CancelJob(ctx, &batch.CancelJobInput{JobId: aws.String("00000000-0000-4000-8000-000000000000"), Reason: aws.String("nobody")})).ok(t)
+	// AWS answers 200 to TerminateJob of any ID (aws/aws-cli#2551).
+	call(c.TerminateJob(ctx, &batch.TerminateJobInput{JobId: aws.String("Whatever-string"), Reason: aws.String("nobody")})).ok(t)
 	if l := describeJob(t, c, late); aws.ToString(l.StatusReason) != "terminated" {
 		t.Errorf("re-cancelled = %s", aws.ToString(l.StatusReason))
 	}
@@ -837,6 +839,7 @@ func TestBatchValidationErrors(t *testing.T) {
 	ceARN := unmanagedCE(t, c, "ce")
 	fargateCE(t, c, "ce-fargate")
 	queue(t, c, "q", "ce", nil)
+	queue(t, c, "fq", "ce-fargate", nil)
 	call(c.CreateJobQueue(ctx, &batch.CreateJobQueueInput{
 		JobQueueName: aws.String("off"), Priority: aws.Int32(1), State: batchtypes.JQStateDisabled,
 		ComputeEnvironmentOrder: []batchtypes.ComputeEnvironmentOrder{{Order: aws.Int32(1), ComputeEnvironment: aws.String("ce")}},
@@ -1210,6 +1213,9 @@ func TestBatchValidationErrors(t *testing.T) {
 		{"job DISABLED queue", func() error {
 			return errOf(c.SubmitJob(ctx, sj(func(in *batch.SubmitJobInput) { in.JobQueue = aws.String("off") })))
 		}, execPfx + "JobQueue " + batchARN + "job-queue/off is not in ENABLED state."},
+		{"job EC2 definition on a Fargate queue", func() error {
+			return errOf(c.SubmitJob(ctx, sj(func(in *batch.SubmitJobInput) { in.JobQueue = aws.String("fq") })))
+		}, execPfx + "Job definition " + batchARN + "job-definition/jd:1 with platformCapabilities [EC2] can't be submitted to job queue " + batchARN + "job-queue/fq, whose compute environments are of type FARGATE or FARGATE_SPOT."},
 		{"job unknown definition", func() error {
 			return errOf(c.SubmitJob(ctx, sj(func(in *batch.SubmitJobInput) { in.JobDefinition = aws.String("nope") })))
 		}, "JobDefinition name nope does not exist or is not in ACTIVE status"},
@@ -1333,6 +1339,9 @@ func TestBatchValidationErrors(t *testing.T) {
 		{"tag value too long", func() error {
 			return errOf(c.TagResource(ctx, &batch.TagResourceInput{ResourceArn: aws.String(ceARN), Tags: map[string]string{"k": strings.Repeat("v", 257)}}))
 		}, execPfx + "tags[k] must have length less than or equal to 256."},
+		{"tag an array child", func() error {
+			return errOf(c.TagResource(ctx, &batch.TagResourceInput{ResourceArn: aws.String(batchARN + "job/" + job + ":1"), Tags: map[string]string{"a": "b"}}))
+		}, execPfx + "ARNs for child jobs of array and multi-node parallel (MNP) jobs aren't supported: " + batchARN + "job/" + job + ":1"},
 		{"untag without keys", func() error {
 			return errOf(raw.UntagResource(ctx, &batch.UntagResourceInput{ResourceArn: aws.String(ceARN)}))
 		}, execPfx + "tagKeys is required."},

@@ -194,6 +194,26 @@ func TestJobExitCodeRetry(t *testing.T) {
 	}
 }
 
+// SubmitJob's retryStrategy overrides the definition's, checked as
+// RegisterJobDefinition checks it; evaluateOnExit's action is not case
+// sensitive (API reference, EvaluateOnExit: "The values aren't case
+// sensitive").
+func TestJobRetryStrategyOverride(t *testing.T) {
+	t.Parallel()
+	_, c := jobSetup(t)
+	register(t, c, shellDef("three-no-retry", "exit 3"))
+	override := &batchtypes.RetryStrategy{Attempts: aws.Int32(3), EvaluateOnExit: []batchtypes.EvaluateOnExit{
+		{OnExitCode: aws.String("3"), Action: "retry"}, {OnExitCode: aws.String("*"), Action: "Exit"},
+	}}
+	id := submit(t, c, &batch.SubmitJobInput{JobName: aws.String("three"), JobQueue: aws.String("q"), JobDefinition: aws.String("three-no-retry"), RetryStrategy: override})
+	if j := waitJob(t, c, id, batchtypes.JobStatusFailed, 20*time.Second); len(j.Attempts) != 3 {
+		t.Errorf("lower-case retry: %d attempts, want 3", len(j.Attempts))
+	}
+	_, err := c.SubmitJob(context.Background(), &batch.SubmitJobInput{JobName: aws.String("bad"), JobQueue: aws.String("q"), JobDefinition: aws.String("three-no-retry"),
+		RetryStrategy: &batchtypes.RetryStrategy{Attempts: aws.Int32(2), EvaluateOnExit: []batchtypes.EvaluateOnExit{{OnExitCode: aws.String("x"), Action: "exit"}}}})
+	wantAPIError(t, err, "ClientException", execPfx+"retryStrategy.evaluateOnExit[0].onExitCode must satisfy regular expression pattern: ")
+}
+
 // A 100-child array and an N_TO_N dependant of the same size: each child
 // of the dependant starts after its peer ended; both parents SUCCEED.
 func TestArrayNToN(t *testing.T) {
@@ -534,4 +554,57 @@ func processAlive(pid int) bool {
 	}
 	_, rest, _ := strings.Cut(string(stat), ") ")
 	return !strings.HasPrefix(rest, "Z")
+}
+
+// DescribeJobs sends the collections AWS always sends as [] and {} (so
+// that `aws batch describe-jobs --query 'length(jobs[0].attempts)'` gives
+// 0, not an error), and a finished job's container names the ECS task and
+// container instance of its last attempt, as attempts[] does.
+func TestDescribeJobsAsAWSSendsThem(t *testing.T) {
+	t.Parallel()
+	_, c := jobSetup(t)
+	register(t, c, shellDef("empty", "exit 0"))
+	// The evaluator may move the job on before the first DescribeJobs:
+	// the collections are empty in SUBMITTED and RUNNABLE alike.
+	id := submit(t, c, &batch.SubmitJobInput{JobName: aws.String("empty"), JobQueue: aws.String("q"), JobDefinition: aws.String("empty")})
+	j := describeJob(t, c, id)
+	if j.Status != batchtypes.JobStatusSucceeded {
+		// The SDK decodes [] and {} as empty, non-nil values and leaves
+		// what was not sent nil.
+		if j.Attempts == nil || len(j.Attempts) != 0 {
+			t.Errorf("attempts = %#v, want []", j.Attempts)
+		}
+	}
+	for name, v := range map[string]bool{
+		"dependsOn":              j.DependsOn != nil && len(j.DependsOn) == 0,
+		"parameters":             j.Parameters != nil && len(j.Parameters) == 0,
+		"tags":                   j.Tags != nil && len(j.Tags) == 0,
+		"eksAttempts":            j.EksAttempts != nil && len(j.EksAttempts) == 0,
+		"container.environment":  j.Container.Environment != nil && len(j.Container.Environment) == 0,
+		"container.volumes":      j.Container.Volumes != nil && len(j.Container.Volumes) == 0,
+		"container.mountPoints":  j.Container.MountPoints != nil && len(j.Container.MountPoints) == 0,
+		"container.ulimits":      j.Container.Ulimits != nil && len(j.Container.Ulimits) == 0,
+		"container.secrets":      j.Container.Secrets != nil && len(j.Container.Secrets) == 0,
+		"container.netInterface": j.Container.NetworkInterfaces != nil && len(j.Container.NetworkInterfaces) == 0,
+	} {
+		if !v {
+			t.Errorf("%s: not sent as an empty collection", name)
+		}
+	}
+
+	j = waitJob(t, c, id, batchtypes.JobStatusSucceeded, 20*time.Second)
+	if len(j.Attempts) != 1 {
+		t.Fatalf("attempts = %+v", j.Attempts)
+	}
+	a := j.Attempts[0].Container
+	ecs := "arn:aws:ecs:us-east-1:" + acct + ":"
+	if task := aws.ToString(j.Container.TaskArn); !strings.HasPrefix(task, ecs+"task/") || task != aws.ToString(a.TaskArn) {
+		t.Errorf("container.taskArn = %q, attempts[0] %q", task, aws.ToString(a.TaskArn))
+	}
+	if inst := aws.ToString(j.Container.ContainerInstanceArn); !strings.HasPrefix(inst, ecs+"container-instance/") || inst != aws.ToString(a.ContainerInstanceArn) {
+		t.Errorf("container.containerInstanceArn = %q, attempts[0] %q", inst, aws.ToString(a.ContainerInstanceArn))
+	}
+	if a.NetworkInterfaces == nil {
+		t.Errorf("attempts[0].container.networkInterfaces not sent")
+	}
 }

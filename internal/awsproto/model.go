@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -62,11 +63,15 @@ type Shape struct {
 	// Pattern is the model's (Java) regular expression, as AWS prints it;
 	// RE its RE2 form, empty when it could not be converted (see
 	// models.json, skippedPatterns).
-	Pattern   string   `json:"pattern"`
-	RE        string   `json:"re"`
-	Enum      []string `json:"enum"`
-	Sensitive bool     `json:"sensitive"`
-	Flattened bool     `json:"flattened"`
+	Pattern string   `json:"pattern"`
+	RE      string   `json:"re"`
+	Enum    []string `json:"enum"`
+	// EnumFold: Enum's values are accepted in any case, as the model's
+	// documentation says (Batch RetryAction: "The values aren't case
+	// sensitive").
+	EnumFold  bool `json:"enumFold"`
+	Sensitive bool `json:"sensitive"`
+	Flattened bool `json:"flattened"`
 
 	re *regexp.Regexp
 }
@@ -172,4 +177,13 @@ func bound(n *json.Number) (i int64, f float64, isInt bool) {
 	}
 	f, _ = strconv.ParseFloat(string(*n), 64)
 	return 0, f, false
+}
+
+// enumHas reports whether v is one of the shape's enum values (in any
+// case when EnumFold).
+func (sh *Shape) enumHas(v string) bool {
+	if sh.EnumFold {
+		return slices.ContainsFunc(sh.Enum, func(e string) bool { return strings.EqualFold(e, v) })
+	}
+	return slices.Contains(sh.Enum, v)
 }

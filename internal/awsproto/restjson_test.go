@@ -279,6 +279,11 @@ func TestValidateJSONBatch(t *testing.T) {
 		{name: "structure as a list", op: "SubmitJob", body: `{"jobName":"j","jobQueue":"q","jobDefinition":"d","containerOverrides":[]}`, want: "containerOverrides must be an object."},
 		{name: "list as an object", op: "SubmitJob", body: `{"jobName":"j","jobQueue":"q","jobDefinition":"d","dependsOn":{}}`, want: "dependsOn must be a list."},
 		{name: "enum value", op: "SubmitJob", body: `{"jobName":"j","jobQueue":"q","jobDefinition":"d","dependsOn":[{"jobId":"a"},{"jobId":"b","type":"ALL"}]}`, want: "dependsOn[1].type must satisfy enum value set: [N_TO_N, SEQUENTIAL]."},
+		// RetryAction's values "aren't case sensitive" (API reference,
+		// EvaluateOnExit action): enumFold in models.json.
+		{name: "enum in any case where documented", op: "SubmitJob", body: `{"jobName":"j","jobQueue":"q","jobDefinition":"d","retryStrategy":{"attempts":2,"evaluateOnExit":[{"action":"retry"},{"action":"Exit"}]}}`},
+		{name: "enum in any case, still one of them", op: "SubmitJob", body: `{"jobName":"j","jobQueue":"q","jobDefinition":"d","retryStrategy":{"attempts":2,"evaluateOnExit":[{"action":"ignore"}]}}`, want: "retryStrategy.evaluateOnExit[0].action must satisfy enum value set: [RETRY, EXIT]."},
+		{name: "enum case elsewhere", op: "SubmitJob", body: `{"jobName":"j","jobQueue":"q","jobDefinition":"d","dependsOn":[{"jobId":"a","type":"n_to_n"}]}`, want: "dependsOn[0].type must satisfy enum value set: [N_TO_N, SEQUENTIAL]."},
 		{name: "nested required member", op: "SubmitJob", body: `{"jobName":"j","jobQueue":"q","jobDefinition":"d","containerOverrides":{"resourceRequirements":[{"type":"GPU"}]}}`, want: "containerOverrides.resourceRequirements[0].value is required."},
 		{name: "null list element", op: "SubmitJob", body: `{"jobName":"j","jobQueue":"q","jobDefinition":"d","containerOverrides":{"command":["a",null]}}`, want: "containerOverrides.command[1] must be a value, not null."},
 		{name: "map value too long", op: "SubmitJob", body: `{"jobName":"j","jobQueue":"q","jobDefinition":"d","tags":{"team":"` + strings.Repeat("v", 257) + `"}}`, want: "tags[team] must have length less than or equal to 256."},

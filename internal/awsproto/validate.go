@@ -276,7 +276,7 @@ func (v *validator) scalar(sh *Shape, key, raw string) []string {
 		if sh.re != nil && !sh.re.MatchString(raw) {
 			out = append(out, "Member must satisfy regular expression pattern: "+sh.Pattern)
 		}
-		if len(sh.Enum) > 0 && !slices.Contains(sh.Enum, raw) {
+		if len(sh.Enum) > 0 && !sh.enumHas(raw) {
 			out = append(out, "Member must satisfy enum value set: ["+strings.Join(sh.Enum, ", ")+"]")
 		}
 	case "integer", "long":

@@ -300,7 +300,7 @@ func stringViolations(sh *Shape, s string) []string {
 	if sh.re != nil && !sh.re.MatchString(s) {
 		out = append(out, "Member must satisfy regular expression pattern: "+sh.Pattern)
 	}
-	if len(sh.Enum) > 0 && !slices.Contains(sh.Enum, s) {
+	if len(sh.Enum) > 0 && !sh.enumHas(s) {
 		out = append(out, "Member must satisfy enum value set: ["+strings.Join(sh.Enum, ", ")+"]")
 	}
 	return out

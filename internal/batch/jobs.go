@@ -95,6 +95,8 @@ type jobRecord struct {
 
 	Attempts        []AttemptDetail `json:"at,omitempty"`
 	LogStream       string          `json:"ls,omitempty"`
+	TaskArn         string          `json:"ta,omitempty"` // the last attempt's ECS task
+	InstanceArn     string          `json:"ci,omitempty"` // and container instance
 	ExitCode        *int32          `json:"ec,omitempty"`
 	ContainerReason string          `json:"cr,omitempty"`
 	Cancelled       bool            `json:"cx,omitempty"`
@@ -421,7 +423,86 @@ func (s *Service) detail(r, p *jobRecord, def *JobDefinition) JobDetail {
 	case r.isChild():
 		d.ArrayProperties = &ArrayPropertiesDetail{Index: &r.Index}
 	}
+	if d.Container != nil {
+		d.Container.TaskArn = ptrIf(r.TaskArn)
+		d.Container.ContainerInstanceArn = ptrIf(r.InstanceArn)
+	}
+	emptyCollections(&d)
 	return d
+}
+
+// emptyCollections gives the list and map fields of a job's detail that
+// AWS always returns their empty value ([] or {}) where batchd has none,
+// so that a client reading them (aws batch describe-jobs --query
+// 'length(jobs[0].attempts)') sees what AWS sends. AWS's answers show
+// them: the AWS CLI's example for describe-jobs (aws-cli
+// awscli/examples/batch/describe-jobs.rst: "parameters": {}, "dependsOn":
+// [], container "mountPoints", "environment", "volumes", "ulimits": []),
+// and DescribeJobs outputs users posted from AWS (2025: "attempts": [],
+// "tags": {} for a job without tags, "platformCapabilities": [] for a
+// definition without, "eksAttempts": [], container "command",
+// "networkInterfaces", "resourceRequirements", "secrets": [], attempts'
+// container "networkInterfaces": [], a child's arrayProperties
+// "statusSummary": {}, retryStrategy "evaluateOnExit": [], linuxParameters
+// "devices", "tmpfs": []). Values shared with the stored job or its
+// definition are copied, never changed.
+func emptyCollections(d *JobDetail) {
+	d.Attempts = orEmpty(d.Attempts)
+	cloned := false
+	for i := range d.Attempts {
+		if c := d.Attempts[i].Container; c != nil && c.NetworkInterfaces == nil {
+			if !cloned {
+				d.Attempts, cloned = slices.Clone(d.Attempts), true
+			}
+			cc := *c
+			cc.NetworkInterfaces = []NetworkInterface{}
+			d.Attempts[i].Container = &cc
+		}
+	}
+	d.DependsOn = orEmpty(d.DependsOn)
+	d.Parameters = orEmptyMap(d.Parameters)
+	d.Tags = orEmptyMap(d.Tags)
+	d.PlatformCapabilities = orEmpty(d.PlatformCapabilities)
+	d.EksAttempts = orEmpty(d.EksAttempts)
+	if rs := d.RetryStrategy; rs != nil && rs.EvaluateOnExit == nil {
+		cp := *rs
+		cp.EvaluateOnExit = []EvaluateOnExit{}
+		d.RetryStrategy = &cp
+	}
+	if ap := d.ArrayProperties; ap != nil { // built for this answer
+		ap.StatusSummary = orEmptyMap(ap.StatusSummary)
+	}
+	if c := d.Container; c != nil {
+		c.Command = orEmpty(c.Command)
+		c.Volumes = orEmpty(c.Volumes)
+		c.Environment = orEmpty(c.Environment)
+		c.MountPoints = orEmpty(c.MountPoints)
+		c.Ulimits = orEmpty(c.Ulimits)
+		c.NetworkInterfaces = orEmpty(c.NetworkInterfaces)
+		c.ResourceRequirements = orEmpty(c.ResourceRequirements)
+		c.Secrets = orEmpty(c.Secrets)
+		if lp := c.LinuxParameters; lp != nil && (lp.Devices == nil || lp.Tmpfs == nil) {
+			cp := *lp
+			cp.Devices, cp.Tmpfs = orEmpty(cp.Devices), orEmpty(cp.Tmpfs)
+			c.LinuxParameters = &cp
+		}
+	}
+}
+
+// orEmpty returns s, or an empty slice (encoded [], not omitted) when s is nil.
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// orEmptyMap returns m, or an empty map (encoded {}) when m is nil.
+func orEmptyMap[K comparable, V any](m map[K]V) map[K]V {
+	if m == nil {
+		return map[K]V{}
+	}
+	return m
 }
 
 // mergeParams lays the job's parameters over the definition's defaults

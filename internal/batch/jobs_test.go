@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -599,6 +601,41 @@ func TestCancelTerminate(t *testing.T) {
 				t.Errorf("TerminationRequests after TerminationDone = %v", reqs)
 			}
 		}},
+		{"cancel an array: its dependents fail once it ends", func(t *testing.T, f *jobsFixture) {
+			p := f.submit(withArray(req("arr"), 2))
+			f.advance()
+			f.start(p + ":0")
+			d := f.submit(&SubmitJobRequest{JobName: "after", JobQueue: "q", JobDefinition: "jd", DependsOn: dependsOn(p)})
+			f.advance()
+			if err := cancel(f, p); err != nil {
+				t.Fatal(err)
+			}
+			// The parent waits for its running child ("The array parent
+			// job is canceled when all child jobs are completed"), and its
+			// dependent with it.
+			f.wantStatus(map[string]string{p: JobStatusPending, d: JobStatusPending})
+			f.finish(p+":0", 0)
+			f.wantStatus(map[string]string{p: JobStatusFailed}, "not needed")
+			f.wantStatus(map[string]string{d: JobStatusFailed}, reasonDependentFailed)
+		}},
+		{"cancel and terminate an array child", func(t *testing.T, f *jobsFixture) {
+			p := f.submit(withArray(req("arr"), 3))
+			f.advance()
+			if err := cancel(f, p+":1"); err != nil {
+				t.Fatal(err)
+			}
+			f.start(p + ":2")
+			if err := terminate(f, p+":2"); err != nil {
+				t.Fatal(err)
+			}
+			f.wantStatus(map[string]string{p + ":1": JobStatusFailed, p + ":2": JobStatusFailed})
+			if c := f.describe(p + ":1"); !deref(c.IsCancelled) {
+				t.Errorf("cancelled child: isCancelled %v", c.IsCancelled)
+			}
+			f.wantStatus(map[string]string{p: JobStatusPending, p + ":0": JobStatusRunnable})
+			f.run(p+":0", 0)
+			f.wantStatus(map[string]string{p: JobStatusFailed}, reasonArrayChildFailed)
+		}},
 		{"cancel an array not yet spawned", func(t *testing.T, f *jobsFixture) {
 			p := f.submit(withArray(req("arr"), 2))
 			if err := cancel(f, p); err != nil {
@@ -629,7 +666,7 @@ func TestSchedulerTransitions(t *testing.T) {
 				t.Errorf("MarkStarting SUBMITTED: %v", err)
 			}
 			f.advance()
-			if err := f.s.MarkRunning(ctx, a, ""); !errors.Is(err, ErrJobState) {
+			if err := f.s.MarkRunning(ctx, a, AttemptContainerDetail{}); !errors.Is(err, ErrJobState) {
 				t.Errorf("MarkRunning RUNNABLE: %v", err)
 			}
 			if err := f.s.MarkFinished(ctx, a, AttemptDetail{}, true, ""); !errors.Is(err, ErrJobState) {
@@ -805,4 +842,134 @@ func TestRun(t *testing.T) {
 			t.Errorf("Run = %v, want nil", err)
 		}
 	})
+}
+
+// TestDescribeJobsEmptyCollections checks that DescribeJobs sends the list
+// and map fields AWS always sends as [] and {} when they are empty, and
+// the job-level container's taskArn and containerInstanceArn as those of
+// the attempt that runs or ran last.
+func TestDescribeJobsEmptyCollections(t *testing.T) {
+	t.Parallel()
+	f := newJobsFixture(t)
+	ctx := context.Background()
+	jd := containerJDRequest("lp")
+	jd.ContainerProperties.LinuxParameters = &LinuxParameters{InitProcessEnabled: ptrTo(true)}
+	jd.RetryStrategy = &RetryStrategy{Attempts: ptrTo(int32(2))}
+	if _, err := f.s.RegisterJobDefinition(ctx, jd); err != nil {
+		t.Fatal(err)
+	}
+	id := f.submit(&SubmitJobRequest{JobName: "plain", JobQueue: "q", JobDefinition: "lp"})
+	arr := f.submit(&SubmitJobRequest{JobName: "arr", JobQueue: "q", JobDefinition: "jd", ArrayProperties: &ArrayProperties{Size: ptrTo(int32(2))}})
+	f.advance()
+
+	paths := []string{
+		"attempts", "dependsOn", "parameters", "tags", "platformCapabilities", "eksAttempts",
+		"retryStrategy.evaluateOnExit",
+		"container.command", "container.volumes", "container.environment", "container.mountPoints",
+		"container.ulimits", "container.networkInterfaces", "container.resourceRequirements",
+		"container.secrets", "container.linuxParameters.devices", "container.linuxParameters.tmpfs",
+	}
+	got := describeJSON(t, f, id)
+	for _, p := range paths {
+		v, ok := lookupJSON(got, p)
+		if !ok {
+			t.Errorf("%s: absent, want it empty", p)
+			continue
+		}
+		switch v := v.(type) {
+		case []any:
+			if !slices.Contains([]string{"container.resourceRequirements", "container.command", "platformCapabilities"}, p) && len(v) != 0 {
+				t.Errorf("%s = %v, want []", p, v)
+			}
+		case map[string]any:
+			if len(v) != 0 {
+				t.Errorf("%s = %v, want {}", p, v)
+			}
+		default:
+			t.Errorf("%s = %#v (%T), want [] or {}", p, v, v)
+		}
+	}
+	child := describeJSON(t, f, arr+":0")
+	if v, ok := lookupJSON(child, "arrayProperties.statusSummary"); !ok || len(v.(map[string]any)) != 0 {
+		t.Errorf("child arrayProperties.statusSummary = %v (%v), want {}", v, ok)
+	}
+
+	// The stored definition and job are not changed by what DescribeJobs
+	// adds.
+	dd, err := f.s.DescribeJobDefinitions(ctx, &DescribeJobDefinitionsRequest{JobDefinitionName: ptrTo("lp")})
+	if err != nil || len(dd.JobDefinitions) != 1 {
+		t.Fatal(dd, err)
+	}
+	if d := dd.JobDefinitions[0]; d.RetryStrategy.EvaluateOnExit != nil || d.ContainerProperties.LinuxParameters.Devices != nil {
+		t.Errorf("the definition was changed: %s", jsonString(d))
+	}
+
+	// While the attempt runs, and after it ends, the job's container names
+	// the attempt's task and container instance.
+	task := "arn:aws:ecs:us-east-1:123456789012:task/c/0123456789abcdef0123456789abcdef"
+	inst := "arn:aws:ecs:us-east-1:123456789012:container-instance/c/fedcba9876543210fedcba9876543210"
+	if err := f.s.MarkStarting(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if c := f.describe(id).Container; c.TaskArn != nil || c.ContainerInstanceArn != nil {
+		t.Errorf("STARTING: taskArn %v, containerInstanceArn %v, want none", deref(c.TaskArn), deref(c.ContainerInstanceArn))
+	}
+	if err := f.s.MarkRunning(ctx, id, AttemptContainerDetail{TaskArn: &task, ContainerInstanceArn: &inst}); err != nil {
+		t.Fatal(err)
+	}
+	if c := f.describe(id).Container; deref(c.TaskArn) != task || deref(c.ContainerInstanceArn) != inst {
+		t.Errorf("RUNNING: taskArn %q, containerInstanceArn %q", deref(c.TaskArn), deref(c.ContainerInstanceArn))
+	}
+	a := AttemptDetail{Container: &AttemptContainerDetail{TaskArn: &task, ContainerInstanceArn: &inst, ExitCode: ptrTo(int32(0))}}
+	if err := f.s.MarkFinished(ctx, id, a, true, "Essential container in task exited"); err != nil {
+		t.Fatal(err)
+	}
+	got = describeJSON(t, f, id)
+	for p, want := range map[string]string{
+		"container.taskArn": task, "container.containerInstanceArn": inst,
+		"attempts.0.container.taskArn": task, "attempts.0.container.containerInstanceArn": inst,
+	} {
+		if v, _ := lookupJSON(got, p); v != want {
+			t.Errorf("%s = %v, want %s", p, v, want)
+		}
+	}
+	if v, ok := lookupJSON(got, "attempts.0.container.networkInterfaces"); !ok || len(v.([]any)) != 0 {
+		t.Errorf("attempts[0].container.networkInterfaces = %v (%v), want []", v, ok)
+	}
+}
+
+// describeJSON is DescribeJobs' answer for one job as the client decodes it.
+func describeJSON(t *testing.T, f *jobsFixture, id string) map[string]any {
+	t.Helper()
+	b, err := json.Marshal(f.describe(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// lookupJSON follows a dotted path (a number indexes a list).
+func lookupJSON(v any, path string) (any, bool) {
+	for _, k := range strings.Split(path, ".") {
+		switch x := v.(type) {
+		case map[string]any:
+			var ok bool
+			if v, ok = x[k]; !ok {
+				return nil, false
+			}
+		case []any:
+			i, err := strconv.Atoi(k)
+			if err != nil || i >= len(x) {
+				return nil, false
+			}
+			v = x[i]
+		default:
+			return nil, false
+		}
+	}
+	return v, true
 }

@@ -504,19 +504,41 @@ func (s *Service) MarkStarting(ctx context.Context, jobID string) error {
 	})
 }
 
-// MarkRunning records that a STARTING job's container runs, and the log
-// stream it writes to: it is RUNNING, startedAt now.
-func (s *Service) MarkRunning(ctx context.Context, jobID, logStreamName string) error {
+// MarkRunning records that a STARTING job's container runs, with what is
+// known of it so far (its log stream, ECS task and container instance,
+// which DescribeJobs shows in the job's container while it runs, as AWS
+// does): it is RUNNING, startedAt now.
+func (s *Service) MarkRunning(ctx context.Context, jobID string, c AttemptContainerDetail) error {
 	return s.transition(ctx, jobID, func(t *jobTx, l *loaded) error {
 		if l.rec.Status != JobStatusStarting {
 			return stateError(l.rec, JobStatusStarting)
 		}
 		l.rec.StartedAt = t.now
-		if logStreamName != "" {
-			l.rec.LogStream = logStreamName
-		}
+		l.rec.recordContainer(&c)
 		return t.setStatus(l, JobStatusRunning, "")
 	})
+}
+
+// recordContainer makes an attempt's container the job's: its exit code
+// and reason, log stream, task and container instance. The
+// job-level container shows the latest attempt's (DescribeJobs answers
+// from AWS carry the same taskArn and containerInstanceArn in container as
+// in the last attempts[].container).
+func (r *jobRecord) recordContainer(c *AttemptContainerDetail) {
+	if c == nil {
+		return
+	}
+	r.ExitCode = c.ExitCode // none yet while it runs
+	r.ContainerReason = deref(c.Reason)
+	if c.LogStreamName != nil {
+		r.LogStream = *c.LogStreamName
+	}
+	if c.TaskArn != nil {
+		r.TaskArn = *c.TaskArn
+	}
+	if c.ContainerInstanceArn != nil {
+		r.InstanceArn = *c.ContainerInstanceArn
+	}
 }
 
 // MarkFinished records the end of a STARTING or RUNNING job's attempt:
@@ -553,13 +575,7 @@ func (s *Service) MarkFinished(ctx context.Context, jobID string, attempt Attemp
 			attempt.StatusReason = ptrIf(reason)
 		}
 		r.Attempts = append(r.Attempts, attempt)
-		if c := attempt.Container; c != nil {
-			r.ExitCode = c.ExitCode
-			r.ContainerReason = deref(c.Reason)
-			if c.LogStreamName != nil {
-				r.LogStream = *c.LogStreamName
-			}
-		}
+		r.recordContainer(attempt.Container)
 		t.touch(l)
 		if terminatedRunning {
 			if err := t.tx.Delete(kindJobTerm, r.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -679,12 +695,25 @@ func checkReason(reason string) error {
 	return nil
 }
 
-// CancelJob cancels a job (AWS Batch API, CancelJob): a SUBMITTED, PENDING
-// or RUNNABLE job becomes FAILED with statusReason reason and isCancelled,
-// and its dependents fail. A STARTING or RUNNING job, a finished job and a
-// job that does not exist are left as they are, and the call succeeds, as
-// AWS's does. An array parent's waiting children are cancelled; the parent
-// ends when its last child does.
+// CancelJob cancels a job (API reference, CancelJob: "Jobs that are in a
+// SUBMITTED, PENDING, or RUNNABLE state are cancelled and the job status is
+// updated to FAILED"): it becomes FAILED with statusReason reason and
+// isCancelled, and its dependents fail. "Jobs that progressed to the
+// STARTING or RUNNING state aren't canceled. However, the API operation
+// still succeeds": they, and finished jobs, are left as they are. "When
+// you try to cancel an array parent job in PENDING, AWS Batch attempts to
+// cancel all child jobs. The array parent job is canceled when all child
+// jobs are completed": the waiting children are cancelled, the parent ends
+// (FAILED, isCancelled) when its last child does. AWS cancels a PENDING
+// job "after all dependency jobs are completed"; batchd at once, the state
+// AWS's ends in.
+//
+// A job ID that names no job is no error: AWS answers 200 with {} for one
+// (aws/aws-cli#2551, "aws batch terminate-job does not fail with
+// incorrect input": the service's response logged as 200, body {}), and
+// its bulk CancelJobs documents "Jobs that can't be found are treated as
+// successfully processed". (moto answers ClientException "Job not found",
+// getmoto/moto#5394: a mock's choice, not AWS's.)
 func (s *Service) CancelJob(ctx context.Context, in *CancelJobRequest) (*CancelJobResponse, error) {
 	if err := checkReason(in.Reason); err != nil {
 		return nil, err
@@ -700,8 +729,12 @@ func (s *Service) CancelJob(ctx context.Context, in *CancelJobRequest) (*CancelJ
 // isTerminated, and its dependents fail. For a STARTING or RUNNING job the
 // request to stop its process is recorded (kindJobTerm) for the scheduler,
 // which reads TerminationRequests and acknowledges with TerminationDone
-// (or MarkFinished). An array parent's children are all terminated. A job
-// that does not exist is no error, as with AWS.
+// (or MarkFinished). An array parent's children are all terminated, the
+// parent with them (API reference, TerminateJob: "Jobs that are in the
+// STARTING or RUNNING state are terminated, which causes them to transition
+// to FAILED. Jobs that have not progressed to the STARTING state are
+// cancelled"). A job that does not exist is no
+// error, as with AWS (see CancelJob).
 func (s *Service) TerminateJob(ctx context.Context, in *TerminateJobRequest) (*TerminateJobResponse, error) {
 	if err := checkReason(in.Reason); err != nil {
 		return nil, err
@@ -764,7 +797,7 @@ func (s *Service) stop(ctx context.Context, jobID, reason string, terminate bool
 		return nil
 	})
 	if errors.Is(err, store.ErrNotFound) {
-		return nil // AWS answers 200 for a job it does not know
+		return nil // AWS answers 200 for a job it does not know (see CancelJob)
 	}
 	return err
 }

@@ -49,13 +49,7 @@ func (s *Service) MarkTimedOut(ctx context.Context, jobID string, attempt Attemp
 			attempt.StatusReason = ptrIf(reason)
 		}
 		r.Attempts = append(r.Attempts, attempt)
-		if c := attempt.Container; c != nil {
-			r.ExitCode = c.ExitCode
-			r.ContainerReason = deref(c.Reason)
-			if c.LogStreamName != nil {
-				r.LogStream = *c.LogStreamName
-			}
-		}
+		r.recordContainer(attempt.Container)
 		t.touch(l)
 		return t.setStatus(l, JobStatusFailed, reason)
 	})

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,8 +36,10 @@ const (
 	msgPriorityRange    = awsPrefix + "schedulingPriorityOverride must be between 0 and 9999."
 	msgArraySize        = awsPrefix + "Array size must be between 2 and 10000."
 	msgTimeout          = awsPrefix + "Timeout attemptDurationSeconds must be at least 60 seconds."
-	msgRetryAttempts    = awsPrefix + "Retry strategy attempts must be between 1 and 10."
 	msgEnvReserved      = awsPrefix + "Environment variable %s cannot start with AWS_BATCH."
+	// A Fargate definition on an EC2 queue or the reverse: inferred (see
+	// checkPlatform).
+	msgPlatform = awsPrefix + "Job definition %s with platformCapabilities %s can't be submitted to job queue %s, whose compute environments are of type %s."
 	// The overrides' resource checks: AWS's wording not found; each names
 	// the field.
 	msgOverrideType     = awsPrefix + "containerOverrides.resourceRequirements[%d].type %q is not one of GPU, VCPU, MEMORY."
@@ -161,8 +164,14 @@ func (s *Service) checkSubmit(in *SubmitJobRequest) error {
 	if in.Timeout != nil && in.Timeout.AttemptDurationSeconds != nil && *in.Timeout.AttemptDurationSeconds < 60 {
 		return clientError(msgTimeout)
 	}
-	if in.RetryStrategy != nil && in.RetryStrategy.Attempts != nil && (*in.RetryStrategy.Attempts < 1 || *in.RetryStrategy.Attempts > 10) {
-		return clientError(msgRetryAttempts)
+	// The retry strategy of a submission is the same RetryStrategy shape
+	// as a definition's (API reference, SubmitJob retryStrategy: "When a
+	// retry strategy is specified here, it overrides the retry strategy
+	// defined in the job definition"): checked by the same rules, with
+	// evaluateOnExit's action case-insensitive ("The values aren't case
+	// sensitive", EvaluateOnExit).
+	if err := checkRetryStrategy(in.RetryStrategy); err != nil {
+		return err
 	}
 	if o := in.ContainerOverrides; o != nil {
 		for _, e := range o.Environment {
@@ -249,6 +258,9 @@ func (s *Service) submitTx(tx store.Tx, in *SubmitJobRequest) (*SubmitJobRespons
 			return nil, clientError(msgDefNotFound, in.JobDefinition)
 		}
 		return nil, clientError(msgDefNameNotFound, in.JobDefinition)
+	}
+	if err := checkPlatform(q, def); err != nil {
+		return nil, err
 	}
 	fair := deref(q.SchedulingPolicyArn) != ""
 	switch {
@@ -340,4 +352,37 @@ func (t *jobTx) exists(id string) (bool, int32, error) {
 		return false, 0, err
 	}
 	return index < p.rec.Size, 0, nil
+}
+
+// checkPlatform refuses a job whose definition cannot run on the queue's
+// compute environments: a Fargate definition (platformCapabilities
+// FARGATE) on a queue of EC2 or SPOT environments, or an EC2 one (EC2, the
+// default when none is given) on a queue of FARGATE or FARGATE_SPOT ones.
+// The API reference makes the two kinds disjoint: RegisterJobDefinition,
+// platformCapabilities ("Jobs run on Fargate resources specify FARGATE");
+// CreateJobQueue, computeEnvironmentOrder ("All of the compute
+// environments must be either EC2 (EC2 or SPOT) or Fargate (FARGATE or
+// FARGATE_SPOT); EC2 and Fargate compute environments can't be mixed");
+// the User Guide, "Job queues on Fargate". AWS refuses such a submission with a
+// ClientException; its wording was not found (searched: AWS docs, GitHub
+// issues for "SubmitJob" with FARGATE/EC2 platformCapabilities and job
+// queue, SDK and moto/localstack code), so msgPlatform is inferred.
+func checkPlatform(q *JobQueueDetail, def *JobDefinition) error {
+	if q.JobQueueType != JobQueueTypeEcs && q.JobQueueType != JobQueueTypeEcsFargate {
+		return nil // EKS queues take EKS definitions; checked elsewhere or not at all
+	}
+	caps := def.PlatformCapabilities
+	if len(caps) == 0 {
+		caps = []string{PlatformCapabilityEc2}
+	}
+	onFargate := q.JobQueueType == JobQueueTypeEcsFargate
+	want := PlatformCapabilityEc2
+	ceType := "EC2 or SPOT"
+	if onFargate {
+		want, ceType = PlatformCapabilityFargate, "FARGATE or FARGATE_SPOT"
+	}
+	if slices.Contains(caps, want) {
+		return nil
+	}
+	return clientError(msgPlatform, def.JobDefinitionArn, "["+strings.Join(caps, ", ")+"]", q.JobQueueArn, ceType)
 }

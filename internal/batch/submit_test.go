@@ -102,7 +102,7 @@ func (f *jobsFixture) start(id string) {
 	if err := f.s.MarkStarting(ctx, id); err != nil {
 		f.t.Fatalf("MarkStarting %s: %v", id, err)
 	}
-	if err := f.s.MarkRunning(ctx, id, "jd/default/"+id); err != nil {
+	if err := f.s.MarkRunning(ctx, id, AttemptContainerDetail{LogStreamName: ptrIf("jd/default/" + id)}); err != nil {
 		f.t.Fatalf("MarkRunning %s: %v", id, err)
 	}
 }
@@ -260,8 +260,25 @@ func TestSubmitJobValidation(t *testing.T) {
 		{name: "timeout of 59 s", mod: func(r *SubmitJobRequest, _ []string) {
 			r.Timeout = &JobTimeout{AttemptDurationSeconds: ptrTo(int32(59))}
 		}, want: msgTimeout},
-		{name: "0 attempts", mod: func(r *SubmitJobRequest, _ []string) { r.RetryStrategy = &RetryStrategy{Attempts: ptrTo(int32(0))} }, want: msgRetryAttempts},
-		{name: "11 attempts", mod: func(r *SubmitJobRequest, _ []string) { r.RetryStrategy = &RetryStrategy{Attempts: ptrTo(int32(11))} }, want: msgRetryAttempts},
+		// The retry strategy is checked as RegisterJobDefinition checks it.
+		{name: "0 attempts", mod: func(r *SubmitJobRequest, _ []string) { r.RetryStrategy = &RetryStrategy{Attempts: ptrTo(int32(0))} }, want: execPrefix + "retryStrategy.attempts must be between 1 and 10."},
+		{name: "11 attempts", mod: func(r *SubmitJobRequest, _ []string) { r.RetryStrategy = &RetryStrategy{Attempts: ptrTo(int32(11))} }, want: execPrefix + "retryStrategy.attempts must be between 1 and 10."},
+		{name: "retry strategy without attempts", mod: func(r *SubmitJobRequest, _ []string) { r.RetryStrategy = &RetryStrategy{} }, want: execPrefix + "RetryAttempts must be provided with retry strategy"},
+		{name: "6 evaluateOnExit", mod: func(r *SubmitJobRequest, _ []string) {
+			r.RetryStrategy = &RetryStrategy{Attempts: ptrTo(int32(2)), EvaluateOnExit: make([]EvaluateOnExit, 6)}
+			for i := range r.RetryStrategy.EvaluateOnExit {
+				r.RetryStrategy.EvaluateOnExit[i].Action = "EXIT"
+			}
+		}, want: execPrefix + "retryStrategy.evaluateOnExit must have length less than or equal to 5."},
+		{name: "evaluateOnExit action IGNORE", mod: func(r *SubmitJobRequest, _ []string) {
+			r.RetryStrategy = &RetryStrategy{Attempts: ptrTo(int32(2)), EvaluateOnExit: []EvaluateOnExit{{Action: "IGNORE"}}}
+		}, want: execPrefix + "retryStrategy.evaluateOnExit[0].action must satisfy enum value set: [RETRY, EXIT]."},
+		{name: "evaluateOnExit onExitCode pattern", mod: func(r *SubmitJobRequest, _ []string) {
+			r.RetryStrategy = &RetryStrategy{Attempts: ptrTo(int32(2)), EvaluateOnExit: []EvaluateOnExit{{Action: "exit", OnExitCode: ptrTo("a*")}}}
+		}, want: execPrefix + "retryStrategy.evaluateOnExit[0].onExitCode must satisfy regular expression pattern: " + onExitCodeRE.String()},
+		{name: "evaluateOnExit onReason too long", mod: func(r *SubmitJobRequest, _ []string) {
+			r.RetryStrategy = &RetryStrategy{Attempts: ptrTo(int32(2)), EvaluateOnExit: []EvaluateOnExit{{Action: "Retry", OnReason: ptrTo(strings.Repeat("x", 513))}}}
+		}, want: execPrefix + "retryStrategy.evaluateOnExit[0].onReason must have length less than or equal to 512."},
 		{
 			name: "AWS_BATCH environment variable",
 			mod: func(r *SubmitJobRequest, _ []string) {
@@ -395,6 +412,9 @@ func TestSubmitJobAccepts(t *testing.T) {
 		{name: "array of 2", mod: func(r *SubmitJobRequest) { withArray(r, 2) }},
 		{name: "array of 10000", mod: func(r *SubmitJobRequest) { withArray(r, 10000) }},
 		{name: "timeout of 60 s", mod: func(r *SubmitJobRequest) { r.Timeout = &JobTimeout{AttemptDurationSeconds: ptrTo(int32(60))} }},
+		{name: "evaluateOnExit actions in any case", mod: func(r *SubmitJobRequest) {
+			r.RetryStrategy = &RetryStrategy{Attempts: ptrTo(int32(3)), EvaluateOnExit: []EvaluateOnExit{{Action: "retry", OnExitCode: ptrTo("1")}, {Action: "Exit", OnReason: ptrTo("*")}}}
+		}},
 		{name: "SEQUENTIAL array", mod: func(r *SubmitJobRequest) {
 			withArray(r, 3)
 			r.DependsOn = []JobDependency{{Type: ArrayJobDependencySequential}}
@@ -451,7 +471,10 @@ func TestSubmitJobDescribed(t *testing.T) {
 		JobArn: ptrTo(f.s.JobARN(id)), JobName: "described", JobId: id,
 		JobQueue: f.s.JobQueueARN("q"), Status: JobStatusSubmitted,
 		CreatedAt:     ptrTo(testNow.UnixMilli()),
-		RetryStrategy: &RetryStrategy{Attempts: ptrTo(int32(2))},
+		Attempts:      []AttemptDetail{},
+		DependsOn:     []JobDependency{},
+		EksAttempts:   []EksAttemptDetail{},
+		RetryStrategy: &RetryStrategy{Attempts: ptrTo(int32(2)), EvaluateOnExit: []EvaluateOnExit{}},
 		JobDefinition: f.s.JobDefinitionARN("params", 1),
 		Parameters:    map[string]string{"in": "mine.txt", "mode": "fast"},
 		Container: &ContainerDetail{
@@ -583,4 +606,52 @@ func (t failingTx) Put(kind, key string, v []byte) error {
 		return errInjected
 	}
 	return t.Tx.Put(kind, key, v)
+}
+
+// SubmitJob refuses a Fargate definition on a queue of EC2 compute
+// environments and an EC2 one (explicit or by default) on a queue of
+// Fargate ones; each goes to its own kind.
+func TestSubmitJobPlatformMismatch(t *testing.T) {
+	t.Parallel()
+	f := newJobsFixture(t)
+	ctx := t.Context()
+	if _, err := f.s.CreateComputeEnvironment(ctx, fargateCERequest("fce")); err != nil {
+		t.Fatal(err)
+	}
+	createTestQueue(t, f.s, "fq", "fce")
+	fjd := containerJDRequest("fjd")
+	fjd.PlatformCapabilities = []string{PlatformCapabilityFargate}
+	fjd.ContainerProperties.ExecutionRoleArn = ptrTo(testRole)
+	fjd.ContainerProperties.Vcpus, fjd.ContainerProperties.Memory = nil, nil
+	fjd.ContainerProperties.ResourceRequirements = []ResourceRequirement{{Type: ResourceTypeVcpu, Value: "0.25"}, {Type: ResourceTypeMemory, Value: "512"}}
+	if _, err := f.s.RegisterJobDefinition(ctx, fjd); err != nil {
+		t.Fatal(err)
+	}
+	ejd := containerJDRequest("ejd")
+	ejd.PlatformCapabilities = []string{PlatformCapabilityEc2}
+	if _, err := f.s.RegisterJobDefinition(ctx, ejd); err != nil {
+		t.Fatal(err)
+	}
+	q, fq := f.s.JobQueueARN("q"), f.s.JobQueueARN("fq")
+	tests := []struct {
+		name, queue, def, want string
+	}{
+		{"fargate on EC2", "q", "fjd", fmt.Sprintf(msgPlatform, f.s.JobDefinitionARN("fjd", 1), "[FARGATE]", q, "EC2 or SPOT")},
+		{"EC2 on fargate", "fq", "ejd", fmt.Sprintf(msgPlatform, f.s.JobDefinitionARN("ejd", 1), "[EC2]", fq, "FARGATE or FARGATE_SPOT")},
+		{"default EC2 on fargate", "fq", "jd", fmt.Sprintf(msgPlatform, f.s.JobDefinitionARN("jd", 1), "[EC2]", fq, "FARGATE or FARGATE_SPOT")},
+		{"fargate on fargate", "fq", "fjd", ""},
+		{"EC2 on EC2", "q", "ejd", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := f.s.SubmitJob(ctx, &SubmitJobRequest{JobName: "j", JobQueue: tc.queue, JobDefinition: tc.def})
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("SubmitJob: %v", err)
+				}
+				return
+			}
+			wantClientError(t, err, tc.want)
+		})
+	}
 }

@@ -153,3 +153,25 @@ func TestAuthorizationARNs(t *testing.T) {
 		}
 	}
 }
+
+// TagResource, UntagResource and ListTagsForResource refuse an array
+// child's ARN (API reference: "ARNs for child jobs of array and multi-node
+// parallel (MNP) jobs aren't supported"); the parent's tags are untouched.
+func TestTagsRefuseArrayChild(t *testing.T) {
+	t.Parallel()
+	f := newJobsFixture(t)
+	parent := f.submit(&SubmitJobRequest{JobName: "arr", JobQueue: "q", JobDefinition: "jd", ArrayProperties: &ArrayProperties{Size: ptrTo(int32(2))}, Tags: map[string]string{"k": "v"}})
+	f.advance()
+	child := f.s.JobARN(parent + ":1")
+	want := fmt.Sprintf(msgChildJobTags, child)
+	_, err := f.s.TagResource(t.Context(), &TagResourceRequest{ResourceArn: child, Tags: map[string]string{"a": "b"}})
+	wantClientError(t, err, want)
+	_, err = f.s.UntagResource(t.Context(), &UntagResourceRequest{ResourceArn: child, TagKeys: []string{"k"}})
+	wantClientError(t, err, want)
+	_, err = f.s.ListTagsForResource(t.Context(), &ListTagsForResourceRequest{ResourceArn: child})
+	wantClientError(t, err, want)
+	out, err := f.s.ListTagsForResource(t.Context(), &ListTagsForResourceRequest{ResourceArn: f.s.JobARN(parent)})
+	if err != nil || !reflect.DeepEqual(out.Tags, map[string]string{"k": "v"}) {
+		t.Errorf("parent tags = %v, %v", out, err)
+	}
+}

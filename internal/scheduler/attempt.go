@@ -3,6 +3,7 @@ package scheduler
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"path/filepath"
@@ -150,6 +151,16 @@ func (a *attempt) logTarget(attemptID string) (group, stream string) {
 	return group, prefix + "/default/" + attemptID
 }
 
+// containerInstanceID is the ID of the one ECS container instance batchd's
+// host stands for in a compute environment's cluster: 32 hex digits, as
+// AWS's (arn:aws:ecs:REGION:ACCOUNT:container-instance/CLUSTER/ID in the
+// ECS API Reference, ContainerInstance; DescribeJobs shows it as
+// containerInstanceArn), the same for every attempt in that cluster.
+func containerInstanceID(cluster string) string {
+	sum := sha256.Sum256([]byte("batchd container instance\x00" + cluster))
+	return hex.EncodeToString(sum[:16])
+}
+
 // jobDefinitionName is the name in a job definition ARN
 // (arn:...:job-definition/name:revision).
 func jobDefinitionName(arn string) string {
@@ -170,7 +181,9 @@ func (a *attempt) execute(ctx context.Context) error {
 	group, stream := a.logTarget(attemptID)
 	cont := &batch.AttemptContainerDetail{}
 	if a.cluster != "" {
-		cont.TaskArn = ptr("arn:" + s.cfg.Partition + ":ecs:" + s.cfg.Region + ":" + s.cfg.AccountID + ":task/" + a.cluster + "/" + attemptID)
+		ecs := "arn:" + s.cfg.Partition + ":ecs:" + s.cfg.Region + ":" + s.cfg.AccountID
+		cont.TaskArn = ptr(ecs + ":task/" + a.cluster + "/" + attemptID)
+		cont.ContainerInstanceArn = ptr(ecs + ":container-instance/" + a.cluster + "/" + containerInstanceID(a.cluster))
 	}
 	if stream != "" {
 		cont.LogStreamName = ptr(stream)
@@ -224,7 +237,7 @@ func (a *attempt) execute(ctx context.Context) error {
 		return failStart(reasonFailedToStart, cannotStartPrefix+err.Error())
 	}
 	a.started(h)
-	if err := s.cfg.Batch.MarkRunning(ctx, a.id, stream); err != nil {
+	if err := s.cfg.Batch.MarkRunning(ctx, a.id, *cont); err != nil {
 		// Terminated while STARTING (or gone): stop the process; the
 		// attempt is still recorded below.
 		if errors.Is(err, batch.ErrJobState) {

@@ -63,8 +63,10 @@
 //     share identifiers that are not active yet; a share is active while it
 //     has RUNNABLE, STARTING or RUNNING jobs.
 //
-// A DISABLED (or INVALID) queue or compute environment dispatches nothing
-// new; what runs keeps running.
+// A DISABLED queue takes no new jobs (SubmitJob refuses them) but
+// dispatches those already in it ("jobs already in the queue can finish",
+// API reference, JobQueueDetail state). A DISABLED or INVALID compute environment, and an
+// INVALID queue, dispatch nothing new; what runs keeps running.
 //
 // # Capacity
 //

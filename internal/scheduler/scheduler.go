@@ -399,7 +399,11 @@ type queueView struct {
 
 func (q *queueView) name() string { return q.detail.JobQueueName }
 
-// snapshot reads the queues that may dispatch, highest priority first.
+// snapshot reads the queues that may dispatch, highest priority first:
+// the VALID ones, DISABLED ones included: "If the job queue state is
+// DISABLED, new jobs can't be added to the queue, but jobs already in the
+// queue can finish" (API reference, JobQueueDetail and UpdateJobQueue,
+// state). SubmitJob refuses new ones; RUNNABLE ones are still dispatched.
 func (s *Scheduler) snapshot(ctx context.Context) ([]*queueView, error) {
 	qs, err := s.allQueues(ctx)
 	if err != nil {
@@ -409,7 +413,7 @@ func (s *Scheduler) snapshot(ctx context.Context) ([]*queueView, error) {
 	var policyARNs []string
 	for i := range qs {
 		q := &qs[i]
-		if q.State != batch.JQStateEnabled || q.Status != batch.JQStatusValid {
+		if q.Status != batch.JQStatusValid {
 			continue
 		}
 		live = append(live, q)

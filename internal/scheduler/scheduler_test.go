@@ -89,16 +89,12 @@ func TestDispatchOrder(t *testing.T) {
 			}
 		})
 	})
-	t.Run("disabled queue and compute environment dispatch nothing", func(t *testing.T) {
+	t.Run("disabled compute environment dispatches nothing", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			h := newHarness(t, Config{})
 			h.unmanagedCE("ce")
 			h.queue("q", 1, "", "ce")
 			h.def("jd", 1, 128, []string{"true"}, nil)
-			call(h.batch.UpdateJobQueue(h.ctx, &batch.UpdateJobQueueRequest{JobQueue: "q", State: batch.JQStateDisabled})).ok(t)
-			// A disabled queue takes no submissions: submit first, then
-			// disable the compute environment instead.
-			call(h.batch.UpdateJobQueue(h.ctx, &batch.UpdateJobQueueRequest{JobQueue: "q", State: batch.JQStateEnabled})).ok(t)
 			call(h.batch.UpdateComputeEnvironment(h.ctx, &batch.UpdateComputeEnvironmentRequest{ComputeEnvironment: "ce", State: batch.CEStateDisabled})).ok(t)
 			id := h.submit("j", "q", "jd", nil)
 			h.start()
@@ -109,14 +105,29 @@ func TestDispatchOrder(t *testing.T) {
 			if j := h.job(id); j.Status != batch.JobStatusRunnable || j.StatusReason != nil {
 				t.Fatalf("job = %s (%q), want RUNNABLE without a reason", j.Status, deref(j.StatusReason))
 			}
-			call(h.batch.UpdateJobQueue(h.ctx, &batch.UpdateJobQueueRequest{JobQueue: "q", State: batch.JQStateDisabled})).ok(t)
 			call(h.batch.UpdateComputeEnvironment(h.ctx, &batch.UpdateComputeEnvironmentRequest{ComputeEnvironment: "ce", State: batch.CEStateEnabled})).ok(t)
-			time.Sleep(time.Second)
-			if n := len(h.exec.started()); n != 0 {
-				t.Fatalf("%d attempts from a DISABLED queue", n)
-			}
-			call(h.batch.UpdateJobQueue(h.ctx, &batch.UpdateJobQueueRequest{JobQueue: "q", State: batch.JQStateEnabled})).ok(t)
 			h.waitStarted(1)
+		})
+	})
+	t.Run("disabled queue dispatches the jobs already in it", func(t *testing.T) {
+		// API reference, JobQueueDetail state: "If the job queue state is
+		// DISABLED, new jobs can't be added to the queue, but jobs already
+		// in the queue can finish."
+		synctest.Test(t, func(t *testing.T) {
+			h := newHarness(t, Config{})
+			h.unmanagedCE("ce")
+			h.queue("q", 1, "", "ce")
+			h.def("jd", 1, 128, []string{"true"}, nil)
+			id := h.submit("j", "q", "jd", nil)
+			call(h.batch.UpdateJobQueue(h.ctx, &batch.UpdateJobQueueRequest{JobQueue: "q", State: batch.JQStateDisabled})).ok(t)
+			if _, err := h.batch.SubmitJob(h.ctx, &batch.SubmitJobRequest{JobName: "late", JobQueue: "q", JobDefinition: "jd"}); err == nil {
+				t.Fatal("SubmitJob to a DISABLED queue succeeded")
+			}
+			h.start()
+			h.waitStarted(1)
+			if got := jobIDsOf(h.exec.started()); !slices.Equal(got, []string{id}) {
+				t.Fatalf("started %v, want %s", got, id)
+			}
 		})
 	})
 }
@@ -540,7 +551,7 @@ func TestRestartReconciliation(t *testing.T) {
 			}
 		}
 		for _, id := range []string{once, retried} {
-			if err := h.batch.MarkRunning(h.ctx, id, "jd/default/lost"); err != nil {
+			if err := h.batch.MarkRunning(h.ctx, id, batch.AttemptContainerDetail{LogStreamName: ptr("jd/default/lost")}); err != nil {
 				t.Fatal(err)
 			}
 		}

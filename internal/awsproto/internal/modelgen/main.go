@@ -28,6 +28,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 )
@@ -126,7 +127,13 @@ type botoRef struct {
 	LocationName  string `json:"locationName"`
 	Location      string `json:"location"`
 	ResultWrapper string `json:"resultWrapper"`
+	Documentation string `json:"documentation"`
 }
+
+// caseInsensitive finds the sentence with which a member's documentation
+// says its enum values may be given in any case (Batch EvaluateOnExit
+// action: "The values aren't case sensitive.").
+var caseInsensitive = regexp.MustCompile(`(?i)values (aren't|are not) case[- ]sensitive`)
 
 type botoShape struct {
 	Type      string              `json:"type"`
@@ -196,19 +203,22 @@ type (
 		ResponseCode int    `json:"responseCode,omitempty"`
 	}
 	outShape struct {
-		Type      string       `json:"type"`
-		Required  []string     `json:"required,omitempty"`
-		Members   []outMember  `json:"members,omitempty"`
-		Member    *outMember   `json:"member,omitempty"`
-		Key       *outMember   `json:"key,omitempty"`
-		Value     *outMember   `json:"value,omitempty"`
-		Min       *json.Number `json:"min,omitempty"`
-		Max       *json.Number `json:"max,omitempty"`
-		Pattern   string       `json:"pattern,omitempty"`
-		RE        string       `json:"re,omitempty"`
-		Enum      []string     `json:"enum,omitempty"`
-		Sensitive bool         `json:"sensitive,omitempty"`
-		Flattened bool         `json:"flattened,omitempty"`
+		Type     string       `json:"type"`
+		Required []string     `json:"required,omitempty"`
+		Members  []outMember  `json:"members,omitempty"`
+		Member   *outMember   `json:"member,omitempty"`
+		Key      *outMember   `json:"key,omitempty"`
+		Value    *outMember   `json:"value,omitempty"`
+		Min      *json.Number `json:"min,omitempty"`
+		Max      *json.Number `json:"max,omitempty"`
+		Pattern  string       `json:"pattern,omitempty"`
+		RE       string       `json:"re,omitempty"`
+		Enum     []string     `json:"enum,omitempty"`
+		// EnumFold: the enum's values are accepted in any case, as the
+		// documentation of a member of this shape says.
+		EnumFold  bool `json:"enumFold,omitempty"`
+		Sensitive bool `json:"sensitive,omitempty"`
+		Flattened bool `json:"flattened,omitempty"`
 	}
 	outMember struct {
 		Name         string `json:"name,omitempty"`
@@ -339,6 +349,9 @@ func (s *outService) addShape(service string, m *botoModel, name string, skipped
 		}
 		if err := s.addShape(service, m, r.Shape, skipped); err != nil {
 			return nil, err
+		}
+		if t := s.Shapes[r.Shape]; len(t.Enum) > 0 && caseInsensitive.MatchString(r.Documentation) {
+			t.EnumFold = true
 		}
 		return &outMember{Name: memberName, Shape: r.Shape, LocationName: r.LocationName, Location: r.Location}, nil
 	}
