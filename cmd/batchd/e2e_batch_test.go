@@ -753,14 +753,17 @@ func TestBatchJobs(t *testing.T) {
 	if aws.ToString(j.StatusReason) != "stop it" || !aws.ToBool(j.IsTerminated) || j.ArrayProperties.StatusSummary["FAILED"] != 3 {
 		t.Errorf("terminated array = %+v %+v", j, j.ArrayProperties)
 	}
-	if ch := waitStatus(t, c, arr+":1", batchtypes.JobStatusFailed); aws.ToString(ch.StatusReason) != "stop it" || !aws.ToBool(ch.IsTerminated) {
+	// A child that had not reached STARTING is cancelled (API reference,
+	// TerminateJob: "Jobs that have not progressed to the STARTING state
+	// are cancelled").
+	if ch := waitStatus(t, c, arr+":1", batchtypes.JobStatusFailed); aws.ToString(ch.StatusReason) != "stop it" || !aws.ToBool(ch.IsCancelled) {
 		t.Errorf("terminated child = %+v", ch)
 	}
 	if n := waitStatus(t, c, nton, batchtypes.JobStatusFailed); aws.ToString(n.StatusReason) != "Array Child Job failed" {
 		t.Errorf("N_TO_N parent = %s", aws.ToString(n.StatusReason))
 	}
 	call(c.TerminateJob(ctx, &batch.TerminateJobInput{JobId: aws.String(late), Reason: aws.String("terminated")})).ok(t)
-	if l := waitStatus(t, c, late, batchtypes.JobStatusFailed); !aws.ToBool(l.IsTerminated) || aws.ToString(l.StatusReason) != "terminated" {
+	if l := waitStatus(t, c, late, batchtypes.JobStatusFailed); !aws.ToBool(l.IsCancelled) || aws.ToString(l.StatusReason) != "terminated" {
 		t.Errorf("terminated = %+v", l)
 	}
 	// Cancelling a finished or unknown job succeeds and changes nothing.

@@ -100,7 +100,10 @@ type jobRecord struct {
 	ExitCode        *int32          `json:"ec,omitempty"`
 	ContainerReason string          `json:"cr,omitempty"`
 	Cancelled       bool            `json:"cx,omitempty"`
-	Terminated      bool            `json:"tx,omitempty"`
+	// CancelReason is the reason of a CancelJob of a PENDING job whose
+	// dependencies have not all completed: it fails with it once they have.
+	CancelReason string `json:"xr,omitempty"`
+	Terminated   bool   `json:"tx,omitempty"`
 }
 
 func (r *jobRecord) isParent() bool { return r.Size > 0 }

@@ -474,8 +474,17 @@ func TestCancelTerminate(t *testing.T) {
 			pending := f.submit(&SubmitJobRequest{JobName: "pending", JobQueue: "q", JobDefinition: "jd", DependsOn: dependsOn(runnable)})
 			f.advance()
 			sub2 := f.submit(req("sub2"))
-			// pending first: cancelling runnable fails its dependents.
-			for _, id := range []string{sub, pending, runnable, sub2} {
+			// "A PENDING job is canceled after all dependency jobs are
+			// completed" (API reference, CancelJob): pending waits for
+			// runnable, then fails with the cancel's reason, not as a
+			// dependent.
+			if err := cancel(f, pending); err != nil {
+				t.Fatal(err)
+			}
+			if d := f.describe(pending); d.Status != JobStatusPending || !deref(d.IsCancelled) {
+				t.Errorf("pending after CancelJob: %s cancelled %v, want PENDING and cancelled", d.Status, d.IsCancelled)
+			}
+			for _, id := range []string{sub, runnable, sub2} {
 				if err := cancel(f, id); err != nil {
 					t.Fatal(err)
 				}
@@ -484,8 +493,11 @@ func TestCancelTerminate(t *testing.T) {
 					t.Errorf("%s: %s %q cancelled %v terminated %v", d.JobName, d.Status, deref(d.StatusReason), d.IsCancelled, d.IsTerminated)
 				}
 			}
-			f.advance() // sub2's evaluation finds it cancelled
-			f.wantStatus(map[string]string{sub2: JobStatusFailed})
+			f.advance() // sub2's evaluation finds it cancelled; pending's dependency has ended
+			f.wantStatus(map[string]string{sub2: JobStatusFailed, pending: JobStatusFailed})
+			if d := f.describe(pending); deref(d.StatusReason) != "not needed" || !deref(d.IsCancelled) {
+				t.Errorf("pending: %q cancelled %v, want the cancel's reason", deref(d.StatusReason), d.IsCancelled)
+			}
 		}},
 		{"cancel leaves STARTING and RUNNING jobs", func(t *testing.T, f *jobsFixture) {
 			a, b := f.submit(req("a")), f.submit(req("b"))

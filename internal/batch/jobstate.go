@@ -28,8 +28,10 @@ import (
 //     i-1. The parent stays PENDING while they run and ends when they all
 //     have: SUCCEEDED when all did, else FAILED ("Array Child Job failed").
 //     arrayProperties.statusSummary counts the children by status.
-//   - CancelJob fails SUBMITTED, PENDING and RUNNABLE jobs (isCancelled);
-//     TerminateJob fails any job not yet done (isTerminated) and, for a
+//   - CancelJob fails SUBMITTED, PENDING and RUNNABLE jobs (isCancelled; a
+//     PENDING one once its dependencies have completed); TerminateJob
+//     fails any job not yet done (isCancelled before STARTING, isTerminated
+//     after) and, for a
 //     STARTING or RUNNING one, asks the scheduler to stop its process
 //     (TerminationRequests). Their dependents fail with it.
 //
@@ -181,10 +183,13 @@ func (t *jobTx) evaluate(l *loaded) error {
 	if err != nil {
 		return err
 	}
-	switch st {
-	case depsFailed:
+	switch {
+	case st != depsWaiting && r.CancelReason != "":
+		// A cancel asked for while it waited (CancelJob).
+		return t.setStatus(l, JobStatusFailed, r.CancelReason)
+	case st == depsFailed:
 		return t.setStatus(l, JobStatusFailed, reasonDependentFailed)
-	case depsMet:
+	case st == depsMet:
 		return t.setStatus(l, JobStatusRunnable, "")
 	}
 	return t.setStatus(l, JobStatusPending, "")
@@ -704,9 +709,10 @@ func checkReason(reason string) error {
 // you try to cancel an array parent job in PENDING, AWS Batch attempts to
 // cancel all child jobs. The array parent job is canceled when all child
 // jobs are completed": the waiting children are cancelled, the parent ends
-// (FAILED, isCancelled) when its last child does. AWS cancels a PENDING
-// job "after all dependency jobs are completed"; batchd at once, the state
-// AWS's ends in.
+// (FAILED, isCancelled) when its last child does. "A PENDING job is
+// canceled after all dependency jobs are completed": it is marked
+// isCancelled at once and stays PENDING until they have, then fails with
+// reason (jobRecord.CancelReason).
 //
 // A job ID that names no job is no error: AWS answers 200 with {} for one
 // (aws/aws-cli#2551, "aws batch terminate-job does not fail with
@@ -807,10 +813,21 @@ func (t *jobTx) stopOne(l *loaded, reason string, terminate bool) error {
 	r := l.rec
 	switch r.Status {
 	case JobStatusSubmitted, JobStatusPending, JobStatusRunnable:
-		if terminate {
-			r.Terminated = true
-		} else {
-			r.Cancelled = true
+		// TerminateJob: "Jobs that have not progressed to the STARTING
+		// state are cancelled" (API reference); both mark isCancelled.
+		r.Cancelled = true
+		if !terminate && r.Status == JobStatusPending {
+			// "A PENDING job is canceled after all dependency jobs are
+			// completed" (API reference, CancelJob).
+			st, err := t.deps(r.DependsOn, true)
+			if err != nil {
+				return err
+			}
+			if st == depsWaiting {
+				r.CancelReason = reason
+				t.touch(l)
+				return nil
+			}
 		}
 		return t.setStatus(l, JobStatusFailed, reason)
 	case JobStatusStarting, JobStatusRunning:
