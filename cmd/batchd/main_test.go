@@ -87,6 +87,11 @@ func TestSimulateUsageErrors(t *testing.T) {
 		{"bad principal", []string{"policy", "simulate", "--action", "a:b", "--resource", "*", "--principal", "bob"}, "--principal"},
 		{"bad context", []string{"policy", "simulate", "--action", "a:b", "--resource", "*", "--context", "novalue"}, "want key=value"},
 		{"unknown command", []string{"serve2"}, "unknown command"},
+		{"request and action", []string{"policy", "simulate", "--request", "SubmitJob", "--action", "a:b", "--principal", "arn:aws:iam::123456789012:user/a"}, "--request replaces --action"},
+		{"request without account", []string{"policy", "simulate", "--request", "SubmitJob", "--input", "{}"}, "needs --principal or --account"},
+		{"unknown operation", []string{"policy", "simulate", "--request", "Nope", "--principal", "arn:aws:iam::123456789012:user/a"}, `unknown Batch operation "Nope"`},
+		{"unknown input field", []string{"policy", "simulate", "--request", "SubmitJob", "--input", `{"queue":"q"}`, "--principal", "arn:aws:iam::123456789012:user/a"}, `unknown field "queue"`},
+		{"bad resource tag", []string{"policy", "simulate", "--request", "SubmitJob", "--input", "{}", "--principal", "arn:aws:iam::123456789012:user/a", "--resource-tag", "k=v"}, "want ARN=KEY=VALUE"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, errs := run(t, "", tc.args...)
@@ -136,5 +141,27 @@ func TestEvalBinary(t *testing.T) {
 `
 	if string(out) != want {
 		t.Errorf("got\n%s\nwant\n%s", out, want)
+	}
+}
+
+// TestSimulateRequest: --request walks an operation's own authorization
+// and names the check that denies: RegisterJobDefinition under
+// AWSBatchFullAccess may register but not pass an arbitrary job role.
+func TestSimulateRequest(t *testing.T) {
+	code, out, errs := run(t, "", "policy", "simulate", "--policy", "aws:AWSBatchFullAccess", "--principal", "arn:aws:iam::123456789012:user/alice",
+		"--request", "RegisterJobDefinition", "--input", `{"jobDefinitionName":"jd","type":"container","containerProperties":{"image":"busybox","privileged":true,"jobRoleArn":"arn:aws:iam::123456789012:role/jobrole"}}`)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{
+		"Decision: ImplicitDeny",
+		"1. batch:RegisterJobDefinition on arn:aws:batch:us-east-1:123456789012:job-definition/jd: Allow",
+		"with batch:Image=busybox batch:Privileged=true",
+		"-> 2. iam:PassRole on arn:aws:iam::123456789012:role/jobrole: ImplicitDeny",
+		"AccessDeniedException: User: arn:aws:iam::123456789012:user/alice is not authorized to perform: iam:PassRole on resource: arn:aws:iam::123456789012:role/jobrole",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
 	}
 }

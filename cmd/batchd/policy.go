@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 
 	"batchd/internal/batch"
@@ -388,6 +389,14 @@ func simulateRequest(set *policy.Set, caller policy.Caller, base *policy.Context
 			note = " (only an explicit Deny refuses; no Allow is needed)"
 		}
 		fmt.Fprintf(stdout, "%s %d. %s on %s: %s%s\n", mark, i+1, s.Action, s.Resource, s.Verdict.Outcome, note)
+		if len(s.Keys) > 0 {
+			var kv []string
+			for k, v := range s.Keys {
+				kv = append(kv, k+"="+strings.Join(v, ","))
+			}
+			sort.Strings(kv)
+			fmt.Fprintf(stdout, "       with %s\n", strings.Join(kv, " "))
+		}
 		for _, r := range s.Verdict.Reasons() {
 			fmt.Fprintf(stdout, "       - %s\n", r)
 		}
