@@ -133,7 +133,7 @@ const (
 func (s *Set) Evaluate(r *Request) Decision {
 	var d Decision
 	q := newQuery(r)
-	if strings.EqualFold(r.Action, "sts:GetCallerIdentity") {
+	if len(r.Action) == len("sts:GetCallerIdentity") && strings.EqualFold(r.Action, "sts:GetCallerIdentity") {
 		return Decision{Outcome: Allowed, Rule: NoPermissionNeeded}
 	}
 	q.boundary = len(s.Boundary) > 0 && r.Caller.Kind != Root
@@ -199,26 +199,28 @@ func (s *Set) Evaluate(r *Request) Decision {
 		}
 		return d
 	}
-	return limit(d, bAllow, sAllow, usesBoundary, usesSession)
+	limit(&d, bAllow, sAllow, usesBoundary, usesSession)
+	return d
 }
 
 // limit applies the permissions boundary and the session policies to an
 // Allow in d.
-func limit(d Decision, bAllow, sAllow *compiled, usesBoundary, usesSession bool) Decision {
+func limit(d *Decision, bAllow, sAllow *compiled, usesBoundary, usesSession bool) {
 	if usesBoundary {
 		if bAllow == nil {
-			return Decision{Outcome: ImplicitDeny, Missing: PermissionsBoundary, Allow: d.Allow, AllowIn: d.AllowIn, Rule: d.Rule, Trust: d.Trust}
+			d.Outcome, d.Missing = ImplicitDeny, PermissionsBoundary
+			return
 		}
 		d.BoundaryAllow = &bAllow.ref
 	}
 	if usesSession {
 		if sAllow == nil {
-			return Decision{Outcome: ImplicitDeny, Missing: SessionPolicy, Allow: d.Allow, AllowIn: d.AllowIn, BoundaryAllow: d.BoundaryAllow, Rule: d.Rule, Trust: d.Trust}
+			d.Outcome, d.Missing = ImplicitDeny, SessionPolicy
+			return
 		}
 		d.SessionAllow = &sAllow.ref
 	}
 	d.Outcome = Allowed
-	return d
 }
 
 // trustDecision decides a request on a role whose trust policy is the
@@ -258,7 +260,8 @@ func trustDecision(q *query, idAllow, rpAllow *compiled, rpMatch principalMatch,
 		// grants the session itself; the boundary still must allow.
 		usesSession = false
 	}
-	return limit(d, bAllow, sAllow, usesBoundary, usesSession)
+	limit(&d, bAllow, sAllow, usesBoundary, usesSession)
+	return d
 }
 
 func denied(c *compiled, t PolicyType) Decision {
