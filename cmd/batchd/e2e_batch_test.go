@@ -952,7 +952,7 @@ func TestBatchValidationErrors(t *testing.T) {
 		}, execPfx + "computeResources.minvCpus must be greater than or equal to 0."},
 		{"desiredvCpus above maxvCpus", func() error {
 			return errOf(c.CreateComputeEnvironment(ctx, ec2(func(cr *batchtypes.ComputeResource) { cr.DesiredvCpus = aws.Int32(5) })))
-		}, execPfx + "computeResources.desiredvCpus must be between minvCpus and maxvCpus."},
+		}, execPfx + "desiredvCpus should be between minvCpus and maxvCpus."},
 		{"bidPercentage on EC2", func() error {
 			return errOf(c.CreateComputeEnvironment(ctx, ec2(func(cr *batchtypes.ComputeResource) { cr.BidPercentage = aws.Int32(50) })))
 		}, execPfx + "bidPercentage is only applicable for SPOT compute resources."},

@@ -484,7 +484,13 @@ func (s *Service) checkComputeResource(cr *ComputeResource, eks bool) ([]string,
 }
 
 // checkVCPURange checks minvCpus <= desiredvCpus <= maxvCpus, min >= 0.
-// Messages inferred.
+// desiredvCpus: AWS wording, quoted from real responses in
+// HumanCellAtlas/matrix-service terraform/modules/matrix-service/infra/converter_batch.tf
+// and a cdk_preflight rego rule (the latter with the final period). The
+// other two inferred: no AWS text found (searched: docs, aws-cli/boto3/
+// terraform issues, moto and localstack sources for "minvCpus must be",
+// 2026-12); moto says "minvCpus must be positive" and "maxVCpus must be
+// greater than minvCpus" (InvalidParameterValue).
 func checkVCPURange(minV, desired, maxV int32) error {
 	switch {
 	case minV < 0:
@@ -492,7 +498,7 @@ func checkVCPURange(minV, desired, maxV int32) error {
 	case minV > maxV:
 		return invalidRequest("computeResources.minvCpus must be less than or equal to maxvCpus.")
 	case desired < minV || desired > maxV:
-		return invalidRequest("computeResources.desiredvCpus must be between minvCpus and maxvCpus.")
+		return invalidRequest("desiredvCpus should be between minvCpus and maxvCpus.")
 	}
 	return nil
 }

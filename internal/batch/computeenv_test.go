@@ -46,11 +46,11 @@ func TestCreateComputeEnvironmentValidation(t *testing.T) {
 		{"minvCpus above maxvCpus", func(r *CreateComputeEnvironmentRequest) { r.ComputeResources.MinvCpus = ptrTo(int32(17)) },
 			execPrefix + "computeResources.minvCpus must be less than or equal to maxvCpus."},
 		{"desiredvCpus above maxvCpus", func(r *CreateComputeEnvironmentRequest) { r.ComputeResources.DesiredvCpus = ptrTo(int32(32)) },
-			execPrefix + "computeResources.desiredvCpus must be between minvCpus and maxvCpus."},
+			execPrefix + "desiredvCpus should be between minvCpus and maxvCpus."},
 		{"desiredvCpus below minvCpus", func(r *CreateComputeEnvironmentRequest) {
 			r.ComputeResources.MinvCpus = ptrTo(int32(4))
 			r.ComputeResources.DesiredvCpus = ptrTo(int32(2))
-		}, execPrefix + "computeResources.desiredvCpus must be between minvCpus and maxvCpus."},
+		}, execPrefix + "desiredvCpus should be between minvCpus and maxvCpus."},
 		{"spot without fleet role", func(r *CreateComputeEnvironmentRequest) { r.ComputeResources.Type = CRTypeSpot },
 			"ComputeResources.spotIamFleetRole cannot not be null or empty"},
 		{"spot bid above 100", func(r *CreateComputeEnvironmentRequest) {
@@ -259,7 +259,7 @@ func TestUpdateComputeEnvironment(t *testing.T) {
 		{"state", UpdateComputeEnvironmentRequest{ComputeEnvironment: "ce", State: "OFF"},
 			execPrefix + "state must satisfy enum value set: [ENABLED, DISABLED]."},
 		{"desired above max", UpdateComputeEnvironmentRequest{ComputeEnvironment: "ce", ComputeResources: &ComputeResourceUpdate{DesiredvCpus: ptrTo(int32(5))}},
-			execPrefix + "computeResources.desiredvCpus must be between minvCpus and maxvCpus."},
+			execPrefix + "desiredvCpus should be between minvCpus and maxvCpus."},
 		{"min above max", UpdateComputeEnvironmentRequest{ComputeEnvironment: "ce", ComputeResources: &ComputeResourceUpdate{MinvCpus: ptrTo(int32(5))}},
 			execPrefix + "computeResources.minvCpus must be less than or equal to maxvCpus."},
 		{"to fargate", UpdateComputeEnvironmentRequest{ComputeEnvironment: "ce", ComputeResources: &ComputeResourceUpdate{Type: CRTypeFargate}},
