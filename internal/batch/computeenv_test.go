@@ -28,7 +28,7 @@ func TestCreateComputeEnvironmentValidation(t *testing.T) {
 		{"managed without computeResources", func(r *CreateComputeEnvironmentRequest) { r.ComputeResources = nil },
 			execPrefix + "computeResources is required."},
 		{"managed with unmanagedvCpus", func(r *CreateComputeEnvironmentRequest) { r.UnmanagedvCpus = ptrTo(int32(4)) },
-			execPrefix + "unmanagedvCpus is not applicable for MANAGED compute environments."},
+			execPrefix + "unmanagedvCpus is not applicable for managed Compute Environments"},
 		{"resource type missing", func(r *CreateComputeEnvironmentRequest) { r.ComputeResources.Type = "" },
 			execPrefix + "computeResources.type is required."},
 		{"resource type bad", func(r *CreateComputeEnvironmentRequest) { r.ComputeResources.Type = "GPU" },
@@ -269,7 +269,7 @@ func TestUpdateComputeEnvironment(t *testing.T) {
 		{"slr to regular role", UpdateComputeEnvironmentRequest{ComputeEnvironment: "ce", ServiceRole: ptrTo(testRole)},
 			execPrefix + "serviceRole cannot be changed between the Batch service-linked role and a regular IAM role."},
 		{"unmanagedvCpus on managed", UpdateComputeEnvironmentRequest{ComputeEnvironment: "ce", UnmanagedvCpus: ptrTo(int32(1))},
-			execPrefix + "unmanagedvCpus is not applicable for MANAGED compute environments."},
+			execPrefix + "unmanagedvCpus is not applicable for managed Compute Environments"},
 	}
 	for _, c := range cases {
 		_, err := s.UpdateComputeEnvironment(t.Context(), &c.in)
