@@ -928,7 +928,7 @@ func TestBatchValidationErrors(t *testing.T) {
 			in := ec2(func(*batchtypes.ComputeResource) {})
 			in.UnmanagedvCpus = aws.Int32(2)
 			return errOf(c.CreateComputeEnvironment(ctx, in))
-		}, execPfx + "unmanagedvCpus is not applicable for MANAGED compute environments."},
+		}, execPfx + "unmanagedvCpus is not applicable for managed Compute Environments"},
 		{"UNMANAGED negative unmanagedvCpus", func() error {
 			return errOf(c.CreateComputeEnvironment(ctx, &batch.CreateComputeEnvironmentInput{ComputeEnvironmentName: aws.String("x"), Type: batchtypes.CETypeUnmanaged, UnmanagedvCpus: aws.Int32(-1)}))
 		}, execPfx + "unmanagedvCpus must be greater than or equal to 0."},
@@ -952,7 +952,7 @@ func TestBatchValidationErrors(t *testing.T) {
 		}, execPfx + "computeResources.minvCpus must be greater than or equal to 0."},
 		{"desiredvCpus above maxvCpus", func() error {
 			return errOf(c.CreateComputeEnvironment(ctx, ec2(func(cr *batchtypes.ComputeResource) { cr.DesiredvCpus = aws.Int32(5) })))
-		}, execPfx + "computeResources.desiredvCpus must be between minvCpus and maxvCpus."},
+		}, execPfx + "desiredvCpus should be between minvCpus and maxvCpus."},
 		{"bidPercentage on EC2", func() error {
 			return errOf(c.CreateComputeEnvironment(ctx, ec2(func(cr *batchtypes.ComputeResource) { cr.BidPercentage = aws.Int32(50) })))
 		}, execPfx + "bidPercentage is only applicable for SPOT compute resources."},
@@ -1031,7 +1031,7 @@ func TestBatchValidationErrors(t *testing.T) {
 		// Job queues.
 		{"queue bad name", func() error {
 			return errOf(c.CreateJobQueue(ctx, &batch.CreateJobQueueInput{JobQueueName: aws.String("q/1"), Priority: aws.Int32(1), ComputeEnvironmentOrder: order("ce")}))
-		}, execPfx + "Job queue name should match valid pattern"},
+		}, execPfx + "Job Queue name should match a valid pattern."},
 		{"queue missing priority", func() error {
 			return errOf(raw.CreateJobQueue(ctx, &batch.CreateJobQueueInput{JobQueueName: aws.String("x"), ComputeEnvironmentOrder: order("ce")}))
 		}, execPfx + "priority is required."},
@@ -1058,7 +1058,7 @@ func TestBatchValidationErrors(t *testing.T) {
 		}, execPfx + "computeEnvironmentOrder compute environments must be unique."},
 		{"queue mixing EC2 and Fargate", func() error {
 			return errOf(c.CreateJobQueue(ctx, &batch.CreateJobQueueInput{JobQueueName: aws.String("x"), Priority: aws.Int32(1), ComputeEnvironmentOrder: order("ce", "ce-fargate")}))
-		}, execPfx + "computeEnvironmentOrder cannot mix compute environments of types ECS and ECS_FARGATE."},
+		}, execPfx + "Fargate and EC2 compute environments can not be mixed."},
 		{"queue unknown scheduling policy", func() error {
 			return errOf(c.CreateJobQueue(ctx, &batch.CreateJobQueueInput{JobQueueName: aws.String("x"), Priority: aws.Int32(1), ComputeEnvironmentOrder: order("ce"), SchedulingPolicyArn: aws.String(batchARN + "scheduling-policy/nope")}))
 		}, batchARN + "scheduling-policy/nope does not exist"},
@@ -1171,7 +1171,7 @@ func TestBatchValidationErrors(t *testing.T) {
 		// Scheduling policies.
 		{"policy bad name", func() error {
 			return errOf(c.CreateSchedulingPolicy(ctx, &batch.CreateSchedulingPolicyInput{Name: aws.String("sp!")}))
-		}, execPfx + "Scheduling policy name should match valid pattern"},
+		}, execPfx + "Scheduling policy name should match a valid pattern."},
 		{"policy shareDecaySeconds above a week", func() error {
 			return errOf(c.CreateSchedulingPolicy(ctx, &batch.CreateSchedulingPolicyInput{Name: aws.String("x"), FairsharePolicy: &batchtypes.FairsharePolicy{ShareDecaySeconds: aws.Int32(604801)}}))
 		}, execPfx + "fairsharePolicy.shareDecaySeconds must be between 0 and 604800."},
@@ -1182,7 +1182,7 @@ func TestBatchValidationErrors(t *testing.T) {
 			return errOf(c.CreateSchedulingPolicy(ctx, &batch.CreateSchedulingPolicyInput{Name: aws.String("x"), FairsharePolicy: &batchtypes.FairsharePolicy{
 				ShareDistribution: []batchtypes.ShareAttributes{{ShareIdentifier: aws.String("A"), WeightFactor: aws.Float32(0)}},
 			}}))
-		}, execPfx + "fairsharePolicy.shareDistribution[0].weightFactor must be between 0.0001 and 999.9999."},
+		}, execPfx + "Weight factor should be between 0.0001 and 999.9999."},
 		{"policy overlapping shares", func() error {
 			return errOf(c.UpdateSchedulingPolicy(ctx, &batch.UpdateSchedulingPolicyInput{Arn: aws.String(spARN), FairsharePolicy: &batchtypes.FairsharePolicy{
 				ShareDistribution: []batchtypes.ShareAttributes{{ShareIdentifier: aws.String("UserA*")}, {ShareIdentifier: aws.String("UserA1")}},
@@ -1192,7 +1192,7 @@ func TestBatchValidationErrors(t *testing.T) {
 			return errOf(c.CreateSchedulingPolicy(ctx, &batch.CreateSchedulingPolicyInput{Name: aws.String("x"), FairsharePolicy: &batchtypes.FairsharePolicy{
 				ShareDistribution: []batchtypes.ShareAttributes{{ShareIdentifier: aws.String("a-b")}},
 			}}))
-		}, execPfx + "fairsharePolicy.shareDistribution[0].shareIdentifier must be at most 255 letters and numbers, optionally followed by an asterisk (*)."},
+		}, execPfx + "ShareIdentifier name should match a valid pattern."},
 		{"update unknown policy", func() error {
 			return errOf(c.UpdateSchedulingPolicy(ctx, &batch.UpdateSchedulingPolicyInput{Arn: aws.String(batchARN + "scheduling-policy/nope")}))
 		}, batchARN + "scheduling-policy/nope does not exist"},

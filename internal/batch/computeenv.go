@@ -16,9 +16,15 @@ package batch
 // identity").
 //
 // Messages: where AWS's wording was found in public error reports it is
-// used verbatim (marked "AWS wording"); elsewhere the message follows the
-// form AWS Batch uses for the requests it refuses ("Error executing request,
-// Exception : " and a sentence naming the field) and is marked "inferred".
+// used verbatim (marked "AWS wording", with its source); elsewhere the message
+// follows the form AWS Batch uses for the requests it refuses ("Error
+// executing request, Exception : " and a sentence naming the field) and is
+// marked "Wording inferred: no AWS text found (searched ...)". In those notes
+// "docs, issues, code, moto" means the AWS documentation (API Reference, User
+// Guide, SDK references), GitHub issue and PR threads quoting AWS responses
+// (aws-cli, boto3, terraform-provider-aws, moto, localstack and users'),
+// an exact-string search of public code (SDK and Terraform tests), and
+// moto's moto/batch sources; the date is the month of the search.
 
 import (
 	"context"
@@ -52,11 +58,21 @@ const (
 	msgExists = "Object already exists"
 	// msgJobQueueRelationship is AWS wording (DeleteComputeEnvironment).
 	msgJobQueueRelationship = "Cannot delete, found existing JobQueue relationship."
+	// msgUnmanagedvCpus refuses unmanagedvCpus on a MANAGED environment.
+	// AWS wording as quoted from the service's rejection by the public
+	// cdk_preflight rego rules (pf-batch-ce-unmanaged-vcpus).
+	msgUnmanagedvCpus = "unmanagedvCpus is not applicable for managed Compute Environments"
 )
 
 // notExist is the ClientException for a resource that is not there. AWS
 // wording for UpdateJobQueue: "arn:aws:batch:us-east-1:123456789012:job-queue/q
-// does not exist"; used alike for every kind (inferred for the others).
+// does not exist"; used alike for every kind. For compute environments the
+// same form is what a generated TypeScript Batch client (@distilled.cloud)
+// matches ("compute-environment/.* does not exist", a pattern, not AWS text);
+// for the other kinds wording inferred: no AWS text found (searched docs,
+// issues, code, moto for "does not exist" with
+// job-definition/scheduling-policy ARNs, 2026-12); moto says "Compute
+// environment X does not exist" and "Job queue X does not exist".
 func notExist(arn string) *Error { return clientError("%s does not exist", arn) }
 
 // resourceName is the pattern of compute environment, job queue, job
@@ -64,15 +80,21 @@ func notExist(arn string) *Error { return clientError("%s does not exist", arn) 
 // lowercase), numbers, hyphens, and underscores" (API Reference).
 var resourceName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
 
-// checkName validates a resource name; what names the field in the message
-// ("Compute environment"). Inferred from SubmitJob's AWS wording "Job name
-// should match valid pattern".
-func checkName(field, what, name string) error {
+// checkName validates a resource name; invalid is the whole message for a
+// name that does not match the pattern. AWS wording for job queues ("Job
+// Queue name should match a valid pattern.") and scheduling policies
+// ("Scheduling policy name should match a valid pattern."), as quoted from
+// the service's rejections by the public cdk_preflight rego rules
+// (pf-batch-jq-name, pf-batch-sp-name). For compute environments and job
+// definitions wording inferred from SubmitJob's AWS wording "Job name should
+// match valid pattern": no AWS text found (searched docs, issues, code, moto
+// for "name should match", 2026-12).
+func checkName(field, invalid, name string) error {
 	if name == "" {
 		return invalidRequest("%s is required.", field)
 	}
 	if !resourceName.MatchString(name) {
-		return invalidRequest("%s name should match valid pattern", what)
+		return invalidRequest("%s", invalid)
 	}
 	return nil
 }
@@ -126,7 +148,10 @@ func (s *Service) instanceProfileARN(nameOrARN string) string {
 
 // checkRoles reports the first of the role ARNs that does not exist. It is
 // called before the operation's transaction: Roles may read IAM's store.
-// Message inferred.
+// Wording inferred: no AWS text found (searched docs, issues, code, moto for
+// a missing serviceRole/jobRoleArn, 2026-12); moto says "Could not find IAM
+// role X" (InvalidParameterValue). AWS may accept the ARN and turn the
+// environment INVALID instead (User Guide, "INVALID compute environment").
 func (s *Service) checkRoles(ctx context.Context, field string, arns ...string) error {
 	for _, a := range arns {
 		if a == "" {
@@ -153,7 +178,8 @@ func markToken(m pageMark) *string {
 	return &t
 }
 
-// tokenMark decodes a nextToken. Message inferred.
+// tokenMark decodes a nextToken. Wording inferred: no AWS text found
+// (searched docs, issues, code, moto for a bad Batch nextToken, 2026-12).
 func tokenMark(token *string) (pageMark, error) {
 	var m pageMark
 	if token == nil || *token == "" {
@@ -170,7 +196,8 @@ func tokenMark(token *string) (pageMark, error) {
 }
 
 // pageSize is maxResults, checked against its documented range, or def.
-// Message inferred.
+// Wording inferred: no AWS text found (searched docs, issues, code, moto for
+// "maxResults must be", 2026-12).
 func pageSize(maxResults *int32, max, def int) (int, error) {
 	if maxResults == nil {
 		return def, nil
@@ -190,7 +217,9 @@ func describeByName[T any](s *Service, tx store.Tx, kind, typ, field, both strin
 	if len(refs) > 0 {
 		if maxResults != nil {
 			// AWS wording: "ComputeEnvironments and MaxResults cannot both
-			// be set" (inferred for JobQueues).
+			// be set". For JobQueues wording inferred: no AWS text found
+			// (searched docs, issues, code, moto for "and MaxResults cannot both be
+			// set", 2026-12).
 			return nil, nil, invalidRequest("%s and MaxResults cannot both be set", both)
 		}
 		if len(refs) > 100 {
@@ -284,7 +313,8 @@ func (s *Service) CreateComputeEnvironment(ctx context.Context, in *CreateComput
 			return err
 		}
 		if n >= s.limits.ComputeEnvironments {
-			// Inferred: AWS's wording for this quota was not found.
+			// Wording inferred: no AWS text found (searched docs, issues, code, moto
+			// for the compute environment quota, 2026-12).
 			return invalidRequest("The maximum number of compute environments (%d) has been reached.", s.limits.ComputeEnvironments)
 		}
 		return store.InsertJSON(tx, kindCE, ce.ComputeEnvironmentName, ce)
@@ -299,7 +329,7 @@ func (s *Service) CreateComputeEnvironment(ctx context.Context, in *CreateComput
 // environment it describes (serviceRole as given, normalized to an ARN)
 // with the other role ARNs it names, to be checked.
 func (s *Service) newComputeEnvironment(in *CreateComputeEnvironmentRequest) (*ComputeEnvironmentDetail, []string, error) {
-	if err := checkName("computeEnvironmentName", "Compute environment", in.ComputeEnvironmentName); err != nil {
+	if err := checkName("computeEnvironmentName", "Compute environment name should match valid pattern", in.ComputeEnvironmentName); err != nil {
 		return nil, nil, err
 	}
 	if in.Type == "" {
@@ -363,8 +393,8 @@ func (s *Service) newComputeEnvironment(in *CreateComputeEnvironmentRequest) (*C
 	case CETypeManaged:
 		if in.UnmanagedvCpus != nil {
 			// API Reference: "only supported when the type parameter is set
-			// to UNMANAGED". Message inferred.
-			return nil, nil, invalidRequest("unmanagedvCpus is not applicable for MANAGED compute environments.")
+			// to UNMANAGED". AWS wording: see msgUnmanagedvCpus.
+			return nil, nil, invalidRequest(msgUnmanagedvCpus)
 		}
 		if in.ComputeResources == nil {
 			return nil, nil, invalidRequest("computeResources is required.")
@@ -402,11 +432,15 @@ func (s *Service) checkComputeResource(cr *ComputeResource, eks bool) ([]string,
 	if fargate(cr.Type) {
 		if eks {
 			// User Guide: Amazon EKS compute environments run on EC2 or
-			// SPOT only. Message inferred.
+			// SPOT only. Wording inferred: no AWS text found (searched docs, issues,
+			// code, moto for FARGATE with eksConfiguration, 2026-12).
 			return nil, invalidRequest("%s is not applicable for Amazon EKS compute environments.", cr.Type)
 		}
 		// AWS wording: "desiredvCpus is not applicable for Fargate.",
-		// "tags is not applicable for Fargate." (the others inferred alike).
+		// "tags is not applicable for Fargate." (public notes quoting
+		// AWS responses; found by exact-string code search). The other fields
+		// follow the same form; wording inferred: no AWS text found (searched docs,
+		// issues, code, moto for "is not applicable for Fargate", 2026-12).
 		if name := firstSet([]setField{
 			{"allocationStrategy", cr.AllocationStrategy != ""},
 			{"minvCpus", cr.MinvCpus != nil},
@@ -427,7 +461,10 @@ func (s *Service) checkComputeResource(cr *ComputeResource, eks bool) ([]string,
 		}
 		// API Reference, securityGroupIds: "required for jobs that are
 		// running on Fargate resources and must contain at least one
-		// security group". Message inferred.
+		// security group". Wording inferred: no AWS text found (searched docs,
+		// issues, code, moto for Fargate without securityGroupIds, 2026-12); moto
+		// says "At least 1 security group must be provided"
+		// (InvalidParameterValue).
 		if len(cr.SecurityGroupIds) == 0 {
 			return nil, invalidRequest("computeResources.securityGroupIds is required.")
 		}
@@ -484,7 +521,13 @@ func (s *Service) checkComputeResource(cr *ComputeResource, eks bool) ([]string,
 }
 
 // checkVCPURange checks minvCpus <= desiredvCpus <= maxvCpus, min >= 0.
-// Messages inferred.
+// desiredvCpus: AWS wording, quoted from real responses in
+// HumanCellAtlas/matrix-service terraform/modules/matrix-service/infra/converter_batch.tf
+// and a cdk_preflight rego rule (the latter with the final period). The
+// other two inferred: no AWS text found (searched: docs, aws-cli/boto3/
+// terraform issues, moto and localstack sources for "minvCpus must be",
+// 2026-12); moto says "minvCpus must be positive" and "maxVCpus must be
+// greater than minvCpus" (InvalidParameterValue).
 func checkVCPURange(minV, desired, maxV int32) error {
 	switch {
 	case minV < 0:
@@ -492,7 +535,7 @@ func checkVCPURange(minV, desired, maxV int32) error {
 	case minV > maxV:
 		return invalidRequest("computeResources.minvCpus must be less than or equal to maxvCpus.")
 	case desired < minV || desired > maxV:
-		return invalidRequest("computeResources.desiredvCpus must be between minvCpus and maxvCpus.")
+		return invalidRequest("desiredvCpus should be between minvCpus and maxvCpus.")
 	}
 	return nil
 }
@@ -550,7 +593,7 @@ func (s *Service) UpdateComputeEnvironment(ctx context.Context, in *UpdateComput
 		}
 		if in.UnmanagedvCpus != nil {
 			if ce.Type != CETypeUnmanaged {
-				return invalidRequest("unmanagedvCpus is not applicable for MANAGED compute environments.")
+				return invalidRequest(msgUnmanagedvCpus)
 			}
 			if *in.UnmanagedvCpus < 0 {
 				return invalidRequest("unmanagedvCpus must be greater than or equal to 0.")
@@ -560,7 +603,9 @@ func (s *Service) UpdateComputeEnvironment(ctx context.Context, in *UpdateComput
 		if newRole != "" {
 			// API Reference, serviceRole: a compute environment with the
 			// service-linked role can't change to a regular role, nor the
-			// other way round. Message inferred.
+			// other way round. Wording inferred: no AWS text found (searched docs,
+			// issues, code, moto for UpdateComputeEnvironment serviceRole changes,
+			// 2026-12).
 			wasSLR := ce.ServiceRole != nil && strings.Contains(*ce.ServiceRole, serviceLinkedRoleP)
 			if wasSLR != strings.Contains(newRole, serviceLinkedRoleP) {
 				return invalidRequest("serviceRole cannot be changed between the Batch service-linked role and a regular IAM role.")
@@ -609,7 +654,8 @@ func updateComputeResource(cr *ComputeResource, u *ComputeResourceUpdate) error 
 			return err
 		}
 		if fargate(u.Type) != fargate(cr.Type) {
-			// Message inferred.
+			// Wording inferred: no AWS text found (searched docs, issues, code, moto
+			// for UpdateComputeEnvironment type changes, 2026-12).
 			return invalidRequest("computeResources.type cannot be changed between EC2 and Fargate.")
 		}
 	}
@@ -735,7 +781,8 @@ func (s *Service) DeleteComputeEnvironment(ctx context.Context, in *DeleteComput
 			}
 		}
 		if ce.State != CEStateDisabled {
-			// Inferred: AWS's wording was not found.
+			// Wording inferred: no AWS text found (searched docs, issues, code, moto
+			// for DeleteComputeEnvironment of an ENABLED environment, 2026-12).
 			return clientError("Compute environment must be in DISABLED state before deletion")
 		}
 		return tx.Delete(kindCE, ce.ComputeEnvironmentName)

@@ -28,7 +28,7 @@ func TestCreateComputeEnvironmentValidation(t *testing.T) {
 		{"managed without computeResources", func(r *CreateComputeEnvironmentRequest) { r.ComputeResources = nil },
 			execPrefix + "computeResources is required."},
 		{"managed with unmanagedvCpus", func(r *CreateComputeEnvironmentRequest) { r.UnmanagedvCpus = ptrTo(int32(4)) },
-			execPrefix + "unmanagedvCpus is not applicable for MANAGED compute environments."},
+			execPrefix + "unmanagedvCpus is not applicable for managed Compute Environments"},
 		{"resource type missing", func(r *CreateComputeEnvironmentRequest) { r.ComputeResources.Type = "" },
 			execPrefix + "computeResources.type is required."},
 		{"resource type bad", func(r *CreateComputeEnvironmentRequest) { r.ComputeResources.Type = "GPU" },
@@ -46,11 +46,11 @@ func TestCreateComputeEnvironmentValidation(t *testing.T) {
 		{"minvCpus above maxvCpus", func(r *CreateComputeEnvironmentRequest) { r.ComputeResources.MinvCpus = ptrTo(int32(17)) },
 			execPrefix + "computeResources.minvCpus must be less than or equal to maxvCpus."},
 		{"desiredvCpus above maxvCpus", func(r *CreateComputeEnvironmentRequest) { r.ComputeResources.DesiredvCpus = ptrTo(int32(32)) },
-			execPrefix + "computeResources.desiredvCpus must be between minvCpus and maxvCpus."},
+			execPrefix + "desiredvCpus should be between minvCpus and maxvCpus."},
 		{"desiredvCpus below minvCpus", func(r *CreateComputeEnvironmentRequest) {
 			r.ComputeResources.MinvCpus = ptrTo(int32(4))
 			r.ComputeResources.DesiredvCpus = ptrTo(int32(2))
-		}, execPrefix + "computeResources.desiredvCpus must be between minvCpus and maxvCpus."},
+		}, execPrefix + "desiredvCpus should be between minvCpus and maxvCpus."},
 		{"spot without fleet role", func(r *CreateComputeEnvironmentRequest) { r.ComputeResources.Type = CRTypeSpot },
 			"ComputeResources.spotIamFleetRole cannot not be null or empty"},
 		{"spot bid above 100", func(r *CreateComputeEnvironmentRequest) {
@@ -259,7 +259,7 @@ func TestUpdateComputeEnvironment(t *testing.T) {
 		{"state", UpdateComputeEnvironmentRequest{ComputeEnvironment: "ce", State: "OFF"},
 			execPrefix + "state must satisfy enum value set: [ENABLED, DISABLED]."},
 		{"desired above max", UpdateComputeEnvironmentRequest{ComputeEnvironment: "ce", ComputeResources: &ComputeResourceUpdate{DesiredvCpus: ptrTo(int32(5))}},
-			execPrefix + "computeResources.desiredvCpus must be between minvCpus and maxvCpus."},
+			execPrefix + "desiredvCpus should be between minvCpus and maxvCpus."},
 		{"min above max", UpdateComputeEnvironmentRequest{ComputeEnvironment: "ce", ComputeResources: &ComputeResourceUpdate{MinvCpus: ptrTo(int32(5))}},
 			execPrefix + "computeResources.minvCpus must be less than or equal to maxvCpus."},
 		{"to fargate", UpdateComputeEnvironmentRequest{ComputeEnvironment: "ce", ComputeResources: &ComputeResourceUpdate{Type: CRTypeFargate}},
@@ -269,7 +269,7 @@ func TestUpdateComputeEnvironment(t *testing.T) {
 		{"slr to regular role", UpdateComputeEnvironmentRequest{ComputeEnvironment: "ce", ServiceRole: ptrTo(testRole)},
 			execPrefix + "serviceRole cannot be changed between the Batch service-linked role and a regular IAM role."},
 		{"unmanagedvCpus on managed", UpdateComputeEnvironmentRequest{ComputeEnvironment: "ce", UnmanagedvCpus: ptrTo(int32(1))},
-			execPrefix + "unmanagedvCpus is not applicable for MANAGED compute environments."},
+			execPrefix + "unmanagedvCpus is not applicable for managed Compute Environments"},
 	}
 	for _, c := range cases {
 		_, err := s.UpdateComputeEnvironment(t.Context(), &c.in)

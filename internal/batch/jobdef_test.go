@@ -148,7 +148,7 @@ func TestRegisterJobDefinitionValidation(t *testing.T) {
 		{"multinode on fargate", func(r *RegisterJobDefinitionRequest) {
 			r.Type = JobDefinitionTypeMultinode
 			r.PlatformCapabilities = []string{PlatformCapabilityFargate}
-		}, execPrefix + "multinode is not applicable for Fargate."},
+		}, execPrefix + "Fargate does not support MNP jobs"},
 		{"multinode with container", func(r *RegisterJobDefinitionRequest) { r.Type = JobDefinitionTypeMultinode },
 			execPrefix + "containerProperties, ecsProperties and eksProperties are not applicable for multinode job definitions; use nodeProperties."},
 		{"multinode main node", func(r *RegisterJobDefinitionRequest) {

@@ -59,7 +59,8 @@ func (s *Service) queueNotExist(err error, ref string) error {
 // authorizer (no store access; the queue need not exist).
 func (s *Service) JobQueueARNOf(nameOrARN string) string { return s.refARN(nameOrARN, "job-queue") }
 
-// checkPriority validates a queue priority. Message inferred.
+// checkPriority validates a queue priority. Wording inferred: no AWS text
+// found (searched docs, issues, code, moto for "priority must be", 2026-12).
 func checkPriority(p int32) error {
 	if p < 0 || p > maxJQPriority {
 		return invalidRequest("priority must be between 0 and %d.", maxJQPriority)
@@ -67,8 +68,10 @@ func checkPriority(p int32) error {
 	return nil
 }
 
-// checkStateTimeLimitActions validates jobStateTimeLimitActions. Messages
-// in awsproto's form (inferred).
+// checkStateTimeLimitActions validates jobStateTimeLimitActions. The action
+// is AWS wording (see below); the other messages are in awsproto's form,
+// wording inferred: no AWS text found (searched docs, issues, code, moto for
+// "jobStateTimeLimitActions", "maxTimeSeconds", 2026-12).
 func checkStateTimeLimitActions(actions []JobStateTimeLimitAction) error {
 	for i, a := range actions {
 		switch {
@@ -88,9 +91,11 @@ func checkStateTimeLimitActions(actions []JobStateTimeLimitAction) error {
 			return invalidRequest("jobStateTimeLimitActions[%d].maxTimeSeconds must be between %d and %d.", i, minStateTimeLimit, maxStateTimeLimit)
 		}
 		// TERMINATE is for SageMaker Training queues, which batchd does not
-		// offer.
-		if err := checkEnum("jobStateTimeLimitActions["+strconv.Itoa(i)+"].action", a.Action, JobStateTimeLimitActionsActionCancel); err != nil {
-			return err
+		// offer. AWS wording as quoted from the service's rejection of
+		// TERMINATE on an ECS queue by the cdk_preflight rego rules
+		// (pf-batch-jq-jstla-action-cancel-for-ecs).
+		if a.Action != JobStateTimeLimitActionsActionCancel {
+			return invalidRequest("Invalid job action. Valid job actions: [CANCEL]")
 		}
 	}
 	return nil
@@ -108,11 +113,26 @@ func ceQueueType(ce *ComputeEnvironmentDetail) string {
 	return JobQueueTypeEcs
 }
 
+// fargateMix reports whether two queue types are ECS and ECS_FARGATE.
+func fargateMix(a, b string) bool {
+	return (a == JobQueueTypeEcs && b == JobQueueTypeEcsFargate) || (a == JobQueueTypeEcsFargate && b == JobQueueTypeEcs)
+}
+
 // resolveCEOrder checks a computeEnvironmentOrder (1 to CEsPerQueue
 // entries, distinct orders and environments, all existing, VALID and of one
 // type: "EC2 and Fargate compute environments can't be mixed") and returns
 // it with ARNs, in ascending order, and the queue type it implies.
-// Messages inferred.
+// AWS wording for a non-VALID environment, duplicate orders and an EC2/Fargate
+// mix, as quoted from the service's rejections by the public cdk_preflight
+// rego rules (pf-batch-jq-ce-arn-region, -ce-order-duplicate-order,
+// -ce-mix-fargate-ec2; the first quoted for an environment of another
+// Region); a generated TypeScript Batch client (@distilled.cloud) matches
+// it for a non-VALID environment as "must be (created and )?valid before
+// attaching". The rest (the list's length, a repeated environment, an
+// EKS/ECS mix) are wording inferred: no AWS text found (searched docs,
+// issues, code, moto for "computeEnvironmentOrder", 2026-12); moto says "At
+// least 1 compute environment must be provided" and "computeEnvironmentOrder
+// is malformed".
 func (s *Service) resolveCEOrder(tx store.Tx, order []ComputeEnvironmentOrder) ([]ComputeEnvironmentOrder, string, error) {
 	if len(order) == 0 {
 		return nil, "", invalidRequest("computeEnvironmentOrder is required.")
@@ -137,11 +157,11 @@ func (s *Service) resolveCEOrder(tx store.Tx, order []ComputeEnvironmentOrder) (
 			return nil, "", notExist(s.refARN(o.ComputeEnvironment, "compute-environment"))
 		}
 		if ce.Status != CEStatusValid {
-			return nil, "", invalidRequest("Compute environment %s is not in VALID status.", ce.ComputeEnvironmentArn)
+			return nil, "", invalidRequest("Compute Environments must be created and valid before attaching them to a job queue")
 		}
 		for _, prev := range out {
 			if *prev.Order == *o.Order {
-				return nil, "", invalidRequest("computeEnvironmentOrder orders must be unique.")
+				return nil, "", invalidRequest("Duplicate ComputeEnvironment order values.")
 			}
 			if prev.ComputeEnvironment == ce.ComputeEnvironmentArn {
 				return nil, "", invalidRequest("computeEnvironmentOrder compute environments must be unique.")
@@ -149,6 +169,9 @@ func (s *Service) resolveCEOrder(tx store.Tx, order []ComputeEnvironmentOrder) (
 		}
 		t := ceQueueType(ce)
 		if typ != "" && t != typ {
+			if fargateMix(typ, t) {
+				return nil, "", invalidRequest("Fargate and EC2 compute environments can not be mixed.")
+			}
 			return nil, "", invalidRequest("computeEnvironmentOrder cannot mix compute environments of types %s and %s.", typ, t)
 		}
 		typ = t
@@ -172,7 +195,7 @@ func (s *Service) checkSchedulingPolicy(tx store.Tx, arn string) error {
 
 // CreateJobQueue creates a job queue.
 func (s *Service) CreateJobQueue(ctx context.Context, in *CreateJobQueueRequest) (*CreateJobQueueResponse, error) {
-	if err := checkName("jobQueueName", "Job queue", in.JobQueueName); err != nil {
+	if err := checkName("jobQueueName", "Job Queue name should match a valid pattern.", in.JobQueueName); err != nil {
 		return nil, err
 	}
 	state := in.State
@@ -225,7 +248,8 @@ func (s *Service) CreateJobQueue(ctx context.Context, in *CreateJobQueueRequest)
 			return err
 		}
 		if n >= s.limits.JobQueues {
-			// Inferred: AWS's wording for this quota was not found.
+			// Wording inferred: no AWS text found (searched docs, issues, code, moto
+			// for the job queue quota, 2026-12).
 			return invalidRequest("The maximum number of job queues (%d) has been reached.", s.limits.JobQueues)
 		}
 		order, typ, err := s.resolveCEOrder(tx, in.ComputeEnvironmentOrder)
@@ -297,7 +321,8 @@ func (s *Service) UpdateJobQueue(ctx context.Context, in *UpdateJobQueueRequest)
 			q.ComputeEnvironmentOrder, q.JobQueueType = order, typ
 		}
 		if in.SchedulingPolicyArn != nil {
-			// Messages inferred.
+			// Wording inferred: no AWS text found (searched docs, issues, code, moto
+			// for "schedulingPolicyArn" on UpdateJobQueue, 2026-12).
 			switch {
 			case *in.SchedulingPolicyArn == "" && q.SchedulingPolicyArn != nil:
 				return invalidRequest("schedulingPolicyArn of a fair-share job queue can be replaced but not removed.")
@@ -342,7 +367,9 @@ func (s *Service) DeleteJobQueue(ctx context.Context, in *DeleteJobQueueRequest)
 			return s.queueNotExist(err, in.JobQueue)
 		}
 		if q.State != JQStateDisabled {
-			// Inferred: AWS's wording was not found.
+			// Wording inferred: no AWS text found (searched docs, issues, code, moto
+			// for DeleteJobQueue of an ENABLED queue, "Cannot delete, job queue",
+			// 2026-12).
 			return clientError("Job queue must be in DISABLED state before deletion")
 		}
 		name = q.JobQueueName

@@ -24,7 +24,7 @@ func TestCreateJobQueueValidation(t *testing.T) {
 		want string
 	}{
 		{"name missing", func(r *CreateJobQueueRequest) { r.JobQueueName = "" }, execPrefix + "jobQueueName is required."},
-		{"name bad", func(r *CreateJobQueueRequest) { r.JobQueueName = "high priority" }, execPrefix + "Job queue name should match valid pattern"},
+		{"name bad", func(r *CreateJobQueueRequest) { r.JobQueueName = "high priority" }, execPrefix + "Job Queue name should match a valid pattern."},
 		{"state bad", func(r *CreateJobQueueRequest) { r.State = "PAUSED" }, execPrefix + "state must satisfy enum value set: [ENABLED, DISABLED]."},
 		{"priority missing", func(r *CreateJobQueueRequest) { r.Priority = nil }, execPrefix + "priority is required."},
 		{"priority negative", func(r *CreateJobQueueRequest) { r.Priority = ptrTo(int32(-1)) }, execPrefix + "priority must be between 0 and 1000."},
@@ -39,12 +39,12 @@ func TestCreateJobQueueValidation(t *testing.T) {
 		{"unknown environment", func(r *CreateJobQueueRequest) { r.ComputeEnvironmentOrder = order(1, "nope") },
 			"arn:aws:batch:us-east-1:123456789012:compute-environment/nope does not exist"},
 		{"duplicate order", func(r *CreateJobQueueRequest) { r.ComputeEnvironmentOrder = order(1, "ec2a", 1, "ec2b") },
-			execPrefix + "computeEnvironmentOrder orders must be unique."},
+			execPrefix + "Duplicate ComputeEnvironment order values."},
 		{"duplicate environment", func(r *CreateJobQueueRequest) {
 			r.ComputeEnvironmentOrder = order(1, "ec2a", 2, "arn:aws:batch:us-east-1:123456789012:compute-environment/ec2a")
 		}, execPrefix + "computeEnvironmentOrder compute environments must be unique."},
 		{"EC2 and Fargate", func(r *CreateJobQueueRequest) { r.ComputeEnvironmentOrder = order(1, "ec2a", 2, "fg") },
-			execPrefix + "computeEnvironmentOrder cannot mix compute environments of types ECS and ECS_FARGATE."},
+			execPrefix + "Fargate and EC2 compute environments can not be mixed."},
 		{"EKS and EC2", func(r *CreateJobQueueRequest) { r.ComputeEnvironmentOrder = order(1, "eks", 2, "ec2a") },
 			execPrefix + "computeEnvironmentOrder cannot mix compute environments of types EKS and ECS."},
 		{"type mismatch", func(r *CreateJobQueueRequest) { r.JobQueueType = JobQueueTypeEks }, execPrefix + "jobQueueType EKS does not match the compute environments, of type ECS."},
@@ -67,7 +67,7 @@ func TestCreateJobQueueValidation(t *testing.T) {
 		{"time limit action", func(r *CreateJobQueueRequest) {
 			r.JobStateTimeLimitActions[0].Action = JobStateTimeLimitActionsActionTerminate
 		},
-			execPrefix + "jobStateTimeLimitActions[0].action must satisfy enum value set: [CANCEL]."},
+			execPrefix + "Invalid job action. Valid job actions: [CANCEL]"},
 		{"tag too long", func(r *CreateJobQueueRequest) { r.Tags = map[string]string{strings.Repeat("k", 129): "v"} },
 			execPrefix + "tags key '" + strings.Repeat("k", 129) + "' must have length between 1 and 128."},
 	}

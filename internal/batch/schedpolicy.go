@@ -28,7 +28,16 @@ const (
 // followed by an asterisk (*)".
 var shareIdentifier = regexp.MustCompile(`^[A-Za-z0-9]{1,255}\*?$`)
 
-// checkFairsharePolicy validates a fair-share policy. Messages inferred.
+// checkFairsharePolicy validates a fair-share policy. AWS wording for the
+// shareDistribution size, the shareIdentifier pattern, weightFactor and
+// identical identifiers, as quoted from the service's rejections by the
+// public cdk_preflight rego rules (pf-batch-sp-share-distribution-max,
+// -share-identifier-pattern, -weight-factor-range,
+// -share-identifier-duplicate). The rules quote the overlap message only
+// elided ("Share identifier ... matches another share identifier ...");
+// it, shareDecaySeconds and computeReservation are wording inferred: no AWS
+// text found (searched docs, issues, code, moto for "shareDecaySeconds",
+// "computeReservation", "overlap", 2026-12).
 func checkFairsharePolicy(p *FairsharePolicy) error {
 	if p == nil {
 		return nil
@@ -40,23 +49,26 @@ func checkFairsharePolicy(p *FairsharePolicy) error {
 		return invalidRequest("fairsharePolicy.computeReservation must be between 0 and %d.", maxComputeReservation)
 	}
 	if len(p.ShareDistribution) > maxShareDistribution {
-		return invalidRequest("fairsharePolicy.shareDistribution must have length less than or equal to %d.", maxShareDistribution)
+		return invalidRequest("ShareDistribution size cannot be greater than %d.", maxShareDistribution)
 	}
 	for i, sa := range p.ShareDistribution {
 		if sa.ShareIdentifier == "" {
 			return invalidRequest("fairsharePolicy.shareDistribution[%d].shareIdentifier is required.", i)
 		}
 		if !shareIdentifier.MatchString(sa.ShareIdentifier) {
-			return invalidRequest("fairsharePolicy.shareDistribution[%d].shareIdentifier must be at most 255 letters and numbers, optionally followed by an asterisk (*).", i)
+			return invalidRequest("ShareIdentifier name should match a valid pattern.")
 		}
 		if w := sa.WeightFactor; w != nil && (*w < minWeightFactor || *w > maxWeightFactor) {
-			return invalidRequest("fairsharePolicy.shareDistribution[%d].weightFactor must be between 0.0001 and 999.9999.", i)
+			return invalidRequest("Weight factor should be between 0.0001 and 999.9999.")
 		}
 		// "The list of share identifiers in a fair-share policy can't
 		// overlap. For example, you can't have one that specifies a
 		// shareIdentifier of UserA* and another that specifies a
 		// shareIdentifier of UserA1."
 		for _, prev := range p.ShareDistribution[:i] {
+			if prev.ShareIdentifier == sa.ShareIdentifier {
+				return invalidRequest("Cannot have two or more identical shareIdentifiers.")
+			}
 			if sharesOverlap(prev.ShareIdentifier, sa.ShareIdentifier) {
 				return invalidRequest("fairsharePolicy.shareDistribution share identifiers %s and %s overlap.", prev.ShareIdentifier, sa.ShareIdentifier)
 			}
@@ -96,7 +108,7 @@ func (s *Service) loadSP(tx store.Tx, arn string) (*SchedulingPolicyDetail, bool
 
 // CreateSchedulingPolicy creates a scheduling policy.
 func (s *Service) CreateSchedulingPolicy(ctx context.Context, in *CreateSchedulingPolicyRequest) (*CreateSchedulingPolicyResponse, error) {
-	if err := checkName("name", "Scheduling policy", in.Name); err != nil {
+	if err := checkName("name", "Scheduling policy name should match a valid pattern.", in.Name); err != nil {
 		return nil, err
 	}
 	if err := checkFairsharePolicy(in.FairsharePolicy); err != nil {
@@ -115,8 +127,9 @@ func (s *Service) CreateSchedulingPolicy(ctx context.Context, in *CreateScheduli
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		if err := store.InsertJSON(tx, kindSP, sp.Name, sp); err != nil {
 			if isExists(err) {
-				// AWS wording for compute environments and job queues;
-				// inferred for scheduling policies.
+				// AWS wording for job queues (see msgExists); for scheduling policies
+				// inferred: no AWS text found (searched docs, issues, code, moto for
+				// CreateSchedulingPolicy "already exists", 2026-12).
 				return clientError(msgExists)
 			}
 			return err
@@ -180,7 +193,9 @@ func (s *Service) DeleteSchedulingPolicy(ctx context.Context, in *DeleteScheduli
 		}
 		for _, q := range queues {
 			if q.SchedulingPolicyArn != nil && *q.SchedulingPolicyArn == sp.Arn {
-				// AWS wording for compute environments; inferred here.
+				// AWS wording for compute environments (see msgJobQueueRelationship); for
+				// scheduling policies inferred: no AWS text found (searched docs, issues,
+				// code, moto for DeleteSchedulingPolicy of a policy in use, 2026-12).
 				return clientError(msgJobQueueRelationship)
 			}
 		}

@@ -17,7 +17,7 @@ func TestCreateSchedulingPolicyValidation(t *testing.T) {
 		want string
 	}{
 		{"name missing", func(r *CreateSchedulingPolicyRequest) { r.Name = "" }, execPrefix + "name is required."},
-		{"name bad", func(r *CreateSchedulingPolicyRequest) { r.Name = "fair/share" }, execPrefix + "Scheduling policy name should match valid pattern"},
+		{"name bad", func(r *CreateSchedulingPolicyRequest) { r.Name = "fair/share" }, execPrefix + "Scheduling policy name should match a valid pattern."},
 		{"decay negative", func(r *CreateSchedulingPolicyRequest) { r.FairsharePolicy.ShareDecaySeconds = ptrTo(int32(-1)) },
 			execPrefix + "fairsharePolicy.shareDecaySeconds must be between 0 and 604800."},
 		{"decay above a week", func(r *CreateSchedulingPolicyRequest) { r.FairsharePolicy.ShareDecaySeconds = ptrTo(int32(604801)) },
@@ -26,22 +26,22 @@ func TestCreateSchedulingPolicyValidation(t *testing.T) {
 			execPrefix + "fairsharePolicy.computeReservation must be between 0 and 99."},
 		{"too many shares", func(r *CreateSchedulingPolicyRequest) {
 			r.FairsharePolicy.ShareDistribution = make([]ShareAttributes, 501)
-		}, execPrefix + "fairsharePolicy.shareDistribution must have length less than or equal to 500."},
+		}, execPrefix + "ShareDistribution size cannot be greater than 500."},
 		{"identifier missing", func(r *CreateSchedulingPolicyRequest) {
 			r.FairsharePolicy.ShareDistribution = append(r.FairsharePolicy.ShareDistribution, ShareAttributes{})
 		}, execPrefix + "fairsharePolicy.shareDistribution[2].shareIdentifier is required."},
 		{"identifier with dash", func(r *CreateSchedulingPolicyRequest) {
 			r.FairsharePolicy.ShareDistribution = []ShareAttributes{share("team-a", 1)}
-		}, execPrefix + "fairsharePolicy.shareDistribution[0].shareIdentifier must be at most 255 letters and numbers, optionally followed by an asterisk (*)."},
+		}, execPrefix + "ShareIdentifier name should match a valid pattern."},
 		{"identifier too long", func(r *CreateSchedulingPolicyRequest) {
 			r.FairsharePolicy.ShareDistribution = []ShareAttributes{share(strings.Repeat("a", 256), 1)}
-		}, execPrefix + "fairsharePolicy.shareDistribution[0].shareIdentifier must be at most 255 letters and numbers, optionally followed by an asterisk (*)."},
+		}, execPrefix + "ShareIdentifier name should match a valid pattern."},
 		{"weight too small", func(r *CreateSchedulingPolicyRequest) {
 			r.FairsharePolicy.ShareDistribution = []ShareAttributes{share("a", 0.00001)}
-		}, execPrefix + "fairsharePolicy.shareDistribution[0].weightFactor must be between 0.0001 and 999.9999."},
+		}, execPrefix + "Weight factor should be between 0.0001 and 999.9999."},
 		{"weight too large", func(r *CreateSchedulingPolicyRequest) {
 			r.FairsharePolicy.ShareDistribution = []ShareAttributes{share("a", 1000)}
-		}, execPrefix + "fairsharePolicy.shareDistribution[0].weightFactor must be between 0.0001 and 999.9999."},
+		}, execPrefix + "Weight factor should be between 0.0001 and 999.9999."},
 		{"prefix overlaps identifier", func(r *CreateSchedulingPolicyRequest) {
 			r.FairsharePolicy.ShareDistribution = []ShareAttributes{share("UserA*", 1), share("UserA1", 1)}
 		}, execPrefix + "fairsharePolicy.shareDistribution share identifiers UserA* and UserA1 overlap."},
@@ -50,7 +50,7 @@ func TestCreateSchedulingPolicyValidation(t *testing.T) {
 		}, execPrefix + "fairsharePolicy.shareDistribution share identifiers Use* and UserB* overlap."},
 		{"duplicate", func(r *CreateSchedulingPolicyRequest) {
 			r.FairsharePolicy.ShareDistribution = []ShareAttributes{share("a", 1), share("a", 2)}
-		}, execPrefix + "fairsharePolicy.shareDistribution share identifiers a and a overlap."},
+		}, execPrefix + "Cannot have two or more identical shareIdentifiers."},
 		{"tags", func(r *CreateSchedulingPolicyRequest) {
 			r.Tags = map[string]string{}
 			for i := range 51 {

@@ -37,8 +37,8 @@ const (
 	msgArraySize        = awsPrefix + "Array size must be between 2 and 10000."
 	msgTimeout          = awsPrefix + "Timeout attemptDurationSeconds must be at least 60 seconds."
 	msgEnvReserved      = awsPrefix + "Environment variable %s cannot start with AWS_BATCH."
-	// A Fargate definition on an EC2 queue or the reverse: inferred (see
-	// checkPlatform).
+	// A Fargate definition on an EC2 queue or the reverse. Wording inferred:
+	// no AWS text found (see checkPlatform).
 	msgPlatform = awsPrefix + "Job definition %s with platformCapabilities %s can't be submitted to job queue %s, whose compute environments are of type %s."
 	// The overrides' resource checks: AWS's wording not found; each names
 	// the field.
@@ -366,7 +366,8 @@ func (t *jobTx) exists(id string) (bool, int32, error) {
 // the User Guide, "Job queues on Fargate". AWS refuses such a submission with a
 // ClientException; its wording was not found (searched: AWS docs, GitHub
 // issues for "SubmitJob" with FARGATE/EC2 platformCapabilities and job
-// queue, SDK and moto/localstack code), so msgPlatform is inferred.
+// queue, SDK and moto/localstack code; again docs, issues, code, moto
+// 2026-12), so msgPlatform's wording is inferred.
 func checkPlatform(q *JobQueueDetail, def *JobDefinition) error {
 	if q.JobQueueType != JobQueueTypeEcs && q.JobQueueType != JobQueueTypeEcsFargate {
 		return nil // EKS queues take EKS definitions; checked elsewhere or not at all
