@@ -270,7 +270,7 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 	evalDone := make(chan struct{})
 	go func() {
 		defer close(evalDone)
-		supervise(evalCtx, log, "job evaluator", func(ctx context.Context) error { return batchSvc.RunNotify(ctx, sched.Wake) })
+		supervise(evalCtx, log, "job evaluator", func(ctx context.Context) error { return batchSvc.Run(ctx, sched.Wake) })
 	}()
 	defer func() {
 		stopEval()

@@ -449,10 +449,10 @@ const (
 
 // Run evaluates submitted jobs until ctx is done, then returns nil: it
 // calls Advance whenever SubmitJob has stored a job, and at least every
-// second. It returns Advance's error, if any; its owner decides whether to
-// run it again.
-func (s *Service) Run(ctx context.Context) error {
-	wake := s.runtime().wake
+// second, and calls notify (when not nil) each time Advance moved jobs on,
+// so that the scheduler looks for RUNNABLE jobs at once. It returns
+// Advance's error, if any; its owner decides whether to run it again.
+func (s *Service) Run(ctx context.Context, notify func()) error {
 	tick := time.NewTicker(advanceTick)
 	defer tick.Stop()
 	for {
@@ -464,12 +464,15 @@ func (s *Service) Run(ctx context.Context) error {
 			return err
 		}
 		if n > 0 {
+			if notify != nil {
+				notify()
+			}
 			continue // there may be more
 		}
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-wake:
+		case <-s.wake:
 		case <-tick.C:
 		}
 	}

@@ -3,7 +3,6 @@ package batch
 import (
 	"context"
 	"errors"
-	"time"
 )
 
 // What the scheduler records on jobs beyond MarkStarting, MarkRunning and
@@ -57,35 +56,4 @@ func (s *Service) MarkTimedOut(ctx context.Context, jobID string, attempt Attemp
 		return s.MarkFinished(ctx, jobID, attempt, false, reason)
 	}
 	return err
-}
-
-// RunNotify is Run that also calls notify (when not nil) each time Advance
-// moved jobs on, so that the scheduler looks for RUNNABLE jobs at once
-// rather than at its next tick. Like Run it returns nil when ctx is done
-// and Advance's error otherwise.
-func (s *Service) RunNotify(ctx context.Context, notify func()) error {
-	wake := s.runtime().wake
-	tick := time.NewTicker(advanceTick)
-	defer tick.Stop()
-	for {
-		n, err := s.Advance(ctx, advanceBatch)
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if n > 0 {
-			if notify != nil {
-				notify()
-			}
-			continue // there may be more
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-wake:
-		case <-tick.C:
-		}
-	}
 }

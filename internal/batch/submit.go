@@ -5,12 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"weak"
 
 	"batchd/internal/store"
 )
@@ -83,29 +80,6 @@ func validJobName(name string) bool {
 	return true
 }
 
-// jobRuntime is the in-memory part of a Service's jobs: the evaluator's
-// wake-up.
-//
-// It belongs in Service (a field set by New); until service.go has one,
-// runtime keeps it beside the Service, dropped with it.
-type jobRuntime struct {
-	wake chan struct{} // SubmitJob → Run: SUBMITTED jobs wait
-}
-
-var runtimes sync.Map // weak.Pointer[Service] → *jobRuntime
-
-func (s *Service) runtime() *jobRuntime {
-	k := weak.Make(s)
-	if v, ok := runtimes.Load(k); ok {
-		return v.(*jobRuntime)
-	}
-	v, loaded := runtimes.LoadOrStore(k, &jobRuntime{wake: make(chan struct{}, 1)})
-	if !loaded {
-		runtime.AddCleanup(s, func(k weak.Pointer[Service]) { runtimes.Delete(k) }, k)
-	}
-	return v.(*jobRuntime)
-}
-
 // SubmitJob submits a job to a queue from a job definition (AWS Batch API,
 // SubmitJob). The job is stored SUBMITTED, durably, before SubmitJob
 // returns; the evaluator (Advance, Run) moves it on.
@@ -135,7 +109,7 @@ func (s *Service) SubmitJob(ctx context.Context, in *SubmitJobRequest) (*SubmitJ
 		return nil, err
 	}
 	select {
-	case s.runtime().wake <- struct{}{}:
+	case s.wake <- struct{}{}:
 	default:
 	}
 	return out, nil
