@@ -124,8 +124,13 @@
 //
 // # Concurrency
 //
-// Run owns the scheduler's state: one goroutine decides from snapshots and
-// applies through batch.Service's transitions. Each attempt runs in a
+// Run owns the scheduler's state: one goroutine runs the passes. A pass
+// reads a view (the dispatchable queues with their RUNNABLE jobs, which
+// compute environments' service roles may do the work, what runs), hands
+// it to decide — a pure function, table-tested in plan_test.go — and
+// carries out the plan it returns (attempts to start, why the head of a
+// queue waits, time-limit cancellations) through batch.Service's
+// transitions. Each attempt runs in a
 // goroutine Run waits for before it returns; no store transaction is held
 // across an executor call. Cancelling Run's context stops every attempt
 // (SIGTERM, SIGKILL after the shutdown grace) and records it as above.

@@ -2,9 +2,7 @@ package scheduler
 
 import (
 	"cmp"
-	"context"
 	"math"
-	"slices"
 	"strings"
 	"time"
 
@@ -118,91 +116,6 @@ func reserved(p *batch.FairsharePolicy, active int) float64 {
 		return 0
 	}
 	return math.Pow(float64(cr)/100, float64(active))
-}
-
-// dispatchFair places a fair-share queue's jobs: the share with the least
-// weighted usage first, within it the highest schedulingPriority, then the
-// oldest; computeReservation is held back for share identifiers that are
-// not active.
-func (s *Scheduler) dispatchFair(ctx context.Context, q *queueView, usable []*ceView, jobs []batch.JobDetail, now time.Time) {
-	type pending struct {
-		id   string
-		jobs []*batch.JobDetail
-	}
-	byShare := map[string]*pending{}
-	var order []*pending
-	for i := range jobs {
-		id := deref(jobs[i].ShareIdentifier)
-		p := byShare[id]
-		if p == nil {
-			p = &pending{id: id}
-			byShare[id] = p
-			order = append(order, p)
-		}
-		p.jobs = append(p.jobs, &jobs[i])
-	}
-	for _, p := range order {
-		slices.SortStableFunc(p.jobs, func(a, b *batch.JobDetail) int {
-			return cmp.Compare(deref(b.SchedulingPriority), deref(a.SchedulingPriority))
-		})
-	}
-	// Active shares: pre-RUNNING jobs (here, RUNNABLE) or work in flight.
-	activeSet := map[string]bool{}
-	for id := range byShare {
-		activeSet[id] = true
-	}
-	running := 0.0
-	for k, u := range s.shares {
-		if k.queue == q.name() && u.running > eps {
-			activeSet[k.share] = true
-			running += u.running
-		}
-	}
-	active := make([]string, 0, len(activeSet))
-	for id := range activeSet {
-		active = append(active, id)
-	}
-	slices.Sort(active)
-	capacity := 0.0
-	for _, c := range usable {
-		capacity += c.capacity.VCPUs
-	}
-	capacity = min(capacity, s.cfg.Host.VCPUs)
-	allowed := (1 - reserved(q.fair, len(active))) * capacity
-
-	for {
-		var best *pending
-		var bestKey float64
-		for _, p := range order {
-			if len(p.jobs) == 0 {
-				continue
-			}
-			key := weight(q.fair, p.id, active) * s.shareUsage(shareKey{q.name(), p.id}, q.fair).usage()
-			if best == nil || key < bestKey-eps || math.Abs(key-bestKey) <= eps && olderHead(p.jobs[0], best.jobs[0]) {
-				best, bestKey = p, key
-			}
-		}
-		if best == nil {
-			break
-		}
-		j := best.jobs[0]
-		need := jobNeeds(j.Container)
-		if why := unplaceable(need, usable, s.cfg.Host); why != "" {
-			s.block(ctx, q, j, why, now)
-			return
-		}
-		if running+need.VCPUs > allowed+eps {
-			break // the rest is reserved for share identifiers to come
-		}
-		c := s.placeOn(ctx, usable, need)
-		if c == nil {
-			break
-		}
-		s.dispatch(ctx, q, c, j, need)
-		running += need.VCPUs
-		best.jobs = best.jobs[1:]
-	}
-	delete(s.blocked, q.name())
 }
 
 // olderHead reports whether job a was created before b (ties: job ID).

@@ -395,6 +395,9 @@ type queueView struct {
 	detail *batch.JobQueueDetail
 	ces    []*ceView // in computeEnvironmentOrder
 	fair   *batch.FairsharePolicy
+	// jobs are the queue's RUNNABLE jobs not in flight, oldest first, as
+	// many as the pass may place (runnable).
+	jobs []batch.JobDetail
 }
 
 func (q *queueView) name() string { return q.detail.JobQueueName }
@@ -475,9 +478,9 @@ func (s *Scheduler) snapshot(ctx context.Context) ([]*queueView, error) {
 	return views, nil
 }
 
-// pass is one round of decisions: attempts that ended release their
-// capacity, termination requests stop processes, and each queue
-// dispatches what fits.
+// pass is one round: attempts that ended release their capacity,
+// termination requests stop processes, then the pass reads a view,
+// decides a plan (decide, a pure function) and carries it out.
 func (s *Scheduler) pass(ctx context.Context) error {
 	s.release()
 	now := s.cfg.Now()
@@ -488,23 +491,83 @@ func (s *Scheduler) pass(ctx context.Context) error {
 		}
 		s.lastTerm = now
 	}
-	queues, err := s.snapshot(ctx)
+	v, err := s.view(ctx, now)
 	if err != nil {
 		return err
 	}
-	seen := map[string]bool{}
+	return s.apply(ctx, decide(v))
+}
+
+// view reads what a decision needs: the dispatchable queues with their
+// RUNNABLE jobs (as many as could be placed), which compute environments'
+// service roles may do the work, and what runs.
+func (s *Scheduler) view(ctx context.Context, now time.Time) (*view, error) {
+	queues, err := s.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v := &view{now: now, host: s.cfg.Host, queues: queues, allowed: map[string]bool{},
+		ceUsed: s.ceUsed, hostUsed: s.hostUsed, blocked: s.blocked, shares: make(map[shareKey]shareUsage, len(s.shares))}
+	for k, u := range s.shares {
+		v.shares[k] = *u
+	}
 	for _, q := range queues {
-		seen[q.name()] = true
-		if err := s.dispatchQueue(ctx, q, now); err != nil {
+		usable, allInvalid := usableCEs(q)
+		window := 0
+		switch {
+		case len(usable) == 0:
+			if allInvalid {
+				window = 1 // its head shows why it waits
+			}
+		case !s.anyRoom(usable):
+		case q.fair != nil:
+			window = fairWindow
+		default:
+			// No more than could fit: the smallest job has a quarter
+			// vCPU (Fargate's least).
+			free := 0.0
+			for _, c := range usable {
+				free = max(free, s.free(c).VCPUs)
+			}
+			window = min(fifoWindow, 4*int(math.Ceil(free))+1)
+		}
+		if window == 0 {
+			continue
+		}
+		if q.jobs, err = s.runnable(ctx, q, window); err != nil {
+			return nil, err
+		}
+		if len(q.jobs) == 0 {
+			continue
+		}
+		for _, c := range usable {
+			if _, done := v.allowed[c.name()]; !done {
+				v.allowed[c.name()] = s.authorized(ctx, c)
+			}
+		}
+	}
+	return v, nil
+}
+
+// apply carries out a plan: it starts its attempts, records why the heads
+// of queues wait, and cancels what the time-limit actions name.
+func (s *Scheduler) apply(ctx context.Context, p plan) error {
+	for _, st := range p.starts {
+		s.dispatch(ctx, st.queue, st.ce, st.job, st.need)
+	}
+	for _, w := range p.waits {
+		if err := s.cfg.Batch.SetRunnableReason(ctx, w.job.JobId, w.reason); err != nil && !errors.Is(err, batch.ErrJobState) {
+			s.log.Warn("scheduler: recording why a job waits", "job", w.job.JobId, "err", err)
+		}
+	}
+	s.blocked = p.blocked
+	for _, c := range p.cancels {
+		if _, err := s.cfg.Batch.CancelJob(ctx, &batch.CancelJobRequest{JobId: c.jobID, Reason: c.reason}); err != nil {
 			return err
 		}
+		s.Wake() // the next job comes to the head
 	}
-	for q := range s.blocked {
-		if !seen[q] {
-			delete(s.blocked, q) // disabled or deleted: nothing blocks it
-		}
-	}
-	return s.timeLimitActions(ctx, queues, now)
+	return nil
 }
 
 // release returns the capacity of attempts that ended.
@@ -569,71 +632,6 @@ func (s *Scheduler) terminations(ctx context.Context) error {
 	return nil
 }
 
-// dispatchQueue places what fits of a queue's RUNNABLE jobs.
-func (s *Scheduler) dispatchQueue(ctx context.Context, q *queueView, now time.Time) error {
-	var usable []*ceView
-	allInvalid := len(q.ces) > 0
-	for _, c := range q.ces {
-		if c.detail.Status != batch.CEStatusInvalid {
-			allInvalid = false
-		}
-		if c.usable() {
-			usable = append(usable, c)
-		}
-	}
-	if len(usable) == 0 {
-		if !allInvalid {
-			delete(s.blocked, q.name())
-			return nil
-		}
-		jobs, err := s.runnable(ctx, q, 1)
-		if err != nil || len(jobs) == 0 {
-			delete(s.blocked, q.name())
-			return err
-		}
-		s.block(ctx, q, &jobs[0], reasonInvalidCEs, now)
-		return nil
-	}
-	if !s.anyRoom(usable) {
-		return nil // what blocks it (if anything) is as it was
-	}
-	window := fifoWindow
-	if q.fair != nil {
-		window = fairWindow
-	} else {
-		// No more than could fit: the smallest job has a quarter vCPU
-		// (Fargate's least).
-		free := 0.0
-		for _, c := range usable {
-			free = max(free, s.free(c).VCPUs)
-		}
-		window = min(window, 4*int(math.Ceil(free))+1)
-	}
-	jobs, err := s.runnable(ctx, q, window)
-	if err != nil {
-		return err
-	}
-	if q.fair != nil {
-		s.dispatchFair(ctx, q, usable, jobs, now)
-		return nil
-	}
-	for i := range jobs {
-		j := &jobs[i]
-		need := jobNeeds(j.Container)
-		if why := unplaceable(need, usable, s.cfg.Host); why != "" {
-			s.block(ctx, q, j, why, now)
-			return nil
-		}
-		c := s.placeOn(ctx, usable, need)
-		if c == nil {
-			break // the head waits for room; FIFO: nothing passes it
-		}
-		s.dispatch(ctx, q, c, j, need)
-	}
-	delete(s.blocked, q.name())
-	return nil
-}
-
 // runnable reads a queue's RUNNABLE jobs, oldest first, leaving out those
 // in flight; window is how many beyond those in flight that may still be
 // RUNNABLE (dispatched, MarkStarting not done).
@@ -677,65 +675,6 @@ func (s *Scheduler) anyRoom(ces []*ceView) bool {
 	return false
 }
 
-// placeOn returns the first compute environment with room for need whose
-// service role may do the work, or nil.
-func (s *Scheduler) placeOn(ctx context.Context, ces []*ceView, need Resources) *ceView {
-	for _, c := range ces {
-		if !c.usable() || !need.fits(s.free(c)) {
-			continue
-		}
-		if s.authorized(ctx, c) {
-			return c
-		}
-	}
-	return nil
-}
-
-// block records that job j, at the head of q, cannot be placed, and why
-// (its statusReason, as AWS shows it).
-func (s *Scheduler) block(ctx context.Context, q *queueView, j *batch.JobDetail, why string, now time.Time) {
-	b, ok := s.blocked[q.name()]
-	if !ok || b.jobID != j.JobId || b.reason != why {
-		b = blockInfo{jobID: j.JobId, reason: why, since: now}
-	}
-	s.blocked[q.name()] = b
-	if deref(j.StatusReason) == why {
-		return
-	}
-	if err := s.cfg.Batch.SetRunnableReason(ctx, j.JobId, why); err != nil && !errors.Is(err, batch.ErrJobState) {
-		s.log.Warn("scheduler: recording why a job waits", "job", j.JobId, "err", err)
-	}
-}
-
-// timeLimitActions cancels the jobs that have blocked their queue for the
-// maxTimeSeconds of a jobStateTimeLimitActions entry naming the reason
-// (AWS Batch User Guide, "Automatic remediation with
-// jobStateTimeLimitActions").
-func (s *Scheduler) timeLimitActions(ctx context.Context, queues []*queueView, now time.Time) error {
-	for _, q := range queues {
-		b, ok := s.blocked[q.name()]
-		if !ok || len(q.detail.JobStateTimeLimitActions) == 0 {
-			continue
-		}
-		code, _, _ := strings.Cut(b.reason, " - ")
-		for _, a := range q.detail.JobStateTimeLimitActions {
-			if a.State != batch.JobStatusRunnable || a.Action != batch.JobStateTimeLimitActionsActionCancel || a.Reason != code || a.MaxTimeSeconds == nil {
-				continue
-			}
-			if now.Sub(b.since) < time.Duration(*a.MaxTimeSeconds)*time.Second {
-				continue
-			}
-			if _, err := s.cfg.Batch.CancelJob(ctx, &batch.CancelJobRequest{JobId: b.jobID, Reason: reasonTimeLimit + code}); err != nil {
-				return err
-			}
-			delete(s.blocked, q.name())
-			s.Wake() // the next job comes to the head
-			break
-		}
-	}
-	return nil
-}
-
 // dispatch starts an attempt of j on c.
 func (s *Scheduler) dispatch(ctx context.Context, q *queueView, c *ceView, j *batch.JobDetail, need Resources) {
 	a := &attempt{
@@ -762,9 +701,6 @@ func (s *Scheduler) dispatch(ctx context.Context, q *queueView, c *ceView, j *ba
 	}
 	if a.share != "" {
 		s.shareUsage(shareKey{a.queue, a.share}, q.fair).running += need.VCPUs
-	}
-	if b, ok := s.blocked[q.name()]; ok && b.jobID == a.id {
-		delete(s.blocked, q.name())
 	}
 	s.wg.Add(1)
 	go a.run()
