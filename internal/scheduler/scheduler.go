@@ -44,10 +44,38 @@ type Credentials interface {
 	Revoke(uri string)
 }
 
+// Batch is what the scheduler reads and records of AWS Batch: the
+// queues, compute environments, scheduling policies and jobs, and the
+// transitions of an attempt (package batch's Service).
+type Batch interface {
+	DescribeJobQueues(ctx context.Context, in *batch.DescribeJobQueuesRequest) (*batch.DescribeJobQueuesResponse, error)
+	DescribeComputeEnvironments(ctx context.Context, in *batch.DescribeComputeEnvironmentsRequest) (*batch.DescribeComputeEnvironmentsResponse, error)
+	DescribeSchedulingPolicies(ctx context.Context, in *batch.DescribeSchedulingPoliciesRequest) (*batch.DescribeSchedulingPoliciesResponse, error)
+	DescribeJobs(ctx context.Context, in *batch.DescribeJobsRequest) (*batch.DescribeJobsResponse, error)
+	JobsInState(ctx context.Context, queue, status string, limit int) ([]batch.JobDetail, error)
+	SetComputeEnvironmentStatus(ctx context.Context, name, status, reason string) error
+	SetRunnableReason(ctx context.Context, jobID, reason string) error
+	CancelJob(ctx context.Context, in *batch.CancelJobRequest) (*batch.CancelJobResponse, error)
+	MarkStarting(ctx context.Context, jobID string) error
+	MarkRunning(ctx context.Context, jobID string, c batch.AttemptContainerDetail) error
+	MarkFinished(ctx context.Context, jobID string, attempt batch.AttemptDetail, succeeded bool, reason string) error
+	MarkTimedOut(ctx context.Context, jobID string, attempt batch.AttemptDetail, reason string) error
+	TerminationRequests(ctx context.Context, limit int) ([]string, error)
+	TerminationDone(ctx context.Context, jobID string) error
+}
+
+// IAM is what the scheduler asks of IAM: a session of a compute
+// environment's service role as batch.amazonaws.com, and decisions for it
+// (package iam's Service).
+type IAM interface {
+	ServiceSession(ctx context.Context, roleARN, service, sessionName string) (*iam.Principal, error)
+	Authorize(ctx context.Context, p *iam.Principal, env iam.Env, c iam.Check) (*iam.Verdict, error)
+}
+
 // Config wires a Scheduler.
 type Config struct {
-	Batch *batch.Service
-	IAM   *iam.Service
+	Batch Batch
+	IAM   IAM
 	// Executors by name; a compute environment picks one with its tag
 	// "batchd:executor", DefaultExecutor without it.
 	Executors map[string]executor.Executor
