@@ -322,6 +322,7 @@ func (s *Service) CreateComputeEnvironment(ctx context.Context, in *CreateComput
 	if err != nil {
 		return nil, err
 	}
+	s.changed()
 	return &CreateComputeEnvironmentResponse{ComputeEnvironmentName: &ce.ComputeEnvironmentName, ComputeEnvironmentArn: &ce.ComputeEnvironmentArn}, nil
 }
 
@@ -641,6 +642,7 @@ func (s *Service) UpdateComputeEnvironment(ctx context.Context, in *UpdateComput
 	if err != nil {
 		return nil, err
 	}
+	s.changed()
 	return &UpdateComputeEnvironmentResponse{ComputeEnvironmentName: &out.ComputeEnvironmentName, ComputeEnvironmentArn: &out.ComputeEnvironmentArn}, nil
 }
 
@@ -790,6 +792,7 @@ func (s *Service) DeleteComputeEnvironment(ctx context.Context, in *DeleteComput
 	if err != nil {
 		return nil, err
 	}
+	s.changed()
 	return &DeleteComputeEnvironmentResponse{}, nil
 }
 

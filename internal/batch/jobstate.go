@@ -730,6 +730,7 @@ func (s *Service) CancelJob(ctx context.Context, in *CancelJobRequest) (*CancelJ
 	if err := s.stop(ctx, in.JobId, in.Reason, false); err != nil {
 		return nil, err
 	}
+	s.changed()
 	return &CancelJobResponse{}, nil
 }
 
@@ -751,6 +752,7 @@ func (s *Service) TerminateJob(ctx context.Context, in *TerminateJobRequest) (*T
 	if err := s.stop(ctx, in.JobId, in.Reason, true); err != nil {
 		return nil, err
 	}
+	s.changed()
 	return &TerminateJobResponse{}, nil
 }
 

@@ -139,6 +139,7 @@ func (s *Service) CreateSchedulingPolicy(ctx context.Context, in *CreateScheduli
 	if err != nil {
 		return nil, err
 	}
+	s.changed()
 	return &CreateSchedulingPolicyResponse{Name: sp.Name, Arn: sp.Arn}, nil
 }
 
@@ -170,6 +171,7 @@ func (s *Service) UpdateSchedulingPolicy(ctx context.Context, in *UpdateScheduli
 	if err != nil {
 		return nil, err
 	}
+	s.changed()
 	return &UpdateSchedulingPolicyResponse{}, nil
 }
 
@@ -204,6 +206,7 @@ func (s *Service) DeleteSchedulingPolicy(ctx context.Context, in *DeleteScheduli
 	if err != nil {
 		return nil, err
 	}
+	s.changed()
 	return &DeleteSchedulingPolicyResponse{}, nil
 }
 

@@ -87,12 +87,28 @@ type Service struct {
 	log       *slog.Logger
 	// wake tells the evaluator (Run) that SubmitJob stored jobs.
 	wake chan struct{}
+	// changes tells the scheduler that what it reads changed (Changes).
+	changes chan struct{}
+}
+
+// Changes receives after a change to what the scheduler decides from: a
+// compute environment, job queue or scheduling policy created, updated,
+// deleted, retagged or given a status, a job cancelled or terminated.
+// Jobs that become RUNNABLE are told by Run's notify.
+func (s *Service) Changes() <-chan struct{} { return s.changes }
+
+// changed signals Changes without waiting.
+func (s *Service) changed() {
+	select {
+	case s.changes <- struct{}{}:
+	default:
+	}
 }
 
 // New returns a Service.
 func New(cfg Config) *Service {
 	s := &Service{store: cfg.Store, roles: cfg.Roles, account: cfg.AccountID, region: cfg.Region, partition: cfg.Partition, now: cfg.Now, limits: cfg.Limits, log: cfg.Log,
-		wake: make(chan struct{}, 1)}
+		wake: make(chan struct{}, 1), changes: make(chan struct{}, 1)}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}

@@ -105,6 +105,7 @@ func (s *Service) TagResource(ctx context.Context, in *TagResourceRequest) (*Tag
 	if err != nil {
 		return nil, err
 	}
+	s.changed()
 	return &TagResourceResponse{}, nil
 }
 
@@ -145,6 +146,7 @@ func (s *Service) UntagResource(ctx context.Context, in *UntagResourceRequest) (
 	if err != nil {
 		return nil, err
 	}
+	s.changed()
 	return &UntagResourceResponse{}, nil
 }
 

@@ -41,9 +41,13 @@
 //
 // # Dispatch order
 //
-// Each pass (every 50 ms; at once when Wake is called, as the evaluator
-// does when jobs become RUNNABLE; 3 ms after the previous pass when an
-// attempt ends, so that one pass serves several) reads a snapshot: the job queues that are ENABLED and VALID,
+// Passes are driven by events: at once when Wake is called (the evaluator
+// does when jobs become RUNNABLE) or when Batch.Changes says a compute
+// environment, job queue or scheduling policy changed or a job was
+// cancelled or terminated; 3 ms after the previous pass when an attempt
+// ends, so that one pass serves several; and, as a safety net and the
+// clock of jobStateTimeLimitActions, every Tick (1 s) unwoken. A pass
+// reads the job queues that are VALID (DISABLED ones included),
 // highest priority first (then by name); for each, its compute
 // environments in their order, those ENABLED and VALID; and the queue's
 // RUNNABLE jobs, oldest first (array children by index). Within a queue:

@@ -62,6 +62,9 @@ type Batch interface {
 	MarkTimedOut(ctx context.Context, jobID string, attempt batch.AttemptDetail, reason string) error
 	TerminationRequests(ctx context.Context, limit int) ([]string, error)
 	TerminationDone(ctx context.Context, jobID string) error
+	// Changes receives when a compute environment, job queue or
+	// scheduling policy changed, or a job was cancelled or terminated.
+	Changes() <-chan struct{}
 }
 
 // IAM is what the scheduler asks of IAM: a session of a compute
@@ -110,7 +113,9 @@ type Config struct {
 	PATH string
 	// Now is the clock of timeouts and fair-share decay; default time.Now.
 	Now func() time.Time
-	// Tick is how often a pass runs unwoken; default 50 ms.
+	// Tick is how often a pass runs unwoken, a safety net under the
+	// events that wake it (Wake, an attempt's end, Batch.Changes) and the
+	// clock of jobStateTimeLimitActions; default 1 s.
 	Tick time.Duration
 	// StopGrace is the time between SIGTERM and SIGKILL when a job is
 	// terminated or times out; default 30 s, as AWS.
@@ -141,8 +146,6 @@ const (
 	// allowedTTL is how long the service role's permissions, once they
 	// passed, are trusted before they are asked again.
 	allowedTTL = time.Second
-	// termEvery is how often termination requests are read.
-	termEvery = 20 * time.Millisecond
 	// minPassGap spaces passes woken in quick succession (attempts ending
 	// one after the other), so that one pass serves several.
 	minPassGap = 3 * time.Millisecond
@@ -173,7 +176,6 @@ type Scheduler struct {
 	shares    map[shareKey]*shareUsage
 	sessions  map[string]*ceSession // compute environment → its service session
 	allowed   map[string]time.Time  // compute environment → when its role last passed
-	lastTerm  time.Time             // when termination requests were last read
 	blocked   map[string]blockInfo  // queue → the job blocking its head
 	arraySize map[string]int32      // array parent → size
 	lastDecay time.Time
@@ -203,7 +205,7 @@ func New(cfg Config) *Scheduler {
 		cfg.Now = time.Now
 	}
 	if cfg.Tick <= 0 {
-		cfg.Tick = 50 * time.Millisecond
+		cfg.Tick = time.Second
 	}
 	if cfg.StopGrace <= 0 {
 		cfg.StopGrace = 30 * time.Second
@@ -281,6 +283,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-s.wake:
+		case <-s.cfg.Batch.Changes():
 		case <-s.done:
 			if d := minPassGap - time.Since(passStart); d > 0 {
 				time.Sleep(d)
@@ -510,14 +513,13 @@ func (s *Scheduler) snapshot(ctx context.Context) ([]*queueView, error) {
 // termination requests stop processes, then the pass reads a view,
 // decides a plan (decide, a pure function) and carries it out.
 func (s *Scheduler) pass(ctx context.Context) error {
-	s.release()
 	now := s.cfg.Now()
+	// Usage decays over the time since the last pass with the vCPUs that
+	// ran through it, those of attempts that ended since included.
 	s.decayShares(now)
-	if now.Sub(s.lastTerm) >= termEvery || now.Before(s.lastTerm) {
-		if err := s.terminations(ctx); err != nil {
-			return err
-		}
-		s.lastTerm = now
+	s.release()
+	if err := s.terminations(ctx); err != nil {
+		return err
 	}
 	v, err := s.view(ctx, now)
 	if err != nil {
