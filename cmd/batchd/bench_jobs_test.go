@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -119,6 +120,43 @@ func BenchmarkArray10000(b *testing.B) {
 	}
 }
 
+// BenchmarkArray5000 is issue 11's figure: an array job of 5,000 `true`
+// children of 1 vCPU each, default host capacity (this machine's CPUs),
+// the local executor, from SubmitJob to the parent SUCCEEDED. It reports
+// jobs/s and batchd's own CPU per job (getrusage of this process: the
+// server and the polling client; the jobs are children and not counted).
+func BenchmarkArray5000(b *testing.B) {
+	n := benchArraySize()
+	for b.Loop() {
+		ts := startJobServer(b, nil)
+		c := ts.batch(ts.Root)
+		unmanagedCE(b, c, "ce")
+		queue(b, c, "q", "ce", nil)
+		register(b, c, containerDef("true", "true"))
+		cpu0, t0 := cpuTime(b), time.Now()
+		id := submit(b, c, &batch.SubmitJobInput{JobName: aws.String("arr"), JobQueue: aws.String("q"), JobDefinition: aws.String("true"),
+			ArrayProperties: &batchtypes.ArrayProperties{Size: aws.Int32(int32(n))}})
+		var j batchtypes.JobDetail
+		for {
+			j = describeJob(b, c, id)
+			if j.Status == batchtypes.JobStatusSucceeded || j.Status == batchtypes.JobStatusFailed {
+				break
+			}
+			if time.Since(t0) > 10*time.Minute {
+				b.Fatalf("array not done after 10 minutes: %v", j.ArrayProperties.StatusSummary)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		wall, cpu := time.Since(t0), cpuTime(b)-cpu0
+		if j.Status != batchtypes.JobStatusSucceeded || j.ArrayProperties.StatusSummary["SUCCEEDED"] != int32(n) {
+			b.Fatalf("array %s: %v", j.Status, j.ArrayProperties.StatusSummary)
+		}
+		b.ReportMetric(float64(n)/wall.Seconds(), "jobs/s")
+		b.ReportMetric(float64(cpu.Microseconds())/1000/float64(n), "cpu_ms/job")
+		ts.stop()
+	}
+}
+
 // BenchmarkDockerJobVsDockerRun compares, in one run and interleaved, the
 // time from SubmitJob to SUCCEEDED of a `true` job in a container (the
 // Docker executor, default flags: the isolated network) with the time
@@ -169,4 +207,13 @@ func BenchmarkDockerJobVsDockerRun(b *testing.B) {
 	b.ReportMetric(mb, "batchd_p50_ms")
 	b.ReportMetric(md, "docker_run_p50_ms")
 	b.ReportMetric(mb/md, "ratio")
+}
+
+// benchArraySize is BenchmarkArray5000's size: 5,000, or BATCHD_BENCH_ARRAY
+// for a quicker look (profiling).
+func benchArraySize() int {
+	if v, err := strconv.Atoi(os.Getenv("BATCHD_BENCH_ARRAY")); err == nil && v > 0 {
+		return v
+	}
+	return 5000
 }
