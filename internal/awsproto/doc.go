@@ -13,7 +13,12 @@
 //     string and JSON body; RESTRequest.Input joins them into the input
 //     object ValidateJSON checks and Decode reads into the generated types
 //     of internal/batch; WriteJSON writes a result.
-//   - REST-JSON and JSON 1.1 (CloudWatch Logs): WriteJSONError.
+//   - JSON 1.1 (CloudWatch Logs): ParseJSON11 finds the operation from
+//     X-Amz-Target and decodes the body (one JSON object, else a
+//     SerializationException); JSONRequest.Validate checks it in the
+//     service's words and Decode reads it into the typed input;
+//     WriteJSON11 writes a result with the model's content type.
+//   - REST-JSON and JSON 1.1: WriteJSONError.
 //
 // The operations, their input constraints and every service error (code,
 // HTTP status, sender or receiver fault) come from the botocore models,

@@ -189,11 +189,7 @@ var batchOps = map[string]restOp{
 			return nil
 		},
 		func(c *Call, in *batch.SubmitJobRequest) (any, error) {
-			if lim := c.batch().Limits().SubmitJobBytes; c.bodySize > lim {
-				// AWS wording, as the domain's check has it (observed:
-				// "Job size must be less than 30 KiB, got 47 KiB").
-				return nil, &batch.Error{Code: "ClientException", Message: fmt.Sprintf("Error executing request, Exception : Job size must be less than %d KiB, got %d KiB", lim/1024, (c.bodySize+1023)/1024)}
-			}
+			// The job size quota is the domain's (batch.Limits.SubmitJobBytes).
 			return c.batch().SubmitJob(c.Ctx, in)
 		}),
 	"DescribeJobs": jsonOp("batch:DescribeJobs", nil,

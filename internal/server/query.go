@@ -51,11 +51,11 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, body []byte,
 	c.Operation, c.Params = q.Action, &q.Params
 	op, ok := ops[q.Action]
 	if !ok {
-		s.finish(w, r, c, nil, awsproto.Errorf("InvalidAction", "Could not find operation %s for version %s", q.Action, q.Version))
+		s.end(w, r, c, protoQuery, awsproto.Errorf("InvalidAction", "Could not find operation %s for version %s", q.Action, q.Version))
 		return
 	}
 	if err := awsproto.Validate(service, q.Action, c.Params); err != nil {
-		s.finish(w, r, c, nil, err)
+		s.end(w, r, c, protoQuery, err)
 		return
 	}
 	if op.Action != "" {
@@ -68,12 +68,12 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, body []byte,
 			keys = op.Keys(c)
 		}
 		if c.paramErr != nil {
-			s.finish(w, r, c, nil, c.paramErr)
+			s.end(w, r, c, protoQuery, c.paramErr)
 			return
 		}
 		for _, res := range resources {
 			if err := c.Authorize(op.Action, res, keys); err != nil {
-				s.finish(w, r, c, nil, err)
+				s.end(w, r, c, protoQuery, err)
 				return
 			}
 		}
@@ -83,25 +83,11 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, body []byte,
 		err = c.paramErr
 	}
 	if err != nil {
-		s.finish(w, r, c, nil, err)
+		s.end(w, r, c, protoQuery, err)
 		return
 	}
-	s.finish(w, r, c, result, nil)
+	s.end(w, r, c, protoQuery, nil)
 	awsproto.WriteQueryResult(w, q.Action, xmlns, c.RequestID, result)
-}
-
-// finish audits the call and, on failure, writes the error.
-func (s *Server) finish(w http.ResponseWriter, r *http.Request, c *Call, _ awsproto.Fields, err error) {
-	if a := s.cfg.Audit; a != nil {
-		a.Record(c, err)
-	}
-	if err == nil {
-		return
-	}
-	if ad, ok := err.(*AccessDeniedError); ok && s.cfg.STS != nil {
-		w.Header().Set("X-Batchd-Authorization-Message", s.cfg.STS.EncodeAuthorizationMessage(c.Principal, ad.Verdict))
-	}
-	s.writeErrorNS(w, r, protoQuery, c.xmlns, c.RequestID, err)
 }
 
 // Authorize asks whether the caller may do action on resource with the

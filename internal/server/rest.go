@@ -30,49 +30,89 @@ func jsonOp[In any](action string, authorize func(c *Call, in *In) error, handle
 	return op
 }
 
-func (s *Server) serveREST(w http.ResponseWriter, r *http.Request, body []byte, c *Call, service string, ops map[string]restOp) {
+// serveTyped serves a service of typed inputs — REST-JSON (Batch) or JSON
+// 1.1 (CloudWatch Logs) — through one pipeline: the protocol's codec in
+// awsproto finds the operation and decodes the request, the input is
+// checked against the model and decoded into the operation's typed input,
+// authorized and handled by the operation's row of ops; end audits the
+// call and writes its error in the protocol.
+func (s *Server) serveTyped(w http.ResponseWriter, r *http.Request, body []byte, c *Call, service string, p protocol, ops map[string]restOp) {
 	c.deniedCode = "AccessDeniedException"
-	fail := func(err error) {
-		if a := s.cfg.Audit; a != nil {
-			a.Record(c, err)
+	var req interface{ Decode(any) error }
+	switch p {
+	case protoRESTJSON:
+		rr, err := awsproto.ParseRESTJSON(service, r, body)
+		if err != nil {
+			s.end(w, r, c, p, err)
+			return
 		}
-		if ad, ok := err.(*AccessDeniedError); ok && s.cfg.STS != nil {
-			w.Header().Set("X-Batchd-Authorization-Message", s.cfg.STS.EncodeAuthorizationMessage(c.Principal, ad.Verdict))
+		c.Operation = rr.Operation
+		if _, ok := ops[rr.Operation]; !ok {
+			s.end(w, r, c, p, awsproto.Errorf("UnknownOperationException", "The operation %s is not supported by batchd.", rr.Operation))
+			return
 		}
-		s.writeError(w, r, protoRESTJSON, c.RequestID, err)
+		if err := awsproto.ValidateJSON(service, rr.Operation, rr.Input()); err != nil {
+			s.end(w, r, c, p, err)
+			return
+		}
+		req = rr
+	default:
+		jr, err := awsproto.ParseJSON11(service, r, body, func(op string) bool { _, ok := ops[op]; return ok })
+		if jr != nil {
+			c.Operation = jr.Operation
+		}
+		if err == nil {
+			err = jr.Validate(service)
+		}
+		if err != nil {
+			s.end(w, r, c, p, err)
+			return
+		}
+		req = jr
 	}
-	rr, err := awsproto.ParseRESTJSON(service, r, body)
-	if err != nil {
-		fail(err)
-		return
-	}
-	c.Operation = rr.Operation
-	op, ok := ops[rr.Operation]
-	if !ok {
-		fail(awsproto.Errorf("UnknownOperationException", "The operation %s is not supported by batchd.", rr.Operation))
-		return
-	}
-	if err := awsproto.ValidateJSON(service, rr.Operation, rr.Input()); err != nil {
-		fail(err)
-		return
-	}
+	op := ops[c.Operation]
 	in := op.newInput()
-	if err := rr.Decode(in); err != nil {
-		fail(err)
+	if err := req.Decode(in); err != nil {
+		s.end(w, r, c, p, err)
 		return
 	}
 	c.Input = in
+	if f := jsonAuditInputs[service]; f != nil {
+		c.Input = f(c.Operation, in)
+	}
 	if err := op.authorize(c, in); err != nil {
-		fail(err)
+		s.end(w, r, c, p, err)
 		return
 	}
 	out, err := op.handle(c, in)
 	if err != nil {
-		fail(err)
+		s.end(w, r, c, p, err)
 		return
 	}
-	if a := s.cfg.Audit; a != nil {
-		a.Record(c, nil)
+	s.end(w, r, c, p, nil)
+	if p == protoRESTJSON {
+		awsproto.WriteJSON(w, http.StatusOK, c.RequestID, out)
+	} else {
+		awsproto.WriteJSON11(w, service, c.RequestID, out)
 	}
-	awsproto.WriteJSON(w, http.StatusOK, c.RequestID, out)
+}
+
+// jsonAuditInputs gives, for a service, what the audit trail records of an
+// operation's input when it is not the input itself.
+var jsonAuditInputs = map[string]func(op string, in any) any{"logs": logsAuditInput}
+
+// end ends a call, for every protocol: it is audited and, when err is not
+// nil, its error is written in the protocol's format, a denial with its
+// encoded authorization message.
+func (s *Server) end(w http.ResponseWriter, r *http.Request, c *Call, p protocol, err error) {
+	if a := s.cfg.Audit; a != nil {
+		a.Record(c, err)
+	}
+	if err == nil {
+		return
+	}
+	if ad, ok := err.(*AccessDeniedError); ok && s.cfg.STS != nil {
+		w.Header().Set("X-Batchd-Authorization-Message", s.cfg.STS.EncodeAuthorizationMessage(c.Principal, ad.Verdict))
+	}
+	s.writeErrorNS(w, r, p, c.xmlns, c.RequestID, err)
 }

@@ -191,14 +191,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, protoRESTJSON, reqID, awsproto.Errorf("UnknownService", "AWS Batch is not enabled."))
 			return
 		}
-		call.bodySize = len(body)
-		s.serveREST(w, r, body, call, "batch", batchOps)
+		s.serveTyped(w, r, body, call, "batch", protoRESTJSON, batchOps)
 	case "logs":
 		if s.cfg.Logs == nil {
 			s.writeError(w, r, protoJSON, reqID, awsproto.Errorf("UnknownService", "CloudWatch Logs is not enabled."))
 			return
 		}
-		s.serveJSON(w, r, body, call, "logs", logsOps)
+		s.serveTyped(w, r, body, call, "logs", protoJSON, logsOps)
 	default:
 		s.writeError(w, r, guessProtocol(r), reqID, awsproto.Errorf("UnknownService", "The service %q is not served by batchd.", signed.Service))
 	}
@@ -285,8 +284,6 @@ type Call struct {
 	paramErr error
 	// Input is a REST-JSON operation's decoded input, for the audit trail.
 	Input any
-	// bodySize is the request body's length, for payload quotas.
-	bodySize int
 	// deniedCode is the code of a denial in the service's protocol:
 	// AccessDenied (Query) or AccessDeniedException (JSON).
 	deniedCode string

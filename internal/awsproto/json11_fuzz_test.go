@@ -1,10 +1,8 @@
-package server
+package awsproto
 
 import (
 	"errors"
 	"testing"
-
-	"batchd/internal/awsproto"
 )
 
 // FuzzDecodeJSONObject: a JSON 1.1 body is one object or a
@@ -16,16 +14,16 @@ func FuzzDecodeJSONObject(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		m, err := decodeJSONObject(body)
+		m, err := DecodeJSONObject(body)
 		if err != nil {
-			var e *awsproto.Error
+			var e *Error
 			if !errors.As(err, &e) || e.Code != "SerializationException" {
-				t.Fatalf("decodeJSONObject(%q): %v", body, err)
+				t.Fatalf("DecodeJSONObject(%q): %v", body, err)
 			}
 			return
 		}
 		if m == nil {
-			t.Fatalf("decodeJSONObject(%q): nil map without error", body)
+			t.Fatalf("DecodeJSONObject(%q): nil map without error", body)
 		}
 	})
 }
