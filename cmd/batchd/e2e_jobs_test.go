@@ -608,3 +608,48 @@ func TestDescribeJobsAsAWSSendsThem(t *testing.T) {
 		t.Errorf("attempts[0].container.networkInterfaces not sent")
 	}
 }
+
+// TestJobRetention: --job-retention defaults to AWS's 7 days, reads
+// BATCHD_JOB_RETENTION, refuses a negative value; a finished job is gone
+// from DescribeJobs and ListJobs once the retention after its end has
+// passed, while a job still running stays.
+func TestJobRetention(t *testing.T) {
+	t.Parallel()
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	if cfg, err := parseServeFlags(nil, env(nil), io.Discard); err != nil || cfg.JobRetention != 7*24*time.Hour {
+		t.Errorf("default retention %v, %v; want 168h", cfg.JobRetention, err)
+	}
+	if cfg, err := parseServeFlags(nil, env(map[string]string{"BATCHD_JOB_RETENTION": "720h"}), io.Discard); err != nil || cfg.JobRetention != 720*time.Hour {
+		t.Errorf("BATCHD_JOB_RETENTION: %v, %v", cfg.JobRetention, err)
+	}
+	if _, err := parseServeFlags([]string{"--job-retention", "-1s"}, env(nil), io.Discard); err == nil {
+		t.Error("a negative retention was accepted")
+	}
+
+	ts := startJobServer(t, func(c *Config) { c.JobRetention = 2 * time.Second })
+	c := ts.batch(ts.Root)
+	ctx := context.Background()
+	unmanagedCE(t, c, "ce")
+	queue(t, c, "q", "ce", nil)
+	register(t, c, containerDef("true", "true"))
+	register(t, c, shellDef("long", "sleep 30"))
+	done := submit(t, c, &batch.SubmitJobInput{JobName: aws.String("done"), JobQueue: aws.String("q"), JobDefinition: aws.String("true")})
+	long := submit(t, c, &batch.SubmitJobInput{JobName: aws.String("long"), JobQueue: aws.String("q"), JobDefinition: aws.String("long")})
+	waitJob(t, c, done, batchtypes.JobStatusSucceeded, 10*time.Second)
+	waitJob(t, c, long, batchtypes.JobStatusRunning, 10*time.Second)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		out := call(c.DescribeJobs(ctx, &batch.DescribeJobsInput{Jobs: []string{done, long}})).ok(t)
+		if len(out.Jobs) == 1 && aws.ToString(out.Jobs[0].JobId) == long {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 15 s DescribeJobs still shows %d jobs", len(out.Jobs))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	l := call(c.ListJobs(ctx, &batch.ListJobsInput{JobQueue: aws.String("q"), JobStatus: batchtypes.JobStatusSucceeded})).ok(t)
+	if len(l.JobSummaryList) != 0 {
+		t.Errorf("ListJobs SUCCEEDED lists %d jobs after the retention", len(l.JobSummaryList))
+	}
+}

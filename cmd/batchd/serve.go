@@ -69,6 +69,9 @@ type Config struct {
 	AuditMaxFiles   int
 	// MaxConnections bounds the connections open at once.
 	MaxConnections int
+	// JobRetention is how long a finished job is kept after it ends (AWS:
+	// at least 7 days); 0 keeps jobs forever.
+	JobRetention time.Duration
 	// Now is the clock of identities and sessions (session expiry); nil
 	// is the system clock. Tests set it; there is no flag.
 	Now func() time.Time
@@ -78,7 +81,7 @@ func defaultConfig() Config {
 	vcpus, mem := hostDefaults()
 	return Config{Listen: "127.0.0.1:8080", DataDir: "batchd-data", Region: "us-east-1", AccountID: "123456789012",
 		HostVCPUs: vcpus, HostMemoryMiB: mem, HostGPUs: -1, DockerNetwork: "isolated",
-		AuditMaxSizeMiB: 100, AuditMaxFiles: 10, MaxConnections: defaultMaxConnections()}
+		AuditMaxSizeMiB: 100, AuditMaxFiles: 10, MaxConnections: defaultMaxConnections(), JobRetention: 7 * 24 * time.Hour}
 }
 
 // parseServeFlags reads flags, each defaulting to its BATCHD_* environment
@@ -124,6 +127,11 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.IntVar(&cfg.MaxConnections, "max-connections", envInt("BATCHD_MAX_CONNECTIONS", cfg.MaxConnections), "connections open at once; more wait (BATCHD_MAX_CONNECTIONS; default: 4096, or less under a lower file limit)")
 	fs.Int64Var(&cfg.AuditMaxSizeMiB, "audit-max-size-mib", envInt64("BATCHD_AUDIT_MAX_SIZE_MIB", cfg.AuditMaxSizeMiB), "size (MiB) at which audit.jsonl is rotated (BATCHD_AUDIT_MAX_SIZE_MIB)")
 	fs.IntVar(&cfg.AuditMaxFiles, "audit-max-files", envInt("BATCHD_AUDIT_MAX_FILES", cfg.AuditMaxFiles), "rotated audit files kept: audit.jsonl.1 (newest) to .N (BATCHD_AUDIT_MAX_FILES)")
+	retention := cfg.JobRetention
+	if v, err := time.ParseDuration(getenv("BATCHD_JOB_RETENTION")); err == nil {
+		retention = v
+	}
+	fs.DurationVar(&cfg.JobRetention, "job-retention", retention, "how long a finished job is kept after it ends, then removed from DescribeJobs and ListJobs; 0 keeps jobs forever (BATCHD_JOB_RETENTION; AWS keeps them at least 7 days)")
 	devDefault := getenv("BATCHD_DEV") == "1" || strings.EqualFold(getenv("BATCHD_DEV"), "true")
 	fs.BoolVar(&cfg.Dev, "dev", devDefault, "also accept the well-known root key test/test (BATCHD_DEV)")
 	if err := fs.Parse(args); err != nil {
@@ -143,6 +151,9 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	}
 	if cfg.MaxConnections <= 0 {
 		return cfg, fmt.Errorf("--max-connections must be positive, not %d", cfg.MaxConnections)
+	}
+	if cfg.JobRetention < 0 {
+		return cfg, fmt.Errorf("--job-retention must not be negative")
 	}
 	if cfg.AuditMaxSizeMiB <= 0 || cfg.AuditMaxFiles <= 0 {
 		return cfg, fmt.Errorf("--audit-max-size-mib and --audit-max-files must be positive")
@@ -272,6 +283,17 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 		defer close(evalDone)
 		supervise(evalCtx, log, "job evaluator", func(ctx context.Context) error { return batchSvc.Run(ctx, sched.Wake) })
 	}()
+	if cfg.JobRetention > 0 {
+		expiryDone := make(chan struct{})
+		go func() {
+			defer close(expiryDone)
+			supervise(evalCtx, log, "job expiry", func(ctx context.Context) error { return batchSvc.RunExpiry(ctx, cfg.JobRetention) })
+		}()
+		defer func() {
+			stopEval()
+			<-expiryDone
+		}()
+	}
 	defer func() {
 		stopEval()
 		<-evalDone

@@ -33,6 +33,10 @@ const (
 	// STARTING or RUNNING: their processes are still to be stopped by the
 	// scheduler (TerminationRequests, TerminationDone). key: ID → "".
 	kindJobTerm = "batch.jobterm"
+	// kindJobEnded holds the jobs that ended (SUCCEEDED or FAILED), array
+	// children aside, in the order they ended, for ExpireJobs. key:
+	// stoppedAt (20 digits) "\x00" ID → "".
+	kindJobEnded = "batch.jobended"
 )
 
 // jobStatuses are the job states in the order AWS lists them.
@@ -295,6 +299,11 @@ func (t *jobTx) flush() error {
 		}
 		if err := t.tx.Put(kind, newKey, sum); err != nil {
 			return err
+		}
+		if !r.isChild() && terminal(r.Status) && !terminal(l.origStatus) {
+			if err := t.tx.Put(kindJobEnded, endedKey(r), nil); err != nil {
+				return err
+			}
 		}
 		if r.isParent() || l.origStatus == r.Status {
 			continue
