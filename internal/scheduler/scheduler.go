@@ -180,6 +180,11 @@ type Scheduler struct {
 	arraySize map[string]int32      // array parent → size
 	lastDecay time.Time
 	gpuFree   []string // GPU IDs no attempt holds
+	// queues is the last snapshot of the dispatchable queues; stale says
+	// it must be read again (Batch.Changes, the tick), and termination
+	// requests with it.
+	queues []*queueView
+	stale  bool
 }
 
 // ceSession is a compute environment's service role session.
@@ -284,11 +289,13 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			return nil
 		case <-s.wake:
 		case <-s.cfg.Batch.Changes():
+			s.stale = true
 		case <-s.done:
 			if d := minPassGap - time.Since(passStart); d > 0 {
 				time.Sleep(d)
 			}
 		case <-tick.C:
+			s.stale = true
 		}
 	}
 }
@@ -518,8 +525,18 @@ func (s *Scheduler) pass(ctx context.Context) error {
 	// ran through it, those of attempts that ended since included.
 	s.decayShares(now)
 	s.release()
-	if err := s.terminations(ctx); err != nil {
-		return err
+	if s.stale || s.queues == nil {
+		// What the scheduler decides from changed (or the tick came): read
+		// the queues, compute environments and policies again, and the
+		// termination requests TerminateJob may have left.
+		if err := s.terminations(ctx); err != nil {
+			return err
+		}
+		queues, err := s.snapshot(ctx)
+		if err != nil {
+			return err
+		}
+		s.queues, s.stale = queues, false
 	}
 	v, err := s.view(ctx, now)
 	if err != nil {
@@ -532,10 +549,11 @@ func (s *Scheduler) pass(ctx context.Context) error {
 // RUNNABLE jobs (as many as could be placed), which compute environments'
 // service roles may do the work, and what runs.
 func (s *Scheduler) view(ctx context.Context, now time.Time) (*view, error) {
-	queues, err := s.snapshot(ctx)
-	if err != nil {
-		return nil, err
+	queues := s.queues
+	for _, q := range queues {
+		q.jobs = nil
 	}
+	var err error
 	v := &view{now: now, host: s.cfg.Host, queues: queues, allowed: map[string]bool{},
 		ceUsed: s.ceUsed, hostUsed: s.hostUsed, blocked: s.blocked, shares: make(map[shareKey]shareUsage, len(s.shares))}
 	for k, u := range s.shares {
