@@ -7,10 +7,13 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -216,4 +219,95 @@ func benchArraySize() int {
 		return v
 	}
 	return 5000
+}
+
+// BenchmarkRSSMillionJobs is issue 11's memory figure: `batchd serve`, a
+// real process with default flags, holding 1,000,000 finished jobs (100
+// arrays of 10,000 children, submitted while their compute environment is
+// DISABLED and then cancelled, so that nothing runs). It reports the
+// server's resident set (VmRSS) and its peak (VmHWM) once the jobs are
+// finished and DescribeJobs and ListJobs have read them, and again after a
+// restart on the same data dir. BATCHD_BENCH_ARRAYS sets the number of
+// arrays for a quicker look.
+func BenchmarkRSSMillionJobs(b *testing.B) {
+	arrays := 100
+	if v, err := strconv.Atoi(os.Getenv("BATCHD_BENCH_ARRAYS")); err == nil && v > 0 {
+		arrays = v
+	}
+	bin := buildBinary(b)
+	for b.Loop() {
+		dir := b.TempDir()
+		endpoint, cmd := startProcess(b, bin, dir)
+		creds, err := readCredentials(filepath.Join(dir, "root-credentials"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		ts := &testServer{URL: endpoint}
+		c := ts.batch(creds)
+		ctx := context.Background()
+		unmanagedCE(b, c, "ce")
+		queue(b, c, "q", "ce", nil)
+		register(b, c, containerDef("true", "true"))
+		if _, err := c.UpdateComputeEnvironment(ctx, &batch.UpdateComputeEnvironmentInput{ComputeEnvironment: aws.String("ce"), State: batchtypes.CEStateDisabled}); err != nil {
+			b.Fatal(err)
+		}
+		var ids []string
+		for range arrays {
+			ids = append(ids, submit(b, c, &batch.SubmitJobInput{JobName: aws.String("arr"), JobQueue: aws.String("q"), JobDefinition: aws.String("true"),
+				ArrayProperties: &batchtypes.ArrayProperties{Size: aws.Int32(10000)}}))
+		}
+		for _, id := range ids {
+			waitJob(b, c, id, batchtypes.JobStatusPending, 5*time.Minute)
+			if _, err := c.CancelJob(ctx, &batch.CancelJobInput{JobId: aws.String(id), Reason: aws.String("bench")}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for _, id := range ids {
+			waitJob(b, c, id, batchtypes.JobStatusFailed, 5*time.Minute)
+		}
+		read := func() {
+			for _, id := range ids {
+				if _, err := c.DescribeJobs(ctx, &batch.DescribeJobsInput{Jobs: []string{id, id + ":0", id + ":9999"}}); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := c.ListJobs(ctx, &batch.ListJobsInput{ArrayJobId: aws.String(id), JobStatus: batchtypes.JobStatusFailed}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		read()
+		rss, hwm := procMemMiB(b, cmd.Process.Pid)
+		b.ReportMetric(float64(arrays)*10000, "jobs")
+		b.ReportMetric(rss, "rss_MiB")
+		b.ReportMetric(hwm, "peak_rss_MiB")
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+		endpoint, cmd = startProcess(b, bin, dir)
+		ts.URL = endpoint
+		c = ts.batch(creds)
+		read()
+		rss, _ = procMemMiB(b, cmd.Process.Pid)
+		b.ReportMetric(rss, "restarted_rss_MiB")
+	}
+}
+
+// procMemMiB reads a process's VmRSS and VmHWM.
+func procMemMiB(tb testing.TB, pid int) (rss, hwm float64) {
+	tb.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		var kb float64
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			fmt.Sscan(v, &kb)
+			rss = kb / 1024
+		}
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			fmt.Sscan(v, &kb)
+			hwm = kb / 1024
+		}
+	}
+	return rss, hwm
 }

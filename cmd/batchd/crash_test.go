@@ -16,7 +16,7 @@ import (
 )
 
 // buildBinary builds batchd once per test into a temp dir.
-func buildBinary(t *testing.T) string {
+func buildBinary(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "batchd")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
@@ -28,7 +28,7 @@ func buildBinary(t *testing.T) string {
 // startProcess runs `batchd serve` as a real process on a free port and
 // waits until it listens; it returns the endpoint and the process. Extra
 // flags are added; without any, jobs run with the local executor.
-func startProcess(t *testing.T, bin, dir string, flags ...string) (string, *exec.Cmd) {
+func startProcess(t testing.TB, bin, dir string, flags ...string) (string, *exec.Cmd) {
 	t.Helper()
 	if len(flags) == 0 {
 		flags = []string{"--executor", "local"}
