@@ -28,6 +28,9 @@ type benchConfig struct {
 	Jobs      int
 	ArraySize int
 	Prefix    string
+	// ServiceRole is the serviceRole of the compute environment the bench
+	// creates; "" lets the service use its service-linked role.
+	ServiceRole string
 }
 
 func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -45,6 +48,7 @@ func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.IntVar(&bc.Jobs, "jobs", 10000, "jobs to submit")
 	fs.IntVar(&bc.ArraySize, "array-size", 0, "submit array jobs of this size (0: plain jobs)")
 	fs.StringVar(&bc.Prefix, "prefix", "batchd-bench", "name prefix of the compute environment, queue and job definition it creates or reuses")
+	fs.StringVar(&bc.ServiceRole, "service-role", "", "serviceRole of the compute environment it creates (some AWS Batch emulators require one)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
@@ -91,7 +95,7 @@ func (r benchResult) String() string {
 
 // setupBench creates, or reuses, a compute environment, a job queue and a
 // job definition, and returns the queue and definition names.
-func setupBench(ctx context.Context, c *batch.Client, prefix string) (queue, def string, err error) {
+func setupBench(ctx context.Context, c *batch.Client, prefix, serviceRole string) (queue, def string, err error) {
 	ce, queue, def := prefix+"-ce", prefix+"-queue", prefix+"-jd"
 	ces, err := c.DescribeComputeEnvironments(ctx, &batch.DescribeComputeEnvironmentsInput{ComputeEnvironments: []string{ce}})
 	if err != nil {
@@ -100,6 +104,7 @@ func setupBench(ctx context.Context, c *batch.Client, prefix string) (queue, def
 	if len(ces.ComputeEnvironments) == 0 {
 		if _, err := c.CreateComputeEnvironment(ctx, &batch.CreateComputeEnvironmentInput{
 			ComputeEnvironmentName: aws.String(ce), Type: types.CETypeUnmanaged, State: types.CEStateEnabled,
+			ServiceRole: nonEmpty(serviceRole),
 		}); err != nil {
 			return "", "", fmt.Errorf("create compute environment: %w", err)
 		}
@@ -176,7 +181,7 @@ func waitValid(ctx context.Context, status func() (string, error)) error {
 
 func runBench(ctx context.Context, c *batch.Client, bc benchConfig, progress io.Writer) (benchResult, error) {
 	var res benchResult
-	queue, def, err := setupBench(ctx, c, bc.Prefix)
+	queue, def, err := setupBench(ctx, c, bc.Prefix, bc.ServiceRole)
 	if err != nil {
 		return res, err
 	}
@@ -285,4 +290,12 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 	}
 	i := int(math.Ceil(p*float64(len(sorted)))) - 1
 	return sorted[max(0, min(i, len(sorted)-1))]
+}
+
+// nonEmpty is s, or nil when s is "".
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
