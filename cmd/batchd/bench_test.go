@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/batch"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
@@ -58,4 +61,53 @@ func BenchmarkSubmitJob(b *testing.B) {
 	b.ReportMetric(res.SubmitPerSec, "jobs/s")
 	b.ReportMetric(float64(res.P99)/1e6, "p99_ms")
 	b.ReportMetric(res.DescribePerSec, "describe/s")
+}
+
+// BenchmarkSubmitJobServerSide is issue 11's one-client figure: signed
+// SubmitJob requests, signed beforehand (the client's own cost left out),
+// sent one at a time over a kept-alive loopback connection to batchd on
+// its SQLite store; ns/op is batchd's time per request plus the loopback
+// round trip. The jobs run meanwhile.
+func BenchmarkSubmitJobServerSide(b *testing.B) {
+	ts := startJobServer(b, nil)
+	c := ts.batch(ts.Root)
+	unmanagedCE(b, c, "ce")
+	queue(b, c, "q", "ce", nil)
+	register(b, c, containerDef("true", "true"))
+	body := []byte(`{"jobName":"j","jobQueue":"q","jobDefinition":"true"}`)
+	hash := hashOf(body)
+	reqs := make([]*http.Request, b.N)
+	for i := range reqs {
+		req, err := http.NewRequest(http.MethodPost, ts.URL+"/v1/submitjob", nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		if err := v4.NewSigner().SignHTTP(context.Background(), ts.Root, req, hash, "batch", "us-east-1", time.Now()); err != nil {
+			b.Fatal(err)
+		}
+		reqs[i] = req
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+	lat := make([]float64, 0, b.N)
+	b.ResetTimer()
+	for i := range b.N {
+		req := reqs[i]
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		req.ContentLength = int64(len(body))
+		t0 := time.Now()
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		lat = append(lat, float64(time.Since(t0).Microseconds())/1000)
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(percentileMS(lat, 0.5), "p50_ms")
+	b.ReportMetric(percentileMS(lat, 0.99), "p99_ms")
 }
