@@ -664,29 +664,10 @@ func globMatch(pattern *string, s string) bool {
 // in; the other statuses list as ListJobs does (newest first, no
 // children).
 func (s *Service) JobsInState(ctx context.Context, queue, status string, limit int) ([]JobDetail, error) {
-	if !validStatus(status) {
-		return nil, fmt.Errorf("batch: JobsInState: no job status %q", status)
-	}
-	q := queueName(queue)
 	var out []JobDetail
 	err := s.store.View(ctx, func(tx store.Tx) error {
-		kind, prefix := kindJobIdx, idxPrefix(q, status)
-		if scheduled(status) {
-			kind, prefix = kindJobSched, schedPrefix(q, status)
-		}
-		items, err := tx.List(kind, prefix, "", limit)
-		if err != nil {
-			return err
-		}
-		ids := make([]string, len(items))
-		for i, it := range items {
-			if kind == kindJobSched {
-				ids[i] = schedID(it.Key)
-			} else {
-				ids[i] = it.Key[strings.LastIndexByte(it.Key, 0)+1:]
-			}
-		}
-		out, err = s.newJobTx(tx).details(ids)
+		var err error
+		out, err = s.jobsInStateTx(tx, queue, status, limit)
 		return err
 	})
 	return out, err

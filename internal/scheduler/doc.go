@@ -129,7 +129,8 @@
 // # Concurrency
 //
 // Run owns the scheduler's state: one goroutine runs the passes. A pass
-// reads a view (the dispatchable queues with their RUNNABLE jobs, which
+// reads a view in one read transaction (Batch.ReadScheduling: the
+// dispatchable queues with their RUNNABLE jobs; then, outside it, which
 // compute environments' service roles may do the work, what runs), hands
 // it to decide — a pure function, table-tested in plan_test.go — and
 // carries out the plan it returns (attempts to start, why the head of a

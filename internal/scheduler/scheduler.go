@@ -49,8 +49,6 @@ type Credentials interface {
 // transitions of an attempt (package batch's Service).
 type Batch interface {
 	DescribeJobQueues(ctx context.Context, in *batch.DescribeJobQueuesRequest) (*batch.DescribeJobQueuesResponse, error)
-	DescribeComputeEnvironments(ctx context.Context, in *batch.DescribeComputeEnvironmentsRequest) (*batch.DescribeComputeEnvironmentsResponse, error)
-	DescribeSchedulingPolicies(ctx context.Context, in *batch.DescribeSchedulingPoliciesRequest) (*batch.DescribeSchedulingPoliciesResponse, error)
 	DescribeJobs(ctx context.Context, in *batch.DescribeJobsRequest) (*batch.DescribeJobsResponse, error)
 	JobsInState(ctx context.Context, queue, status string, limit int) ([]batch.JobDetail, error)
 	SetComputeEnvironmentStatus(ctx context.Context, name, status, reason string) error
@@ -62,6 +60,9 @@ type Batch interface {
 	MarkTimedOut(ctx context.Context, jobID string, attempt batch.AttemptDetail, reason string) error
 	TerminationRequests(ctx context.Context, limit int) ([]string, error)
 	TerminationDone(ctx context.Context, jobID string) error
+	// ReadScheduling reads queues, compute environments, policies and
+	// jobs in one transaction.
+	ReadScheduling(ctx context.Context, fn func(r *batch.SchedulingReader) error) error
 	// Changes receives when a compute environment, job queue or
 	// scheduling policy changed, or a job was cancelled or terminated.
 	Changes() <-chan struct{}
@@ -399,23 +400,6 @@ func (s *Scheduler) allQueues(ctx context.Context) ([]batch.JobQueueDetail, erro
 	}
 }
 
-// allComputeEnvironments lists every compute environment.
-func (s *Scheduler) allComputeEnvironments(ctx context.Context) ([]batch.ComputeEnvironmentDetail, error) {
-	var out []batch.ComputeEnvironmentDetail
-	var next *string
-	for {
-		page, err := s.cfg.Batch.DescribeComputeEnvironments(ctx, &batch.DescribeComputeEnvironmentsRequest{MaxResults: ptr(int32(100)), NextToken: next})
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, page.ComputeEnvironments...)
-		if page.NextToken == nil || *page.NextToken == "" {
-			return out, nil
-		}
-		next = page.NextToken
-	}
-}
-
 // ceView is a compute environment as a pass sees it.
 type ceView struct {
 	detail   *batch.ComputeEnvironmentDetail
@@ -445,8 +429,8 @@ func (q *queueView) name() string { return q.detail.JobQueueName }
 // DISABLED, new jobs can't be added to the queue, but jobs already in the
 // queue can finish" (API reference, JobQueueDetail and UpdateJobQueue,
 // state). SubmitJob refuses new ones; RUNNABLE ones are still dispatched.
-func (s *Scheduler) snapshot(ctx context.Context) ([]*queueView, error) {
-	qs, err := s.allQueues(ctx)
+func (s *Scheduler) snapshot(r *batch.SchedulingReader) ([]*queueView, error) {
+	qs, err := r.JobQueues()
 	if err != nil {
 		return nil, err
 	}
@@ -465,7 +449,7 @@ func (s *Scheduler) snapshot(ctx context.Context) ([]*queueView, error) {
 	if len(live) == 0 {
 		return nil, nil
 	}
-	ces, err := s.allComputeEnvironments(ctx)
+	ces, err := r.ComputeEnvironments()
 	if err != nil {
 		return nil, err
 	}
@@ -474,20 +458,19 @@ func (s *Scheduler) snapshot(ctx context.Context) ([]*queueView, error) {
 		byARN[ces[i].ComputeEnvironmentArn] = &ceView{detail: &ces[i], capacity: ceCapacity(&ces[i], s.cfg.Host)}
 	}
 	policies := map[string]*batch.FairsharePolicy{}
-	for len(policyARNs) > 0 {
-		n := min(len(policyARNs), 100)
-		out, err := s.cfg.Batch.DescribeSchedulingPolicies(ctx, &batch.DescribeSchedulingPoliciesRequest{Arns: policyARNs[:n]})
+	for _, a := range policyARNs {
+		p, found, err := r.SchedulingPolicy(a)
 		if err != nil {
 			return nil, err
 		}
-		for _, p := range out.SchedulingPolicies {
-			fp := p.FairsharePolicy
-			if fp == nil {
-				fp = &batch.FairsharePolicy{}
-			}
-			policies[p.Arn] = fp
+		if !found {
+			continue
 		}
-		policyARNs = policyARNs[n:]
+		fp := p.FairsharePolicy
+		if fp == nil {
+			fp = &batch.FairsharePolicy{}
+		}
+		policies[a] = fp
 	}
 	slices.SortStableFunc(live, func(a, b *batch.JobQueueDetail) int {
 		if c := cmp.Compare(deref(b.Priority), deref(a.Priority)); c != 0 {
@@ -526,17 +509,11 @@ func (s *Scheduler) pass(ctx context.Context) error {
 	s.decayShares(now)
 	s.release()
 	if s.stale || s.queues == nil {
-		// What the scheduler decides from changed (or the tick came): read
-		// the queues, compute environments and policies again, and the
-		// termination requests TerminateJob may have left.
+		// What the scheduler decides from changed (or the tick came): the
+		// termination requests TerminateJob may have left are read too.
 		if err := s.terminations(ctx); err != nil {
 			return err
 		}
-		queues, err := s.snapshot(ctx)
-		if err != nil {
-			return err
-		}
-		s.queues, s.stale = queues, false
 	}
 	v, err := s.view(ctx, now)
 	if err != nil {
@@ -549,45 +526,63 @@ func (s *Scheduler) pass(ctx context.Context) error {
 // RUNNABLE jobs (as many as could be placed), which compute environments'
 // service roles may do the work, and what runs.
 func (s *Scheduler) view(ctx context.Context, now time.Time) (*view, error) {
-	queues := s.queues
-	for _, q := range queues {
-		q.jobs = nil
+	// One read transaction: the queues, compute environments and policies
+	// (again only when they changed, see stale) and the RUNNABLE jobs
+	// the decision places, so that it decides from one consistent state.
+	queues, stale := s.queues, s.stale || s.queues == nil
+	err := s.cfg.Batch.ReadScheduling(ctx, func(r *batch.SchedulingReader) error {
+		if stale {
+			var err error
+			if queues, err = s.snapshot(r); err != nil {
+				return err
+			}
+		}
+		for _, q := range queues {
+			q.jobs = nil
+			usable, allInvalid := usableCEs(q)
+			window := 0
+			switch {
+			case len(usable) == 0:
+				if allInvalid {
+					window = 1 // its head shows why it waits
+				}
+			case !s.anyRoom(usable):
+			case q.fair != nil:
+				window = fairWindow
+			default:
+				// No more than could fit: the smallest job has a quarter
+				// vCPU (Fargate's least).
+				free := 0.0
+				for _, c := range usable {
+					free = max(free, s.free(c).VCPUs)
+				}
+				window = min(fifoWindow, 4*int(math.Ceil(free))+1)
+			}
+			if window == 0 {
+				continue
+			}
+			var err error
+			if q.jobs, err = s.runnable(r, q, window); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	var err error
+	s.queues, s.stale = queues, false
 	v := &view{now: now, host: s.cfg.Host, queues: queues, allowed: map[string]bool{},
 		ceUsed: s.ceUsed, hostUsed: s.hostUsed, blocked: s.blocked, shares: make(map[shareKey]shareUsage, len(s.shares))}
 	for k, u := range s.shares {
 		v.shares[k] = *u
 	}
+	// The service roles are asked outside the transaction.
 	for _, q := range queues {
-		usable, allInvalid := usableCEs(q)
-		window := 0
-		switch {
-		case len(usable) == 0:
-			if allInvalid {
-				window = 1 // its head shows why it waits
-			}
-		case !s.anyRoom(usable):
-		case q.fair != nil:
-			window = fairWindow
-		default:
-			// No more than could fit: the smallest job has a quarter
-			// vCPU (Fargate's least).
-			free := 0.0
-			for _, c := range usable {
-				free = max(free, s.free(c).VCPUs)
-			}
-			window = min(fifoWindow, 4*int(math.Ceil(free))+1)
-		}
-		if window == 0 {
-			continue
-		}
-		if q.jobs, err = s.runnable(ctx, q, window); err != nil {
-			return nil, err
-		}
 		if len(q.jobs) == 0 {
 			continue
 		}
+		usable, _ := usableCEs(q)
 		for _, c := range usable {
 			if _, done := v.allowed[c.name()]; !done {
 				v.allowed[c.name()] = s.authorized(ctx, c)
@@ -683,7 +678,7 @@ func (s *Scheduler) terminations(ctx context.Context) error {
 // runnable reads a queue's RUNNABLE jobs, oldest first, leaving out those
 // in flight; window is how many beyond those in flight that may still be
 // RUNNABLE (dispatched, MarkStarting not done).
-func (s *Scheduler) runnable(ctx context.Context, q *queueView, window int) ([]batch.JobDetail, error) {
+func (s *Scheduler) runnable(r *batch.SchedulingReader, q *queueView, window int) ([]batch.JobDetail, error) {
 	unmarked := 0
 	if s.inflight[q.name()] > 0 {
 		for _, a := range s.running {
@@ -692,7 +687,7 @@ func (s *Scheduler) runnable(ctx context.Context, q *queueView, window int) ([]b
 			}
 		}
 	}
-	jobs, err := s.cfg.Batch.JobsInState(ctx, q.name(), batch.JobStatusRunnable, unmarked+window)
+	jobs, err := r.JobsInState(q.name(), batch.JobStatusRunnable, unmarked+window)
 	if err != nil {
 		return nil, err
 	}

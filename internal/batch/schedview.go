@@ -1,0 +1,88 @@
+package batch
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"batchd/internal/store"
+)
+
+// SchedulingReader reads what the scheduler decides from — job queues,
+// compute environments, scheduling policies and the jobs in a state — all
+// in one store transaction, so that a decision sees one consistent state.
+// It is valid only inside the function given to ReadScheduling.
+type SchedulingReader struct {
+	s  *Service
+	tx store.Tx
+}
+
+// ReadScheduling runs fn with a SchedulingReader over one read
+// transaction.
+func (s *Service) ReadScheduling(ctx context.Context, fn func(r *SchedulingReader) error) error {
+	return s.store.View(ctx, func(tx store.Tx) error { return fn(&SchedulingReader{s: s, tx: tx}) })
+}
+
+// listAll decodes every document of kind.
+func listAll[T any](tx store.Tx, kind string) ([]T, error) {
+	items, err := tx.List(kind, "", "", 0)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]T, len(items))
+	for i, it := range items {
+		if err := json.Unmarshal(it.Value, &out[i]); err != nil {
+			return nil, fmt.Errorf("decode %s %q: %w", kind, it.Key, err)
+		}
+	}
+	return out, nil
+}
+
+// JobQueues returns every job queue, by name.
+func (r *SchedulingReader) JobQueues() ([]JobQueueDetail, error) {
+	return listAll[JobQueueDetail](r.tx, kindJQ)
+}
+
+// ComputeEnvironments returns every compute environment, by name.
+func (r *SchedulingReader) ComputeEnvironments() ([]ComputeEnvironmentDetail, error) {
+	return listAll[ComputeEnvironmentDetail](r.tx, kindCE)
+}
+
+// SchedulingPolicy returns a scheduling policy by ARN; found is false when
+// there is none.
+func (r *SchedulingReader) SchedulingPolicy(arn string) (sp *SchedulingPolicyDetail, found bool, err error) {
+	return r.s.loadSP(r.tx, arn)
+}
+
+// JobsInState is Service.JobsInState within the reader's transaction.
+func (r *SchedulingReader) JobsInState(queue, status string, limit int) ([]JobDetail, error) {
+	return r.s.jobsInStateTx(r.tx, queue, status, limit)
+}
+
+// jobsInStateTx lists up to limit jobs of a queue in status, oldest first
+// for the states the scheduler works on (kindJobSched), newest first
+// otherwise (kindJobIdx).
+func (s *Service) jobsInStateTx(tx store.Tx, queue, status string, limit int) ([]JobDetail, error) {
+	if !validStatus(status) {
+		return nil, fmt.Errorf("batch: JobsInState: no job status %q", status)
+	}
+	q := queueName(queue)
+	kind, prefix := kindJobIdx, idxPrefix(q, status)
+	if scheduled(status) {
+		kind, prefix = kindJobSched, schedPrefix(q, status)
+	}
+	items, err := tx.List(kind, prefix, "", limit)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(items))
+	for i, it := range items {
+		if kind == kindJobSched {
+			ids[i] = schedID(it.Key)
+		} else {
+			ids[i] = it.Key[strings.LastIndexByte(it.Key, 0)+1:]
+		}
+	}
+	return s.newJobTx(tx).details(ids)
+}
