@@ -90,36 +90,13 @@ func BenchmarkSubmitToRunning(b *testing.B) {
 // BenchmarkArray10000 submits an array job of 10,000 `true` children and
 // waits for the parent to SUCCEED; it reports the time that took and the
 // CPU batchd used meanwhile (percent of one core). The host is declared
-// with 16 vCPUs, so that 16 children of 1 vCPU run at once.
+// with 32 vCPUs, so that 32 children of 1 vCPU run at once.
 func BenchmarkArray10000(b *testing.B) {
 	for b.Loop() {
-		ts := startJobServer(b, func(c *Config) { c.HostVCPUs = 32 })
-		c := ts.batch(ts.Root)
-		unmanagedCE(b, c, "ce")
-		queue(b, c, "q", "ce", nil)
-		register(b, c, containerDef("true", "true"))
-		cpu0, t0 := cpuTime(b), time.Now()
-		id := submit(b, c, &batch.SubmitJobInput{JobName: aws.String("arr"), JobQueue: aws.String("q"), JobDefinition: aws.String("true"),
-			ArrayProperties: &batchtypes.ArrayProperties{Size: aws.Int32(10000)}})
-		var j batchtypes.JobDetail
-		for {
-			j = describeJob(b, c, id)
-			if j.Status == batchtypes.JobStatusSucceeded || j.Status == batchtypes.JobStatusFailed {
-				break
-			}
-			if time.Since(t0) > 5*time.Minute {
-				b.Fatalf("array not done after 5 minutes: %v", j.ArrayProperties.StatusSummary)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		wall, cpu := time.Since(t0), cpuTime(b)-cpu0
-		if j.Status != batchtypes.JobStatusSucceeded || j.ArrayProperties.StatusSummary["SUCCEEDED"] != 10000 {
-			b.Fatalf("array %s: %v", j.Status, j.ArrayProperties.StatusSummary)
-		}
+		wall, cpu := runArray(b, 10000, func(c *Config) { c.HostVCPUs = 32 })
 		b.ReportMetric(wall.Seconds(), "s_to_SUCCEEDED")
 		b.ReportMetric(10000/wall.Seconds(), "jobs/s")
 		b.ReportMetric(100*cpu.Seconds()/wall.Seconds(), "cpu%")
-		ts.stop()
 	}
 }
 
@@ -131,33 +108,41 @@ func BenchmarkArray10000(b *testing.B) {
 func BenchmarkArray5000(b *testing.B) {
 	n := benchArraySize()
 	for b.Loop() {
-		ts := startJobServer(b, nil)
-		c := ts.batch(ts.Root)
-		unmanagedCE(b, c, "ce")
-		queue(b, c, "q", "ce", nil)
-		register(b, c, containerDef("true", "true"))
-		cpu0, t0 := cpuTime(b), time.Now()
-		id := submit(b, c, &batch.SubmitJobInput{JobName: aws.String("arr"), JobQueue: aws.String("q"), JobDefinition: aws.String("true"),
-			ArrayProperties: &batchtypes.ArrayProperties{Size: aws.Int32(int32(n))}})
-		var j batchtypes.JobDetail
-		for {
-			j = describeJob(b, c, id)
-			if j.Status == batchtypes.JobStatusSucceeded || j.Status == batchtypes.JobStatusFailed {
-				break
-			}
-			if time.Since(t0) > 10*time.Minute {
-				b.Fatalf("array not done after 10 minutes: %v", j.ArrayProperties.StatusSummary)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		wall, cpu := time.Since(t0), cpuTime(b)-cpu0
-		if j.Status != batchtypes.JobStatusSucceeded || j.ArrayProperties.StatusSummary["SUCCEEDED"] != int32(n) {
-			b.Fatalf("array %s: %v", j.Status, j.ArrayProperties.StatusSummary)
-		}
+		wall, cpu := runArray(b, n, nil)
 		b.ReportMetric(float64(n)/wall.Seconds(), "jobs/s")
 		b.ReportMetric(float64(cpu.Microseconds())/1000/float64(n), "cpu_ms/job")
-		ts.stop()
 	}
+}
+
+// runArray starts a job server (mutate adjusts its flags), submits an
+// array of n `true` children and waits for it to SUCCEED; it returns the
+// time from SubmitJob and this process's CPU time meanwhile.
+func runArray(b *testing.B, n int, mutate func(*Config)) (wall, cpu time.Duration) {
+	ts := startJobServer(b, mutate)
+	defer ts.stop()
+	c := ts.batch(ts.Root)
+	unmanagedCE(b, c, "ce")
+	queue(b, c, "q", "ce", nil)
+	register(b, c, containerDef("true", "true"))
+	cpu0, t0 := cpuTime(b), time.Now()
+	id := submit(b, c, &batch.SubmitJobInput{JobName: aws.String("arr"), JobQueue: aws.String("q"), JobDefinition: aws.String("true"),
+		ArrayProperties: &batchtypes.ArrayProperties{Size: aws.Int32(int32(n))}})
+	var j batchtypes.JobDetail
+	for {
+		j = describeJob(b, c, id)
+		if j.Status == batchtypes.JobStatusSucceeded || j.Status == batchtypes.JobStatusFailed {
+			break
+		}
+		if time.Since(t0) > 10*time.Minute {
+			b.Fatalf("array not done after 10 minutes: %v", j.ArrayProperties.StatusSummary)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	wall, cpu = time.Since(t0), cpuTime(b)-cpu0
+	if j.Status != batchtypes.JobStatusSucceeded || j.ArrayProperties.StatusSummary["SUCCEEDED"] != int32(n) {
+		b.Fatalf("array %s: %v", j.Status, j.ArrayProperties.StatusSummary)
+	}
+	return wall, cpu
 }
 
 // BenchmarkDockerJobVsDockerRun compares, in one run and interleaved, the
