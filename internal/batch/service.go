@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"batchd/internal/store"
@@ -89,6 +90,10 @@ type Service struct {
 	wake chan struct{}
 	// changes tells the scheduler that what it reads changed (Changes).
 	changes chan struct{}
+	// gen counts writes to resource documents (cache.go); tags caches
+	// resource tags against it.
+	gen  atomic.Uint64
+	tags tagCache
 }
 
 // Changes receives after a change to what the scheduler decides from: a
@@ -112,6 +117,7 @@ func New(cfg Config) *Service {
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	s.store = watchedStore{Store: cfg.Store, gen: &s.gen}
 	if s.partition == "" {
 		s.partition = "aws"
 	}

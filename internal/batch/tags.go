@@ -303,20 +303,38 @@ func (s *Service) SubmitTargetsOf(ctx context.Context, queue, definition string)
 	default:
 		t.DefinitionARN = s.arn("job-definition/" + definition)
 	}
+	revision := ok && ref.rev != 0
+	gen := s.gen.Load() // before anything is read (cache.go)
+	qt, qok := s.tags.get(gen, t.QueueARN)
+	dt, dok := s.tags.get(gen, t.DefinitionARN)
+	if qok && (dok || !revision) {
+		t.QueueTags = qt
+		if revision {
+			t.DefinitionTags = dt
+		}
+		return t, nil
+	}
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		tags, err := existingTags(tx, s, t.QueueARN)
 		if err != nil {
 			return err
 		}
 		t.QueueTags = tags
-		if ok && ref.rev != 0 {
+		if revision {
 			if t.DefinitionTags, err = existingTags(tx, s, t.DefinitionARN); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-	return t, err
+	if err != nil {
+		return t, err
+	}
+	s.tags.put(gen, t.QueueARN, t.QueueTags)
+	if revision {
+		s.tags.put(gen, t.DefinitionARN, t.DefinitionTags)
+	}
+	return t, nil
 }
 
 // existingTags is the tags of arn, nil when it does not exist.

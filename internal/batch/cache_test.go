@@ -1,0 +1,74 @@
+package batch
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+)
+
+// TestSubmitTargetsSeeTagChanges: SubmitJob's authorization reads tags
+// through the cache; every tag change is seen by the next read, also while
+// reads and writes race.
+func TestSubmitTargetsSeeTagChanges(t *testing.T) {
+	ctx := context.Background()
+	f := newJobsFixture(t)
+	qARN := f.s.JobQueueARN("q")
+	dARN := f.s.JobDefinitionARN("jd", 1)
+	want := func(team string) {
+		t.Helper()
+		got, err := f.s.SubmitTargetsOf(ctx, "q", "jd:1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.QueueTags["team"] != team || got.DefinitionTags["team"] != team {
+			t.Fatalf("tags: queue %v, definition %v; want team=%q", got.QueueTags, got.DefinitionTags, team)
+		}
+	}
+	tag := func(team string) {
+		t.Helper()
+		for _, arn := range []string{qARN, dARN} {
+			if _, err := f.s.TagResource(ctx, &TagResourceRequest{ResourceArn: arn, Tags: map[string]string{"team": team}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	want("")
+	want("") // from the cache
+	tag("a")
+	want("a")
+	if _, err := f.s.UntagResource(ctx, &UntagResourceRequest{ResourceArn: qARN, TagKeys: []string{"team"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := f.s.SubmitTargetsOf(ctx, "q", "jd:1"); err != nil || got.QueueTags["team"] != "" || got.DefinitionTags["team"] != "a" {
+		t.Fatalf("after UntagResource: %+v, %v", got, err)
+	}
+
+	// Readers race a writer; once the writer is done, the next read sees
+	// its last write.
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := f.s.SubmitTargetsOf(ctx, "q", "jd:1"); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	for i := range 50 {
+		tag(fmt.Sprint("t", i))
+	}
+	close(stop)
+	wg.Wait()
+	want("t49")
+}
