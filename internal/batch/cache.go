@@ -85,7 +85,7 @@ func (c *tagCache) get(gen uint64, arn string) (tags map[string]string, ok bool)
 func (c *tagCache) put(gen uint64, arn string, tags map[string]string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.gen != gen {
+	if c.gen != gen || c.entries == nil {
 		if gen < c.gen {
 			return // read before a newer generation was seen: stale
 		}

@@ -72,3 +72,24 @@ func TestSubmitTargetsSeeTagChanges(t *testing.T) {
 	wg.Wait()
 	want("t49")
 }
+
+// TestTagCacheFirstPut: the first entry of a fresh service (generation 0)
+// is cached, not a panic.
+func TestTagCacheFirstPut(t *testing.T) {
+	var c tagCache
+	c.put(0, "arn", map[string]string{"k": "v"})
+	if tags, ok := c.get(0, "arn"); !ok || tags["k"] != "v" {
+		t.Fatalf("get = %v, %v", tags, ok)
+	}
+	if _, ok := c.get(1, "arn"); ok {
+		t.Fatal("an entry of generation 0 served at generation 1")
+	}
+	c.put(2, "new", nil)
+	if _, ok := c.get(2, "arn"); ok {
+		t.Fatal("generation 2 kept generation 0's entries")
+	}
+	c.put(1, "old", map[string]string{}) // read before generation 2: dropped
+	if _, ok := c.get(2, "old"); ok {
+		t.Fatal("a read of generation 1 was cached at generation 2")
+	}
+}
