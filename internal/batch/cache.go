@@ -63,36 +63,73 @@ func (t watchedTx) Delete(kind, key string) error {
 	return t.Tx.Delete(kind, key)
 }
 
-// tagCache holds resource tags by ARN as of a generation.
-type tagCache struct {
+// genCache holds values read from resource documents — tags by ARN,
+// decoded job queues and job definitions by reference — as of a
+// generation. Values are shared: no caller may change one.
+type genCache struct {
 	mu      sync.Mutex
 	gen     uint64
-	entries map[string]map[string]string // ARN → tags; nil tags: no such resource
+	entries map[string]any
 }
 
-// get returns the cached tags of arn at generation gen.
-func (c *tagCache) get(gen uint64, arn string) (tags map[string]string, ok bool) {
+// get returns the value cached under key at generation gen.
+func (c *genCache) get(gen uint64, key string) (v any, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.gen != gen {
 		return nil, false
 	}
-	tags, ok = c.entries[arn]
-	return tags, ok
+	v, ok = c.entries[key]
+	return v, ok
 }
 
-// put caches the tags of arn read at generation gen.
-func (c *tagCache) put(gen uint64, arn string, tags map[string]string) {
+// put caches v under key, read at generation gen.
+func (c *genCache) put(gen uint64, key string, v any) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.gen != gen || c.entries == nil {
 		if gen < c.gen {
 			return // read before a newer generation was seen: stale
 		}
-		c.gen, c.entries = gen, map[string]map[string]string{}
+		c.gen, c.entries = gen, map[string]any{}
 	}
 	if len(c.entries) >= 10000 {
 		clear(c.entries)
 	}
-	c.entries[arn] = tags
+	c.entries[key] = v
+}
+
+// cachedTags returns the tags of arn cached at gen.
+func (s *Service) cachedTags(gen uint64, arn string) (map[string]string, bool) {
+	v, ok := s.cache.get(gen, "tags\x00"+arn)
+	if !ok {
+		return nil, false
+	}
+	tags, _ := v.(map[string]string)
+	return tags, true
+}
+
+// cachedQueue is loadQueue through the cache; gen is the generation noted
+// before the transaction read anything.
+func (s *Service) cachedQueue(tx store.Tx, gen uint64, nameOrARN string) (*JobQueueDetail, error) {
+	if v, ok := s.cache.get(gen, "jq\x00"+nameOrARN); ok {
+		return v.(*JobQueueDetail), nil
+	}
+	q, err := s.loadQueue(tx, nameOrARN)
+	if err == nil {
+		s.cache.put(gen, "jq\x00"+nameOrARN, q)
+	}
+	return q, err
+}
+
+// cachedDefinition is resolveJobDefinition through the cache.
+func (s *Service) cachedDefinition(tx store.Tx, gen uint64, ref string) (*JobDefinition, error) {
+	if v, ok := s.cache.get(gen, "jd\x00"+ref); ok {
+		return v.(*JobDefinition), nil
+	}
+	jd, err := s.resolveJobDefinition(tx, ref)
+	if err == nil {
+		s.cache.put(gen, "jd\x00"+ref, jd)
+	}
+	return jd, err
 }

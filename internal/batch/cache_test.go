@@ -76,15 +76,15 @@ func TestSubmitTargetsSeeTagChanges(t *testing.T) {
 // TestTagCacheFirstPut: the first entry of a fresh service (generation 0)
 // is cached, not a panic.
 func TestTagCacheFirstPut(t *testing.T) {
-	var c tagCache
+	var c genCache
 	c.put(0, "arn", map[string]string{"k": "v"})
-	if tags, ok := c.get(0, "arn"); !ok || tags["k"] != "v" {
-		t.Fatalf("get = %v, %v", tags, ok)
+	if v, ok := c.get(0, "arn"); !ok || v.(map[string]string)["k"] != "v" {
+		t.Fatalf("get = %v, %v", v, ok)
 	}
 	if _, ok := c.get(1, "arn"); ok {
 		t.Fatal("an entry of generation 0 served at generation 1")
 	}
-	c.put(2, "new", nil)
+	c.put(2, "new", map[string]string{})
 	if _, ok := c.get(2, "arn"); ok {
 		t.Fatal("generation 2 kept generation 0's entries")
 	}

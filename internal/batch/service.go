@@ -90,10 +90,10 @@ type Service struct {
 	wake chan struct{}
 	// changes tells the scheduler that what it reads changed (Changes).
 	changes chan struct{}
-	// gen counts writes to resource documents (cache.go); tags caches
-	// resource tags against it.
-	gen  atomic.Uint64
-	tags tagCache
+	// gen counts writes to resource documents (cache.go); cache holds
+	// what was read of them against it.
+	gen   atomic.Uint64
+	cache genCache
 }
 
 // Changes receives after a change to what the scheduler decides from: a

@@ -213,14 +213,15 @@ func (s *Service) checkSubmit(in *SubmitJobRequest) error {
 // everything before it writes anything: an *Error means nothing was
 // written.
 func (s *Service) submitTx(tx store.Tx, in *SubmitJobRequest) (*SubmitJobResponse, error) {
-	q, err := s.loadQueue(tx, in.JobQueue)
+	gen := s.gen.Load() // before anything is read (cache.go)
+	q, err := s.cachedQueue(tx, gen, in.JobQueue)
 	if err != nil {
 		return nil, s.queueError(err, in.JobQueue)
 	}
 	if q.State != "" && q.State != JQStateEnabled {
 		return nil, clientError(msgQueueDisabled, q.JobQueueArn)
 	}
-	def, err := s.resolveJobDefinition(tx, in.JobDefinition)
+	def, err := s.cachedDefinition(tx, gen, in.JobDefinition)
 	if err == nil && deref(def.Status) != "" && deref(def.Status) != "ACTIVE" {
 		err = fmt.Errorf("job definition %q is %s: %w", in.JobDefinition, deref(def.Status), store.ErrNotFound)
 	}
@@ -288,7 +289,10 @@ func (s *Service) submitTx(tx store.Tx, in *SubmitJobRequest) (*SubmitJobRespons
 		Size:          size,
 	}
 	if r.Priority == nil && fair {
-		r.Priority = def.SchedulingPriority
+		if p := def.SchedulingPriority; p != nil {
+			v := *p // def is shared through the cache (cache.go)
+			r.Priority = &v
+		}
 	}
 	t.create(r)
 	if err := t.flush(); err != nil {

@@ -305,8 +305,8 @@ func (s *Service) SubmitTargetsOf(ctx context.Context, queue, definition string)
 	}
 	revision := ok && ref.rev != 0
 	gen := s.gen.Load() // before anything is read (cache.go)
-	qt, qok := s.tags.get(gen, t.QueueARN)
-	dt, dok := s.tags.get(gen, t.DefinitionARN)
+	qt, qok := s.cachedTags(gen, t.QueueARN)
+	dt, dok := s.cachedTags(gen, t.DefinitionARN)
 	if qok && (dok || !revision) {
 		t.QueueTags = qt
 		if revision {
@@ -330,9 +330,9 @@ func (s *Service) SubmitTargetsOf(ctx context.Context, queue, definition string)
 	if err != nil {
 		return t, err
 	}
-	s.tags.put(gen, t.QueueARN, t.QueueTags)
+	s.cache.put(gen, "tags\x00"+t.QueueARN, t.QueueTags)
 	if revision {
-		s.tags.put(gen, t.DefinitionARN, t.DefinitionTags)
+		s.cache.put(gen, "tags\x00"+t.DefinitionARN, t.DefinitionTags)
 	}
 	return t, nil
 }
