@@ -112,24 +112,23 @@ func (s *Service) cachedTags(gen uint64, arn string) (map[string]string, bool) {
 // cachedQueue is loadQueue through the cache; gen is the generation noted
 // before the transaction read anything.
 func (s *Service) cachedQueue(tx store.Tx, gen uint64, nameOrARN string) (*JobQueueDetail, error) {
-	if v, ok := s.cache.get(gen, "jq\x00"+nameOrARN); ok {
-		return v.(*JobQueueDetail), nil
-	}
-	q, err := s.loadQueue(tx, nameOrARN)
-	if err == nil {
-		s.cache.put(gen, "jq\x00"+nameOrARN, q)
-	}
-	return q, err
+	return cached(s, gen, "jq\x00"+nameOrARN, func() (*JobQueueDetail, error) { return s.loadQueue(tx, nameOrARN) })
 }
 
 // cachedDefinition is resolveJobDefinition through the cache.
 func (s *Service) cachedDefinition(tx store.Tx, gen uint64, ref string) (*JobDefinition, error) {
-	if v, ok := s.cache.get(gen, "jd\x00"+ref); ok {
-		return v.(*JobDefinition), nil
+	return cached(s, gen, "jd\x00"+ref, func() (*JobDefinition, error) { return s.resolveJobDefinition(tx, ref) })
+}
+
+// cached returns the value under key at gen, or loads and caches it; an
+// error is not cached.
+func cached[T any](s *Service, gen uint64, key string, load func() (*T, error)) (*T, error) {
+	if v, ok := s.cache.get(gen, key); ok {
+		return v.(*T), nil
 	}
-	jd, err := s.resolveJobDefinition(tx, ref)
+	v, err := load()
 	if err == nil {
-		s.cache.put(gen, "jd\x00"+ref, jd)
+		s.cache.put(gen, key, v)
 	}
-	return jd, err
+	return v, err
 }
