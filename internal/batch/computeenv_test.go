@@ -400,3 +400,20 @@ func TestUpdateUnmanagedComputeEnvironment(t *testing.T) {
 		t.Fatalf("after update: %+v", ce)
 	}
 }
+
+// TestNamePatterns: the resource-name and share-identifier checks accept
+// exactly what AWS's patterns do ([A-Za-z0-9_-]{1,128};
+// [A-Za-z0-9]{1,255}\*?).
+func TestNamePatterns(t *testing.T) {
+	long := func(n int) string { return strings.Repeat("a", n) }
+	for name, want := range map[string]bool{"a": true, "A-b_9": true, long(128): true, long(129): false, "": false, "a b": false, "a.b": false, "é": false} {
+		if got := validResourceName(name); got != want {
+			t.Errorf("validResourceName(%q) = %v, want %v", name, got, want)
+		}
+	}
+	for id, want := range map[string]bool{"a": true, "A9": true, "ab*": true, long(255): true, long(255) + "*": true, long(256): false, "": false, "*": false, "a-b": false, "a**": false, "a*b": false} {
+		if got := validShareIdentifier(id); got != want {
+			t.Errorf("validShareIdentifier(%q) = %v, want %v", id, got, want)
+		}
+	}
+}

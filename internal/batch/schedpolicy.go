@@ -26,7 +26,13 @@ const (
 
 // shareIdentifier: "limited to 255 alphanumeric characters, and can be
 // followed by an asterisk (*)".
-var shareIdentifier = regexp.MustCompile(`^[A-Za-z0-9]{1,255}\*?$`)
+// The length is checked apart, as resource names' (validResourceName).
+var shareIDChars = regexp.MustCompile(`^[A-Za-z0-9]+$`)
+
+func validShareIdentifier(id string) bool {
+	core := strings.TrimSuffix(id, "*")
+	return len(core) <= 255 && shareIDChars.MatchString(core)
+}
 
 // checkFairsharePolicy validates a fair-share policy. AWS wording for the
 // shareDistribution size, the shareIdentifier pattern, weightFactor and
@@ -55,7 +61,7 @@ func checkFairsharePolicy(p *FairsharePolicy) error {
 		if sa.ShareIdentifier == "" {
 			return invalidRequest("fairsharePolicy.shareDistribution[%d].shareIdentifier is required.", i)
 		}
-		if !shareIdentifier.MatchString(sa.ShareIdentifier) {
+		if !validShareIdentifier(sa.ShareIdentifier) {
 			return invalidRequest("ShareIdentifier name should match a valid pattern.")
 		}
 		if w := sa.WeightFactor; w != nil && (*w < minWeightFactor || *w > maxWeightFactor) {

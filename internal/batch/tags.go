@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"batchd/internal/store"
@@ -28,7 +29,11 @@ const (
 // tagChars is what a tag key or value may contain: "letters, numbers, and
 // spaces representable in UTF-8, and the following characters: + - = . _ :
 // / @".
-var tagChars = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+//
+// It is compiled on first use: its Unicode classes cost a hundred
+// kilobytes at package init, which every sandboxed job's re-executed init
+// would pay (executor/local).
+var tagChars = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`) })
 
 // checkTags validates a map of tags; field names it in messages
 // ("tags"). Wording inferred: no AWS text found (searched docs, issues, code,
@@ -46,8 +51,8 @@ func checkTags(field string, tags map[string]string) error {
 		if utf8.RuneCountInString(v) > maxTagValueLen {
 			return invalidRequest("%s[%s] must have length less than or equal to %d.", field, k, maxTagValueLen)
 		}
-		if !tagChars.MatchString(v) {
-			return invalidRequest("%s[%s] must satisfy regular expression pattern: %s", field, k, tagChars)
+		if !tagChars().MatchString(v) {
+			return invalidRequest("%s[%s] must satisfy regular expression pattern: %s", field, k, tagChars())
 		}
 	}
 	return nil
@@ -61,8 +66,8 @@ func checkTagKey(field, k string) error {
 	if n < 1 || n > maxTagKeyLen {
 		return invalidRequest("%s key '%s' must have length between 1 and %d.", field, k, maxTagKeyLen)
 	}
-	if !tagChars.MatchString(k) {
-		return invalidRequest("%s key '%s' must satisfy regular expression pattern: %s", field, k, tagChars)
+	if !tagChars().MatchString(k) {
+		return invalidRequest("%s key '%s' must satisfy regular expression pattern: %s", field, k, tagChars())
 	}
 	if strings.HasPrefix(strings.ToLower(k), "aws:") {
 		return invalidRequest("Tag keys starting with 'aws:' are reserved for use by AWS.")

@@ -66,7 +66,19 @@ type AssumeRoleOutput struct {
 	SourceIdentity   string
 }
 
-var sessionNameRE = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
+// sessionChars is the character set of role session and federated user
+// names ([\w+=,.@-]); lengths are checked apart (nameOK): a bounded
+// repetition compiles into thousands of allocations at package init, which
+// every sandboxed job's re-executed init would pay.
+var (
+	sessionChars = regexp.MustCompile(`^[\w+=,.@-]+$`)
+	keyIDChars   = regexp.MustCompile(`^\w+$`)
+)
+
+// nameOK reports whether s is min to max characters of re's set.
+func nameOK(re *regexp.Regexp, s string, min, max int) bool {
+	return len(s) >= min && len(s) <= max && re.MatchString(s)
+}
 
 // AssumeRole gives p temporary credentials of a role. The request is allowed
 // when the role's trust policy and p's own policies allow sts:AssumeRole on
@@ -78,7 +90,7 @@ func (s *Service) AssumeRole(ctx context.Context, p *iam.Principal, env iam.Env,
 	if p.IsRoot() {
 		return nil, errorf("AccessDenied", "Roles may not be assumed by root accounts.")
 	}
-	if !sessionNameRE.MatchString(in.RoleSessionName) {
+	if !nameOK(sessionChars, in.RoleSessionName, 2, 64) {
 		return nil, errorf("ValidationError", "1 validation error detected: Value '%s' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*", in.RoleSessionName)
 	}
 	duration := in.DurationSeconds
@@ -326,7 +338,7 @@ func (s *Service) GetFederationToken(ctx context.Context, p *iam.Principal, in G
 		// could narrow.
 		return nil, "", "", 0, errorf("AccessDenied", "Cannot call GetFederationToken with root credentials in batchd: use an IAM user")
 	}
-	if !regexp.MustCompile(`^[\w+=,.@-]{2,32}$`).MatchString(in.Name) {
+	if !nameOK(sessionChars, in.Name, 2, 32) {
 		return nil, "", "", 0, errorf("ValidationError", "1 validation error detected: Value '%s' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*", in.Name)
 	}
 	d := in.DurationSeconds
@@ -378,7 +390,7 @@ func (s *Service) GetCallerIdentity(p *iam.Principal) CallerIdentity {
 
 // GetAccessKeyInfo returns the account an access key belongs to.
 func (s *Service) GetAccessKeyInfo(ctx context.Context, keyID string) (string, error) {
-	if !regexp.MustCompile(`^[\w]{16,128}$`).MatchString(keyID) {
+	if !nameOK(keyIDChars, keyID, 16, 128) {
 		return "", errorf("ValidationError", "1 validation error detected: Value '%s' at 'accessKeyId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w]*", keyID)
 	}
 	if s.iam.KnowsKey(ctx, keyID) {
