@@ -31,6 +31,31 @@ func (r Resources) fits(free Resources) bool {
 	return r.VCPUs <= free.VCPUs+eps && r.MemoryMiB <= free.MemoryMiB && r.GPUs <= free.GPUs
 }
 
+// capacityUse is what runs beside what the host offers: the capacity used
+// by compute environment and on the host.
+type capacityUse struct {
+	host     Resources
+	ceUsed   map[string]Resources
+	hostUsed Resources
+}
+
+// free is what c has left, the host's remainder included.
+func (u *capacityUse) free(c *ceView) Resources {
+	f := c.capacity.sub(u.ceUsed[c.name()])
+	h := u.host.sub(u.hostUsed)
+	return Resources{VCPUs: min(f.VCPUs, h.VCPUs), MemoryMiB: min(f.MemoryMiB, h.MemoryMiB), GPUs: min(f.GPUs, h.GPUs)}
+}
+
+// anyRoom reports whether any of ces has a vCPU left.
+func (u *capacityUse) anyRoom(ces []*ceView) bool {
+	for _, c := range ces {
+		if u.free(c).VCPUs > eps {
+			return true
+		}
+	}
+	return false
+}
+
 // jobNeeds is what a job's container asks for: the VCPU, MEMORY (MiB) and
 // GPU resourceRequirements, which take precedence over the deprecated
 // vcpus and memory (AWS Batch API Reference, ContainerProperties). A job

@@ -70,17 +70,16 @@ type plan struct {
 // planner is decide's working state: the view's usage as the plan so far
 // leaves it.
 type planner struct {
-	v        *view
-	p        plan
-	ceUsed   map[string]Resources
-	hostUsed Resources
-	shares   map[shareKey]shareUsage
+	capacityUse
+	v      *view
+	p      plan
+	shares map[shareKey]shareUsage
 }
 
 // decide makes the plan for v. It reads v only.
 func decide(v *view) plan {
-	pl := &planner{v: v, ceUsed: maps.Clone(v.ceUsed), hostUsed: v.hostUsed, shares: maps.Clone(v.shares),
-		p: plan{blocked: maps.Clone(v.blocked)}}
+	pl := &planner{capacityUse: capacityUse{host: v.host, ceUsed: maps.Clone(v.ceUsed), hostUsed: v.hostUsed}, v: v,
+		shares: maps.Clone(v.shares), p: plan{blocked: maps.Clone(v.blocked)}}
 	if pl.ceUsed == nil {
 		pl.ceUsed = map[string]Resources{}
 	}
@@ -102,13 +101,6 @@ func decide(v *view) plan {
 	}
 	pl.timeLimits()
 	return pl.p
-}
-
-// free is what c has left, the host's remainder included.
-func (pl *planner) free(c *ceView) Resources {
-	f := c.capacity.sub(pl.ceUsed[c.name()])
-	h := pl.v.host.sub(pl.hostUsed)
-	return Resources{VCPUs: min(f.VCPUs, h.VCPUs), MemoryMiB: min(f.MemoryMiB, h.MemoryMiB), GPUs: min(f.GPUs, h.GPUs)}
 }
 
 // placeOn is the first of ces with room for need whose service role may
@@ -186,7 +178,7 @@ func (pl *planner) queue(q *queueView) {
 	for i := range q.jobs {
 		j := &q.jobs[i]
 		need := jobNeeds(j.Container)
-		if why := unplaceable(need, usable, pl.v.host); why != "" {
+		if why := unplaceable(need, usable, pl.host); why != "" {
 			pl.block(q, j, why)
 			return
 		}
@@ -197,16 +189,6 @@ func (pl *planner) queue(q *queueView) {
 		pl.startJob(q, c, j, need)
 	}
 	delete(pl.p.blocked, q.name())
-}
-
-// anyRoom reports whether any of ces has a vCPU left.
-func (pl *planner) anyRoom(ces []*ceView) bool {
-	for _, c := range ces {
-		if pl.free(c).VCPUs > eps {
-			return true
-		}
-	}
-	return false
 }
 
 // fair plans a fair-share queue's jobs: the share with the least weighted
@@ -256,7 +238,7 @@ func (pl *planner) fair(q *queueView, usable []*ceView) {
 	for _, c := range usable {
 		capacity += c.capacity.VCPUs
 	}
-	capacity = min(capacity, pl.v.host.VCPUs)
+	capacity = min(capacity, pl.host.VCPUs)
 	allowed := (1 - reserved(q.fair, len(active))) * capacity
 
 	for {
@@ -277,7 +259,7 @@ func (pl *planner) fair(q *queueView, usable []*ceView) {
 		}
 		j := best.jobs[0]
 		need := jobNeeds(j.Container)
-		if why := unplaceable(need, usable, pl.v.host); why != "" {
+		if why := unplaceable(need, usable, pl.host); why != "" {
 			pl.block(q, j, why)
 			return
 		}

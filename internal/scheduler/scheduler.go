@@ -530,6 +530,7 @@ func (s *Scheduler) view(ctx context.Context, now time.Time) (*view, error) {
 	// (again only when they changed, see stale) and the RUNNABLE jobs
 	// the decision places, so that it decides from one consistent state.
 	queues, stale := s.queues, s.stale || s.queues == nil
+	use := s.capacityUse()
 	err := s.cfg.Batch.ReadScheduling(ctx, func(r *batch.SchedulingReader) error {
 		if stale {
 			var err error
@@ -546,7 +547,7 @@ func (s *Scheduler) view(ctx context.Context, now time.Time) (*view, error) {
 				if allInvalid {
 					window = 1 // its head shows why it waits
 				}
-			case !s.anyRoom(usable):
+			case !use.anyRoom(usable):
 			case q.fair != nil:
 				window = fairWindow
 			default:
@@ -554,7 +555,7 @@ func (s *Scheduler) view(ctx context.Context, now time.Time) (*view, error) {
 				// vCPU (Fargate's least).
 				free := 0.0
 				for _, c := range usable {
-					free = max(free, s.free(c).VCPUs)
+					free = max(free, use.free(c).VCPUs)
 				}
 				window = min(fifoWindow, 4*int(math.Ceil(free))+1)
 			}
@@ -700,22 +701,9 @@ func (s *Scheduler) runnable(r *batch.SchedulingReader, q *queueView, window int
 	return out, nil
 }
 
-// free is what a compute environment has left, the host's remainder
-// included.
-func (s *Scheduler) free(c *ceView) Resources {
-	f := c.capacity.sub(s.ceUsed[c.name()])
-	h := s.cfg.Host.sub(s.hostUsed)
-	return Resources{VCPUs: min(f.VCPUs, h.VCPUs), MemoryMiB: min(f.MemoryMiB, h.MemoryMiB), GPUs: min(f.GPUs, h.GPUs)}
-}
-
-// anyRoom reports whether any of ces has a vCPU left.
-func (s *Scheduler) anyRoom(ces []*ceView) bool {
-	for _, c := range ces {
-		if s.free(c).VCPUs > eps {
-			return true
-		}
-	}
-	return false
+// capacityUse is what runs now.
+func (s *Scheduler) capacityUse() *capacityUse {
+	return &capacityUse{host: s.cfg.Host, ceUsed: s.ceUsed, hostUsed: s.hostUsed}
 }
 
 // dispatch starts an attempt of j on c.
