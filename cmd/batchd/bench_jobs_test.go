@@ -47,12 +47,8 @@ func percentileMS(ms []float64, p float64) float64 {
 // records them (ms), and as the client sees it (SubmitJob sent → the
 // first DescribeJobs that shows it RUNNING or done, polling every ms).
 func BenchmarkSubmitToRunning(b *testing.B) {
-	ts := startJobServer(b, nil)
-	c := ts.batch(ts.Root)
+	_, c := trueServer(b, nil)
 	ctx := context.Background()
-	unmanagedCE(b, c, "ce")
-	queue(b, c, "q", "ce", nil)
-	register(b, c, containerDef("true", "true"))
 	in := &batch.SubmitJobInput{JobName: aws.String("t"), JobQueue: aws.String("q"), JobDefinition: aws.String("true")}
 	run := func() (server, client float64) {
 		start := time.Now()
@@ -114,16 +110,23 @@ func BenchmarkArray5000(b *testing.B) {
 	}
 }
 
-// runArray starts a job server (mutate adjusts its flags), submits an
-// array of n `true` children and waits for it to SUCCEED; it returns the
-// time from SubmitJob and this process's CPU time meanwhile.
-func runArray(b *testing.B, n int, mutate func(*Config)) (wall, cpu time.Duration) {
+// trueServer starts a job server (mutate adjusts its flags) with compute
+// environment "ce", queue "q" and job definition "true" running `true`.
+func trueServer(b *testing.B, mutate func(*Config)) (*testServer, *batch.Client) {
 	ts := startJobServer(b, mutate)
-	defer ts.stop()
 	c := ts.batch(ts.Root)
 	unmanagedCE(b, c, "ce")
 	queue(b, c, "q", "ce", nil)
 	register(b, c, containerDef("true", "true"))
+	return ts, c
+}
+
+// runArray starts a job server (mutate adjusts its flags), submits an
+// array of n `true` children and waits for it to SUCCEED; it returns the
+// time from SubmitJob and this process's CPU time meanwhile.
+func runArray(b *testing.B, n int, mutate func(*Config)) (wall, cpu time.Duration) {
+	ts, c := trueServer(b, mutate)
+	defer ts.stop()
 	cpu0, t0 := cpuTime(b), time.Now()
 	id := submit(b, c, &batch.SubmitJobInput{JobName: aws.String("arr"), JobQueue: aws.String("q"), JobDefinition: aws.String("true"),
 		ArrayProperties: &batchtypes.ArrayProperties{Size: aws.Int32(int32(n))}})

@@ -69,11 +69,7 @@ func BenchmarkSubmitJob(b *testing.B) {
 // its SQLite store; ns/op is batchd's time per request plus the loopback
 // round trip. The jobs run meanwhile.
 func BenchmarkSubmitJobServerSide(b *testing.B) {
-	ts := startJobServer(b, nil)
-	c := ts.batch(ts.Root)
-	unmanagedCE(b, c, "ce")
-	queue(b, c, "q", "ce", nil)
-	register(b, c, containerDef("true", "true"))
+	ts, _ := trueServer(b, nil)
 	body := []byte(`{"jobName":"j","jobQueue":"q","jobDefinition":"true"}`)
 	hash := hashOf(body)
 	reqs := make([]*http.Request, b.N)
