@@ -293,6 +293,9 @@ type SubmitTargets struct {
 	QueueTags      map[string]string
 	DefinitionARN  string
 	DefinitionTags map[string]string
+	// Revision is set when the request names the definition's revision:
+	// only then does DefinitionTags hold its tags.
+	Revision bool
 }
 
 // SubmitTargetsOf reads the SubmitTargets of a queue and a definition
@@ -309,6 +312,7 @@ func (s *Service) SubmitTargetsOf(ctx context.Context, queue, definition string)
 		t.DefinitionARN = s.arn("job-definition/" + definition)
 	}
 	revision := ok && ref.rev != 0
+	t.Revision = revision
 	gen := s.gen.Load() // before anything is read (cache.go)
 	qt, qok := s.cachedTags(gen, t.QueueARN)
 	dt, dok := s.cachedTags(gen, t.DefinitionARN)

@@ -95,8 +95,7 @@ func (c *Call) submitTargets(queue, definition string) (batch.SubmitTargets, err
 		return t, err
 	}
 	t.QueueTags = c.sim.tags[t.QueueARN]
-	if rev := t.DefinitionARN[strings.LastIndexByte(t.DefinitionARN, '/')+1:]; strings.Contains(rev, ":") {
-		// Only a revision has tags (batch.SubmitTargets).
+	if t.Revision {
 		t.DefinitionTags = c.sim.tags[t.DefinitionARN]
 	}
 	return t, nil
