@@ -20,10 +20,13 @@ import (
 // watchedKinds are the kinds whose writes bump the generation.
 var watchedKinds = map[string]bool{kindCE: true, kindJQ: true, kindJD: true, kindJDName: true, kindSP: true}
 
-// watchedStore is the service's store, counting writes to watchedKinds.
+// watchedStore is the service's store, counting writes to watchedKinds;
+// once an Update that wrote them ends, changed tells the scheduler
+// (Service.Changes).
 type watchedStore struct {
 	store.Store
-	gen *atomic.Uint64
+	gen     *atomic.Uint64
+	changed func()
 }
 
 func (w watchedStore) Update(ctx context.Context, fn func(store.Tx) error) error {
@@ -31,6 +34,7 @@ func (w watchedStore) Update(ctx context.Context, fn func(store.Tx) error) error
 	err := w.Store.Update(ctx, func(tx store.Tx) error { return fn(watchedTx{tx, w.gen, &touched}) })
 	if touched.Load() {
 		w.gen.Add(1)
+		w.changed()
 	}
 	return err
 }

@@ -93,3 +93,50 @@ func TestTagCacheFirstPut(t *testing.T) {
 		t.Fatal("a read of generation 1 was cached at generation 2")
 	}
 }
+
+// TestChangesFollowResourceWrites: Changes receives after a write to a
+// resource document — through the store's watch, whatever operation made
+// it — and after a cancel; a job's own writes do not signal it.
+func TestChangesFollowResourceWrites(t *testing.T) {
+	ctx := context.Background()
+	f := newJobsFixture(t)
+	drain := func() {
+		select {
+		case <-f.s.Changes():
+		default:
+		}
+	}
+	want := func(what string, signalled bool) {
+		t.Helper()
+		select {
+		case <-f.s.Changes():
+			if !signalled {
+				t.Errorf("%s signalled Changes", what)
+			}
+		default:
+			if signalled {
+				t.Errorf("%s did not signal Changes", what)
+			}
+		}
+	}
+	drain()
+	id := f.submit(req("a"))
+	f.advance()
+	want("SubmitJob and its evaluation", false)
+	if _, err := f.s.TagResource(ctx, &TagResourceRequest{ResourceArn: f.s.JobQueueARN("q"), Tags: map[string]string{"k": "v"}}); err != nil {
+		t.Fatal(err)
+	}
+	want("TagResource on a queue", true)
+	if err := f.s.SetComputeEnvironmentStatus(ctx, "ce", CEStatusInvalid, "CLIENT_ERROR - x"); err != nil {
+		t.Fatal(err)
+	}
+	want("SetComputeEnvironmentStatus", true)
+	if err := f.s.SetComputeEnvironmentStatus(ctx, "ce", CEStatusInvalid, "CLIENT_ERROR - x"); err != nil {
+		t.Fatal(err)
+	}
+	want("SetComputeEnvironmentStatus to the status it has", false)
+	if _, err := f.s.CancelJob(ctx, &CancelJobRequest{JobId: id, Reason: "r"}); err != nil {
+		t.Fatal(err)
+	}
+	want("CancelJob", true)
+}

@@ -25,7 +25,7 @@ func (s *Service) SetComputeEnvironmentStatus(ctx context.Context, name, status,
 	if status == CEStatusValid && reason == "" {
 		reason = ceHealthy
 	}
-	err := s.store.Update(ctx, func(tx store.Tx) error {
+	return s.store.Update(ctx, func(tx store.Tx) error {
 		ce, found, err := s.loadCE(tx, name)
 		if err != nil {
 			return err
@@ -39,8 +39,4 @@ func (s *Service) SetComputeEnvironmentStatus(ctx context.Context, name, status,
 		ce.Status, ce.StatusReason = status, ptrTo(reason)
 		return store.PutJSON(tx, kindCE, ce.ComputeEnvironmentName, ce)
 	})
-	if err == nil {
-		s.changed()
-	}
-	return err
 }

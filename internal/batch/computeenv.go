@@ -329,7 +329,6 @@ func (s *Service) CreateComputeEnvironment(ctx context.Context, in *CreateComput
 	if err != nil {
 		return nil, err
 	}
-	s.changed()
 	return &CreateComputeEnvironmentResponse{ComputeEnvironmentName: &ce.ComputeEnvironmentName, ComputeEnvironmentArn: &ce.ComputeEnvironmentArn}, nil
 }
 
@@ -649,7 +648,6 @@ func (s *Service) UpdateComputeEnvironment(ctx context.Context, in *UpdateComput
 	if err != nil {
 		return nil, err
 	}
-	s.changed()
 	return &UpdateComputeEnvironmentResponse{ComputeEnvironmentName: &out.ComputeEnvironmentName, ComputeEnvironmentArn: &out.ComputeEnvironmentArn}, nil
 }
 
@@ -799,7 +797,6 @@ func (s *Service) DeleteComputeEnvironment(ctx context.Context, in *DeleteComput
 	if err != nil {
 		return nil, err
 	}
-	s.changed()
 	return &DeleteComputeEnvironmentResponse{}, nil
 }
 

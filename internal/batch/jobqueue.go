@@ -271,7 +271,6 @@ func (s *Service) CreateJobQueue(ctx context.Context, in *CreateJobQueueRequest)
 	if err != nil {
 		return nil, err
 	}
-	s.changed()
 	return &CreateJobQueueResponse{JobQueueName: q.JobQueueName, JobQueueArn: q.JobQueueArn}, nil
 }
 
@@ -349,7 +348,6 @@ func (s *Service) UpdateJobQueue(ctx context.Context, in *UpdateJobQueueRequest)
 	if err != nil {
 		return nil, err
 	}
-	s.changed()
 	return &UpdateJobQueueResponse{JobQueueName: &q.JobQueueName, JobQueueArn: &q.JobQueueArn}, nil
 }
 
@@ -383,7 +381,6 @@ func (s *Service) DeleteJobQueue(ctx context.Context, in *DeleteJobQueueRequest)
 	if err := s.terminateQueueJobs(ctx, name, "Job queue deleted"); err != nil {
 		return nil, err
 	}
-	s.changed()
 	return &DeleteJobQueueResponse{}, nil
 }
 

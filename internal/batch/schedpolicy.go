@@ -145,7 +145,6 @@ func (s *Service) CreateSchedulingPolicy(ctx context.Context, in *CreateScheduli
 	if err != nil {
 		return nil, err
 	}
-	s.changed()
 	return &CreateSchedulingPolicyResponse{Name: sp.Name, Arn: sp.Arn}, nil
 }
 
@@ -177,7 +176,6 @@ func (s *Service) UpdateSchedulingPolicy(ctx context.Context, in *UpdateScheduli
 	if err != nil {
 		return nil, err
 	}
-	s.changed()
 	return &UpdateSchedulingPolicyResponse{}, nil
 }
 
@@ -212,7 +210,6 @@ func (s *Service) DeleteSchedulingPolicy(ctx context.Context, in *DeleteScheduli
 	if err != nil {
 		return nil, err
 	}
-	s.changed()
 	return &DeleteSchedulingPolicyResponse{}, nil
 }
 

@@ -97,9 +97,9 @@ type Service struct {
 }
 
 // Changes receives after a change to what the scheduler decides from: a
-// compute environment, job queue or scheduling policy created, updated,
-// deleted, retagged or given a status, a job cancelled or terminated.
-// Jobs that become RUNNABLE are told by Run's notify.
+// write to a compute environment, job queue, job definition or scheduling
+// policy (seen by the store's watch, cache.go), a job cancelled or
+// terminated. Jobs that become RUNNABLE are told by Run's notify.
 func (s *Service) Changes() <-chan struct{} { return s.changes }
 
 // changed signals Changes without waiting.
@@ -117,7 +117,7 @@ func New(cfg Config) *Service {
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	s.store = watchedStore{Store: cfg.Store, gen: &s.gen}
+	s.store = watchedStore{Store: cfg.Store, gen: &s.gen, changed: s.changed}
 	if s.partition == "" {
 		s.partition = "aws"
 	}

@@ -110,7 +110,6 @@ func (s *Service) TagResource(ctx context.Context, in *TagResourceRequest) (*Tag
 	if err != nil {
 		return nil, err
 	}
-	s.changed()
 	return &TagResourceResponse{}, nil
 }
 
@@ -151,7 +150,6 @@ func (s *Service) UntagResource(ctx context.Context, in *UntagResourceRequest) (
 	if err != nil {
 		return nil, err
 	}
-	s.changed()
 	return &UntagResourceResponse{}, nil
 }
 
