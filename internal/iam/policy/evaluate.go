@@ -131,11 +131,11 @@ const (
 //
 // Evaluate is pure, allocates nothing and is safe for concurrent use.
 func (s *Set) Evaluate(r *Request) Decision {
-	var d Decision
-	q := newQuery(r)
 	if len(r.Action) == len("sts:GetCallerIdentity") && strings.EqualFold(r.Action, "sts:GetCallerIdentity") {
 		return Decision{Outcome: Allowed, Rule: NoPermissionNeeded}
 	}
+	var d Decision
+	q := newQuery(r)
 	q.boundary = len(s.Boundary) > 0 && r.Caller.Kind != Root
 	var idAllow, rpAllow, bAllow, sAllow *compiled
 	rpMatch := matchNone
