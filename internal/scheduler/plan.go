@@ -20,17 +20,16 @@ import (
 
 // view is what a decision reads.
 type view struct {
-	now  time.Time
-	host Resources
+	// What the host offers and what runs: used capacity by compute
+	// environment and on the host.
+	capacityUse
+	now time.Time
 	// queues that may dispatch, highest priority first, each with its
 	// RUNNABLE jobs not yet in flight (jobs), oldest first.
 	queues []*queueView
 	// allowed: the compute environments whose service role may do the
 	// work now (authorized).
 	allowed map[string]bool
-	// What runs: used capacity by compute environment and on the host.
-	ceUsed   map[string]Resources
-	hostUsed Resources
 	// Fair-share usage by share, and the queues' blocked heads as the last
 	// plan left them.
 	shares  map[shareKey]shareUsage
@@ -78,8 +77,8 @@ type planner struct {
 
 // decide makes the plan for v. It reads v only.
 func decide(v *view) plan {
-	pl := &planner{capacityUse: capacityUse{host: v.host, ceUsed: maps.Clone(v.ceUsed), hostUsed: v.hostUsed}, v: v,
-		shares: maps.Clone(v.shares), p: plan{blocked: maps.Clone(v.blocked)}}
+	pl := &planner{capacityUse: v.capacityUse, v: v, shares: maps.Clone(v.shares), p: plan{blocked: maps.Clone(v.blocked)}}
+	pl.ceUsed = maps.Clone(v.ceUsed)
 	if pl.ceUsed == nil {
 		pl.ceUsed = map[string]Resources{}
 	}

@@ -87,7 +87,7 @@ func TestDecide(t *testing.T) {
 			view{queues: []*queueView{fifoQueue("hi", []*ceView{small}, jobs("h1:2")), fifoQueue("lo", []*ceView{small}, jobs("l1:1"))}},
 			[]string{"h1@small"}, "", "", ""},
 		{"what runs counts",
-			view{queues: []*queueView{fifoQueue("q", []*ceView{small}, jobs("a:1", "b:1"))}, ceUsed: map[string]Resources{"small": {VCPUs: 1}}, hostUsed: Resources{VCPUs: 1}},
+			view{queues: []*queueView{fifoQueue("q", []*ceView{small}, jobs("a:1", "b:1"))}, capacityUse: capacityUse{ceUsed: map[string]Resources{"small": {VCPUs: 1}}, hostUsed: Resources{VCPUs: 1}}},
 			[]string{"a@small"}, "", "", ""},
 		{"a head no compute environment can hold waits with AWS's reason",
 			view{queues: []*queueView{fifoQueue("q", []*ceView{small}, jobs("huge:4", "b:1"))}},
@@ -100,7 +100,7 @@ func TestDecide(t *testing.T) {
 			[]string{"a@big"}, "", "", ""},
 		{"fair share: the share with the least usage first",
 			view{queues: []*queueView{fair(jobs("a1:2:A", "a2:2:A", "b1:2:B"), &batch.FairsharePolicy{})},
-				shares: map[shareKey]shareUsage{{"fq", "A"}: {running: 2}}, ceUsed: map[string]Resources{"big": {VCPUs: 2}}, hostUsed: Resources{VCPUs: 2}},
+				shares: map[shareKey]shareUsage{{"fq", "A"}: {running: 2}}, capacityUse: capacityUse{ceUsed: map[string]Resources{"big": {VCPUs: 2}}, hostUsed: Resources{VCPUs: 2}}},
 			[]string{"b1@big", "a1@big", "a2@big"}, "", "", ""},
 		{"fair share: schedulingPriority orders a share's jobs",
 			view{queues: []*queueView{fair(jobs("low:1:A:1", "high:1:A:9"), &batch.FairsharePolicy{})}},
@@ -149,7 +149,7 @@ func TestDecideBlockedHead(t *testing.T) {
 	limit := []batch.JobStateTimeLimitAction{{Reason: "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE", State: batch.JobStatusRunnable, MaxTimeSeconds: ptr(int32(600)), Action: batch.JobStateTimeLimitActionsActionCancel}}
 	q := fifoQueue("q", []*ceView{small}, jobs("huge:4"))
 	q.detail.JobStateTimeLimitActions = limit
-	v := view{now: t0, host: Resources{VCPUs: 8, MemoryMiB: 16384}, queues: []*queueView{q}, allowed: allowAll(small)}
+	v := view{now: t0, capacityUse: capacityUse{host: Resources{VCPUs: 8, MemoryMiB: 16384}}, queues: []*queueView{q}, allowed: allowAll(small)}
 
 	// First seen: it waits from now; a reason already shown is not
 	// written again.
@@ -175,12 +175,12 @@ func TestDecideBlockedHead(t *testing.T) {
 	// Every compute environment INVALID: ACTION_REQUIRED.
 	bad := ce("bad", 2)
 	bad.detail.Status = batch.CEStatusInvalid
-	v = view{now: t0, host: Resources{VCPUs: 8}, queues: []*queueView{fifoQueue("q", []*ceView{bad}, jobs("a:1"))}}
+	v = view{now: t0, capacityUse: capacityUse{host: Resources{VCPUs: 8}}, queues: []*queueView{fifoQueue("q", []*ceView{bad}, jobs("a:1"))}}
 	if p = decide(&v); len(p.waits) != 1 || p.waits[0].reason != reasonInvalidCEs {
 		t.Fatalf("invalid CEs: waits %+v", p.waits)
 	}
 	// A queue no longer dispatchable forgets its blocked head.
-	v = view{now: t0, host: Resources{VCPUs: 8}, blocked: map[string]blockInfo{"gone": {jobID: "x"}}}
+	v = view{now: t0, capacityUse: capacityUse{host: Resources{VCPUs: 8}}, blocked: map[string]blockInfo{"gone": {jobID: "x"}}}
 	if p = decide(&v); len(p.blocked) != 0 {
 		t.Fatalf("blocked = %v", p.blocked)
 	}

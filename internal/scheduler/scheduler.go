@@ -573,8 +573,8 @@ func (s *Scheduler) view(ctx context.Context, now time.Time) (*view, error) {
 		return nil, err
 	}
 	s.queues, s.stale = queues, false
-	v := &view{now: now, host: s.cfg.Host, queues: queues, allowed: map[string]bool{},
-		ceUsed: s.ceUsed, hostUsed: s.hostUsed, blocked: s.blocked, shares: make(map[shareKey]shareUsage, len(s.shares))}
+	v := &view{capacityUse: *use, now: now, queues: queues, allowed: map[string]bool{},
+		blocked: s.blocked, shares: make(map[shareKey]shareUsage, len(s.shares))}
 	for k, u := range s.shares {
 		v.shares[k] = *u
 	}
