@@ -268,12 +268,21 @@ func TestSequentialChain(t *testing.T) {
 	}
 }
 
+// withInit runs def's container under an init process
+// (linuxParameters.initProcessEnabled): the job is not pid 1, so SIGTERM
+// ends it by default, as AWS's pid 1 would not (ECS then waits its stop
+// timeout, 30 s, and kills).
+func withInit(def *batch.RegisterJobDefinitionInput) *batch.RegisterJobDefinitionInput {
+	def.ContainerProperties.LinuxParameters = &batchtypes.LinuxParameters{InitProcessEnabled: aws.Bool(true)}
+	return def
+}
+
 // TerminateJob stops a running job at once (SIGTERM): FAILED, isTerminated,
 // its attempt recorded with the signal's exit code.
 func TestTerminateRunningJob(t *testing.T) {
 	t.Parallel()
 	_, c := jobSetup(t)
-	def := shellDef("sleeper", "exec sleep 60")
+	def := withInit(shellDef("sleeper", "exec sleep 60"))
 	def.RetryStrategy = &batchtypes.RetryStrategy{Attempts: aws.Int32(3)}
 	register(t, c, def)
 	id := submit(t, c, &batch.SubmitJobInput{JobName: aws.String("sleeper"), JobQueue: aws.String("q"), JobDefinition: aws.String("sleeper")})
@@ -309,7 +318,7 @@ func TestJobTimeout(t *testing.T) {
 	}
 	t.Parallel()
 	_, c := jobSetup(t)
-	def := shellDef("slow", "exec sleep 600")
+	def := withInit(shellDef("slow", "exec sleep 600"))
 	def.Timeout = &batchtypes.JobTimeout{AttemptDurationSeconds: aws.Int32(60)}
 	def.RetryStrategy = &batchtypes.RetryStrategy{Attempts: aws.Int32(2)}
 	register(t, c, def)

@@ -293,6 +293,36 @@ func writeFile(path, value string) error {
 // cgroup. A non-empty why means the process was started (or not) outside
 // it; the caller then runs it without limits.
 func (c *cgroup) start(attr *os.ProcAttr, startProcess func() (*os.Process, error)) (p *os.Process, err error, why string) {
+	if c == nil || c.v2 {
+		return c.startHere(attr, startProcess)
+	}
+	// v1 places threads: a locked thread joins the attempt's cgroups
+	// first, so the child is born in them, then returns home.
+	type started struct {
+		p   *os.Process
+		err error
+		why string
+	}
+	ch := make(chan started, 1)
+	go func() {
+		runtime.LockOSThread()
+		tid := strconv.Itoa(syscall.Gettid())
+		p, err, why := c.startHere(attr, startProcess)
+		// A thread that cannot return home is left locked: the runtime
+		// ends it with this goroutine.
+		if c.goHome(tid) {
+			runtime.UnlockOSThread()
+		}
+		ch <- started{p, err, why}
+	}()
+	s := <-ch
+	return s.p, s.err, s.why
+}
+
+// startHere is start on a thread locked to the calling goroutine; under
+// cgroup v1 the thread itself joins the attempt's cgroups (and stays in
+// them: the caller returns it home, or lets it end).
+func (c *cgroup) startHere(attr *os.ProcAttr, startProcess func() (*os.Process, error)) (p *os.Process, err error, why string) {
 	switch {
 	case c == nil:
 		p, err = startProcess()
@@ -315,42 +345,30 @@ func (c *cgroup) start(attr *os.ProcAttr, startProcess func() (*os.Process, erro
 		}
 		return p, err, ""
 	}
-
-	// v1 places threads: the thread that forks joins the attempt's cgroups
-	// first, so the child is born in them, then returns home.
-	type started struct {
-		p   *os.Process
-		err error
-		why string
+	tid := strconv.Itoa(syscall.Gettid())
+	for _, dir := range c.dirs {
+		if err := writeFile(filepath.Join(dir, "tasks"), tid); err != nil {
+			// The child is born where the thread came from, or (should
+			// even that fail) in the cgroups joined so far, which the
+			// caller then cannot remove: a cgroup leak, not an escape.
+			c.goHome(tid)
+			p, serr := startProcess()
+			return p, serr, err.Error()
+		}
 	}
-	ch := make(chan started, 1)
-	go func() {
-		runtime.LockOSThread()
-		tid := strconv.Itoa(syscall.Gettid())
-		// A thread that cannot return home is left locked: the runtime
-		// ends it with this goroutine.
-		goHome := func() {
-			for _, home := range c.homes {
-				if writeFile(filepath.Join(home, "tasks"), tid) != nil {
-					return
-				}
-			}
-			runtime.UnlockOSThread()
+	p, err = startProcess()
+	return p, err, ""
+}
+
+// goHome moves the v1 thread tid back to batchd's own cgroups; false when
+// it could not.
+func (c *cgroup) goHome(tid string) bool {
+	for _, home := range c.homes {
+		if writeFile(filepath.Join(home, "tasks"), tid) != nil {
+			return false
 		}
-		for _, dir := range c.dirs {
-			if err := writeFile(filepath.Join(dir, "tasks"), tid); err != nil {
-				goHome()
-				p, serr := startProcess()
-				ch <- started{p, serr, err.Error()}
-				return
-			}
-		}
-		p, err := startProcess()
-		goHome()
-		ch <- started{p, err, ""}
-	}()
-	s := <-ch
-	return s.p, s.err, s.why
+	}
+	return true
 }
 
 // killAll sends SIGKILL to every process in the cgroup.

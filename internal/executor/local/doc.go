@@ -5,6 +5,17 @@
 //
 // # The sandbox
 //
+// A job runs as ECS runs a container: without linuxParameters
+// .initProcessEnabled it is pid 1 of its pid namespace, and SIGTERM, for
+// which it has no handler, does not end it (Stop kills it after the
+// grace: exit code 137); with it, an init is pid 1 and forwards signals to
+// the job. When batchd is root, the attempt has a uid of its own and no
+// ulimits, the job without init is started directly, from a thread of
+// batchd that builds the view described below in its own mount namespace
+// (direct.go): no second process, about 1.7 ms for `true` against 5.8 ms
+// through the init. Its /proc is then the host's with hidepid=invisible:
+// it shows the job's own processes only, by their host pids. Otherwise:
+//
 // Start re-executes batchd's own binary (/proc/self/exe, argv[0]
 // "batchd-sandbox-init"; the program calls Init first thing in main, tests
 // in TestMain) in new pid, mount, ipc and uts namespaces, inside the

@@ -116,7 +116,7 @@ func runInit() int {
 	}
 	cf.Close()
 
-	if err := setupMounts(&cfg); err != nil {
+	if err := setupMounts(&cfg, ""); err != nil {
 		return fail("sandbox: %v", err)
 	}
 	if cfg.Hostname != "" {
@@ -209,26 +209,8 @@ func runInit() int {
 // (and so ends with the goroutine) since it is of no further use.
 func startJob(cfg *initConfig, path string) (int, error) {
 	runtime.LockOSThread()
-	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-		return 0, fmt.Errorf("no_new_privs: %v", err)
-	}
-	// Ambient capabilities: none (EINVAL on kernels without them).
-	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil && !errors.Is(err, syscall.EINVAL) {
-		return 0, fmt.Errorf("clear ambient capabilities: %v", err)
-	}
-	for c, last := 0, lastCap(); c <= last; c++ {
-		if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0); err != nil && !errors.Is(err, syscall.EINVAL) {
-			return 0, fmt.Errorf("drop capability %d from the bounding set: %v", c, err)
-		}
-	}
-	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-	var data [2]unix.CapUserData
-	if err := unix.Capget(&hdr, &data[0]); err != nil {
-		return 0, fmt.Errorf("capget: %v", err)
-	}
-	data[0].Inheritable, data[1].Inheritable = 0, 0
-	if err := unix.Capset(&hdr, &data[0]); err != nil {
-		return 0, fmt.Errorf("capset: %v", err)
+	if err := dropPrivileges(); err != nil {
+		return 0, err
 	}
 	sys := &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if cfg.SetUID {
@@ -243,6 +225,35 @@ func startJob(cfg *initConfig, path string) (int, error) {
 	})
 }
 
+// dropPrivileges gives up, on the calling thread (locked, and never used
+// for anything else again), what a job must not inherit: it sets
+// no_new_privs, empties the capability bounding set and clears the
+// inheritable and ambient capabilities.
+func dropPrivileges() error {
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("no_new_privs: %v", err)
+	}
+	// Ambient capabilities: none (EINVAL on kernels without them).
+	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil && !errors.Is(err, syscall.EINVAL) {
+		return fmt.Errorf("clear ambient capabilities: %v", err)
+	}
+	for c, last := 0, lastCap(); c <= last; c++ {
+		if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0); err != nil && !errors.Is(err, syscall.EINVAL) {
+			return fmt.Errorf("drop capability %d from the bounding set: %v", c, err)
+		}
+	}
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("capget: %v", err)
+	}
+	data[0].Inheritable, data[1].Inheritable = 0, 0
+	if err := unix.Capset(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("capset: %v", err)
+	}
+	return nil
+}
+
 // lastCap is the highest capability the kernel knows.
 func lastCap() int {
 	data, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
@@ -254,10 +265,11 @@ func lastCap() int {
 	return 63
 }
 
-// setupMounts builds the job's view: private mount propagation, a proc of
-// the new pid namespace, private tmpfs, hidden directories, the work
-// directory bound back at its path, the job definition's mounts.
-func setupMounts(cfg *initConfig) error {
+// setupMounts builds the job's view: private mount propagation, a proc
+// (procData its mount options) of the calling process's pid namespace,
+// private tmpfs, hidden directories, the work directory bound back at its
+// path, the job definition's mounts.
+func setupMounts(cfg *initConfig, procData string) error {
 	// The work directory and bind sources are opened before anything
 	// hides them.
 	dirFD, err := unix.Open(cfg.Dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
@@ -282,8 +294,8 @@ func setupMounts(cfg *initConfig) error {
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("make mounts private: %w", err)
 	}
-	if err := unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
-		return fmt.Errorf("mount /proc: %w", err)
+	if err := unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, procData); err != nil {
+		return &procMountError{err}
 	}
 	for _, dir := range cfg.Private {
 		if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=1777"); err != nil {
@@ -335,6 +347,12 @@ func setupMounts(cfg *initConfig) error {
 	}
 	return nil
 }
+
+// procMountError is setupMounts' error when /proc cannot be mounted.
+type procMountError struct{ err error }
+
+func (e *procMountError) Error() string { return "mount /proc: " + e.err.Error() }
+func (e *procMountError) Unwrap() error { return e.err }
 
 // bindFD bind-mounts what fd (O_PATH) refers to at target, creating the
 // target (a directory, or an empty file) when missing; only targets on

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -73,6 +74,9 @@ type Executor struct {
 	user     *identity // Options.User, or nil
 	userErr  error     // why Options.User is unusable; Start fails
 	hide     []string  // Options.HideDirs, resolved
+	// noDirect: the kernel's proc cannot be private; every attempt
+	// starts through the init (direct.go).
+	noDirect atomic.Bool
 }
 
 var _ executor.Executor = (*Executor)(nil)
@@ -199,6 +203,16 @@ func (e *Executor) Start(ctx context.Context, spec executor.Spec, out func(execu
 			h.cgroupUnavailable(spec, without, why)
 		}
 	}
+	if e.directable(id, spec.Linux.InitProcessEnabled, &cfg) {
+		if dh, err := h.startDirect(ctx, &cfg, cg, spec); !errors.Is(err, errNoDirect) {
+			if err != nil {
+				return fail(err)
+			}
+			return dh, nil
+		}
+		// This kernel's proc cannot be private: the init, from now on.
+	}
+
 	var files []*os.File
 	closeAll := func() {
 		for _, f := range files {
@@ -371,13 +385,16 @@ type handle struct {
 	id   identity
 
 	// status is the init's status pipe: after "started", "exit" with the
-	// job's wait status.
+	// job's wait status; nil for a job started directly (direct.go).
 	status     *json.Decoder
 	statusFile *os.File
 	// lifeline is held open while batchd lives: should batchd die, the
 	// init reads EOF and kills the job (and so its namespace).
 	lifeline *os.File
 	ready    chan struct{} // closed once the init said whether the job started
+	// ended, for a job started directly (status nil), is closed once its
+	// process exited.
+	ended chan struct{}
 
 	outMu sync.Mutex // serializes out
 	out   func(executor.Line)
@@ -435,14 +452,21 @@ func (h *handle) signalGroup(sig syscall.Signal) {
 
 func (h *handle) monitor(or, er *os.File, stdoutDone, stderrDone <-chan struct{}, stopKill func() bool) {
 	var first initMsg
-	ferr := h.status.Decode(&first)
-	started := ferr == nil && first.Kind == "started"
-	if !started && ferr == nil {
-		// The init ends by itself: nothing to signal.
-		h.esc.End(nil)
+	var ferr error
+	started := true // started directly: no init to hear from
+	if h.status != nil {
+		ferr = h.status.Decode(&first)
+		started = ferr == nil && first.Kind == "started"
+		if !started && ferr == nil {
+			// The init ends by itself: nothing to signal.
+			h.esc.End(nil)
+		}
+		close(h.ready)
 	}
-	close(h.ready)
 	waitExit(h.proc.Pid)
+	if h.ended != nil {
+		close(h.ended) // the thread that started it may end
+	}
 	h.esc.End(nil)
 	// The leader is a zombie: its group ID cannot have been reused. What
 	// it left behind dies with it, as in a container.
@@ -460,11 +484,13 @@ func (h *handle) monitor(or, er *os.File, stdoutDone, stderrDone <-chan struct{}
 	// The job's own wait status, from the init; without it (the init was
 	// killed) the init's.
 	var msg initMsg
-	if started && h.status.Decode(&msg) == nil && msg.Kind == "exit" {
-		ws = syscall.WaitStatus(msg.Status)
+	if h.status != nil {
+		if started && h.status.Decode(&msg) == nil && msg.Kind == "exit" {
+			ws = syscall.WaitStatus(msg.Status)
+		}
+		h.statusFile.Close()
+		h.lifeline.Close()
 	}
-	h.statusFile.Close()
-	h.lifeline.Close()
 	var res executor.Result
 	switch {
 	case ws.Signaled():

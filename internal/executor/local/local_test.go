@@ -268,15 +268,23 @@ func TestExitCode(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		script string
+		init   bool // linuxParameters.initProcessEnabled
 		want   int
 	}{
-		{"success", "exit 0", 0},
-		{"failure", "exit 3", 3},
-		{"killed by SIGTERM", "kill -TERM $$", 128 + 15},
+		{"success", "exit 0", false, 0},
+		{"failure", "exit 3", false, 3},
+		{"success under init", "exit 0", true, 0},
+		{"failure under init", "exit 3", true, 3},
+		{"killed by SIGTERM under init", "kill -TERM $$", true, 128 + 15},
+		// pid 1 of its namespace, as in a container without init: a
+		// signal it has no handler for does nothing.
+		{"SIGTERM ignored as pid 1", "kill -TERM $$; exit 4", false, 4},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			res, c := run(t, e, testSpec(t, "sh", "-c", tc.script))
+			spec := testSpec(t, "sh", "-c", tc.script)
+			spec.Linux.InitProcessEnabled = tc.init
+			res, c := run(t, e, spec)
 			if res != (executor.Result{ExitCode: tc.want}) {
 				t.Errorf("result = %+v, want exit code %d (output %+v)", res, tc.want, c.all())
 			}
@@ -335,18 +343,49 @@ func TestWorkDir(t *testing.T) {
 func TestStopKillsProcessGroup(t *testing.T) {
 	t.Parallel()
 	e := New(Options{})
-	m1, m2 := sleepArg(), sleepArg()
-	h, c := start(t, e, testSpec(t, "sh", "-c", `sleep `+m1+` & echo $!; sleep `+m2+` & echo $!; wait`))
-	c.waitLines(t, 2)
-	pids := append(hostPIDs(t, "sleep", m1), hostPIDs(t, "sleep", m2)...)
-	h.Stop(10 * time.Second)
-	h.Stop(10 * time.Second) // idempotent
-	res := h.Wait()
-	if res != (executor.Result{ExitCode: 128 + 15}) {
-		t.Errorf("result = %+v, want exit code 143 (SIGTERM)", res)
+	for _, init := range []bool{true, false} {
+		m1, m2 := sleepArg(), sleepArg()
+		spec := testSpec(t, "sh", "-c", `sleep `+m1+` & echo $!; sleep `+m2+` & echo $!; wait`)
+		spec.Linux.InitProcessEnabled = init
+		h, c := start(t, e, spec)
+		c.waitLines(t, 2)
+		pids := append(hostPIDs(t, "sleep", m1), hostPIDs(t, "sleep", m2)...)
+		h.Stop(10 * time.Second)
+		h.Stop(10 * time.Second) // idempotent
+		res := h.Wait()
+		// Under init the shell dies of SIGTERM; as pid 1 it ignores it,
+		// and its wait ends with its children.
+		want := executor.Result{ExitCode: 128 + 15}
+		if !init {
+			want.ExitCode = 0
+		}
+		if res != want {
+			t.Errorf("init %v: result = %+v, want %+v", init, res, want)
+		}
+		requireGone(t, pids)
+		h.Stop(time.Second) // after exit: nothing to do
 	}
-	requireGone(t, pids)
-	h.Stop(time.Second) // after exit: nothing to do
+}
+
+// A job without init is pid 1: SIGTERM, which it has no handler for, does
+// not end it, and Stop kills it once the grace is over, as ECS stops a
+// container (exit code 137).
+func TestStopPID1(t *testing.T) {
+	t.Parallel()
+	e := New(Options{})
+	m := sleepArg()
+	h, _ := start(t, e, testSpec(t, "sleep", m))
+	hostPIDs(t, "sleep", m)
+	const grace = 300 * time.Millisecond
+	t0 := time.Now()
+	h.Stop(grace)
+	res := h.Wait()
+	if res != (executor.Result{ExitCode: 128 + 9}) {
+		t.Errorf("result = %+v, want exit code 137 (SIGKILL)", res)
+	}
+	if d := time.Since(t0); d < grace {
+		t.Errorf("stopped after %v, before the grace of %v", d, grace)
+	}
 }
 
 func TestLeftoversDieWithMainProcess(t *testing.T) {

@@ -103,7 +103,9 @@ func TestSandboxPIDNamespace(t *testing.T) {
 	t.Parallel()
 	e := New(Options{})
 	self := strconv.Itoa(os.Getpid())
-	out := lines(t, e, testSpec(t, "sh", "-c", `echo $$; echo $PPID; ls /proc | grep -c '^[0-9]'; kill -0 `+self+` 2>/dev/null && echo signal-batchd: ALLOWED || echo signal-batchd: denied; kill -9 1 2>/dev/null; test -d /proc/1 && echo init-alive`))
+	spec := testSpec(t, "sh", "-c", `echo $$; echo $PPID; ls /proc | grep -c '^[0-9]'; kill -0 `+self+` 2>/dev/null && echo signal-batchd: ALLOWED || echo signal-batchd: denied; kill -9 1 2>/dev/null; test -d /proc/1 && echo init-alive`)
+	spec.Linux.InitProcessEnabled = true
+	out := lines(t, e, spec)
 	if len(out) != 5 {
 		t.Fatalf("output %q", out)
 	}
@@ -120,6 +122,34 @@ func TestSandboxPIDNamespace(t *testing.T) {
 	}
 	if out[4] != "init-alive" {
 		t.Errorf("the job killed its init: %q", out[4])
+	}
+}
+
+// Without init (the default) the job is pid 1 of its pid namespace, as in
+// a container; its /proc (the host's, hidepid=invisible) shows only its
+// own processes, by their host pids, and it cannot signal batchd.
+func TestSandboxPIDNamespaceDirect(t *testing.T) {
+	t.Parallel()
+	requireRoot(t)
+	e := New(Options{})
+	self := strconv.Itoa(os.Getpid())
+	out := lines(t, e, testSpec(t, "sh", "-c", `echo $$; echo $PPID; ls /proc | grep -c '^[0-9]'; kill -0 `+self+` 2>/dev/null && echo signal-batchd: ALLOWED || echo signal-batchd: denied; test -e /proc/`+self+` && echo batchd-visible: YES || echo batchd-visible: no; grep NSpid /proc/self/status | tr -s '\t' ' '`))
+	if len(out) != 6 {
+		t.Fatalf("output %q", out)
+	}
+	if out[0] != "1" || out[1] != "0" {
+		t.Errorf("pid %s, parent %s; want 1 and 0", out[0], out[1])
+	}
+	// sh, ls, grep and the shell's pipeline.
+	if n, _ := strconv.Atoi(out[2]); n > 4 {
+		t.Errorf("the attempt sees %d processes in /proc, want its own (at most 4)", n)
+	}
+	if out[3] != "signal-batchd: denied" || out[4] != "batchd-visible: no" {
+		t.Errorf("batchd: %q, %q", out[3], out[4])
+	}
+	// grep's pids: the host's, then its namespace's (2: sh is 1).
+	if f := strings.Fields(out[5]); len(f) != 3 || f[2] == "1" {
+		t.Errorf("%q, want NSpid: HOSTPID NSPID", out[5])
 	}
 }
 

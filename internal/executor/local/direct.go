@@ -1,0 +1,213 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"batchd/internal/executor"
+)
+
+// The direct start: the job as pid 1 of its pid namespace, as ECS runs a
+// container without an init process, started by batchd itself from a
+// thread of its own instead of a re-executed init. That thread is locked
+// to its goroutine, given a mount and uts namespace of its own
+// (unshare(2)), builds the job's view there exactly as the init would
+// (setupMounts) and drops its privileges (dropPrivileges); the job, its
+// child, is born in that view, in new pid and ipc namespaces, as its uid.
+// The thread lives until the job has exited, for the job's parent-death
+// signal (SIGKILL) is tied to it: should batchd die, the job dies, and
+// with its pid 1 the whole namespace.
+//
+// The difference a job can see: its /proc is a proc of the host's pid
+// namespace, mounted with hidepid=invisible, which shows only the
+// processes of the job's own uid (one per running attempt) with their
+// host pids, while getpid(2) in the job answers its namespace's numbers
+// (1 for the job). /proc/self is right; /proc/$$ is not. The other
+// attempts, batchd and the host's processes stay out of its sight and
+// reach, as under the init.
+//
+// Linux before 5.8 shares one proc superblock among the mounts of a pid
+// namespace, so its hidepid would be the host's /proc's too; it refuses
+// hidepid=invisible (which 5.8 brought), and such a host falls back to the
+// init for every attempt.
+
+// procHidePID is the direct start's proc mount option.
+const procHidePID = "hidepid=invisible"
+
+// directable reports whether an attempt may start directly: batchd is
+// root, the uid is the attempt's own (hidepid then hides every other
+// process), the job definition asks for no init process, no ulimits
+// (setrlimit is per process: the init applies them in its own), and the
+// kernel's proc instances are private.
+func (e *Executor) directable(id identity, initProcess bool, cfg *initConfig) bool {
+	return !e.rootless && id.dynamic && !initProcess && len(cfg.Rlimits) == 0 && !e.noDirect.Load()
+}
+
+// startDirect forks the job with the thread running it; see above. It
+// returns the started process, or cannot (the job's command cannot be
+// run: AWS's CannotStartContainerError), or err (the sandbox could not be
+// built); why is the cgroup's, as for cgroup.start. ended must be closed
+// once the job's process has exited: the thread ends then.
+func startDirect(cfg *initConfig, cg *cgroup, files []*os.File, ended <-chan struct{}) (p *os.Process, cannot string, why string, err error) {
+	type result struct {
+		p           *os.Process
+		cannot, why string
+		err         error
+	}
+	ch := make(chan result, 1)
+	var run func()
+	run = func() {
+		runtime.LockOSThread()
+		if unix.Gettid() == unix.Getpid() {
+			// The main thread: /proc/self is its view, and the runtime
+			// never ends it. Held here, it cannot be the thread of the
+			// goroutine that does the work instead.
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				run()
+			}()
+			<-done
+			runtime.UnlockOSThread()
+			return
+		}
+		// Never unlocked: the thread, in the job's namespaces and without
+		// privileges, ends with this goroutine.
+		var r result
+		r.p, r.cannot, r.why, r.err = forkDirect(cfg, cg, files)
+		ch <- r
+		if r.p != nil {
+			<-ended
+		}
+	}
+	go run()
+	r := <-ch
+	return r.p, r.cannot, r.why, r.err
+}
+
+// forkDirect runs on startDirect's locked thread.
+func forkDirect(cfg *initConfig, cg *cgroup, files []*os.File) (p *os.Process, cannot string, why string, err error) {
+	// CLONE_FS: the thread's own root, cwd and umask (the runtime's threads
+	// share them otherwise).
+	if err := unix.Unshare(unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_FS); err != nil {
+		return nil, "", "", fmt.Errorf("unshare: %w", err)
+	}
+	syscall.Umask(0o022)
+	if err := setupMounts(cfg, procHidePID); err != nil {
+		return nil, "", "", err
+	}
+	if cfg.Hostname != "" {
+		if err := unix.Sethostname([]byte(cfg.Hostname)); err != nil {
+			return nil, "", "", fmt.Errorf("sethostname: %w", err)
+		}
+	}
+	path, err := lookPath(cfg.Command, cfg.Env, cfg.Dir)
+	if err != nil {
+		return nil, err.Error(), "", nil
+	}
+	if err := dropPrivileges(); err != nil {
+		return nil, "", "", err
+	}
+	attr := &os.ProcAttr{
+		Dir:   cfg.Dir,
+		Env:   cfg.Env,
+		Files: files,
+		Sys: &syscall.SysProcAttr{
+			Setpgid:    true,
+			Pdeathsig:  syscall.SIGKILL,
+			Cloneflags: syscall.CLONE_NEWPID | syscall.CLONE_NEWIPC,
+			// Changing to a non-zero uid clears every capability.
+			Credential: &syscall.Credential{Uid: uint32(cfg.UID), Gid: uint32(cfg.GID), Groups: []uint32{}},
+		},
+	}
+	p, err, why = cg.startHere(attr, func() (*os.Process, error) {
+		return os.StartProcess(path, cfg.Command, attr)
+	})
+	if err != nil {
+		var errno syscall.Errno
+		if errors.As(err, &errno) {
+			return nil, fmt.Sprintf("exec: %q: %v", cfg.Command[0], errno), why, nil
+		}
+		return nil, "", why, err
+	}
+	return p, "", why, nil
+}
+
+// errNoDirect: the kernel cannot give a direct start a private proc.
+var errNoDirect = errors.New("local: no private proc instance on this kernel")
+
+// startDirect starts the attempt directly (see above) with its view cfg,
+// in cgroup cg. It returns errNoDirect, having started nothing, when the
+// kernel's proc cannot be private; the caller then uses the init.
+func (h *handle) startDirect(ctx context.Context, cfg *initConfig, cg *cgroup, spec executor.Spec) (executor.Handle, error) {
+	e := h.e
+	var files []*os.File
+	closeAll := func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}
+	devnull, err := os.Open(os.DevNull)
+	files = append(files, devnull)
+	pipe := func() (r, w *os.File) {
+		if err == nil {
+			r, w, err = os.Pipe()
+			files = append(files, r, w)
+		}
+		return r, w
+	}
+	or, ow := pipe()
+	er, ew := pipe()
+	if err != nil {
+		closeAll()
+		cg.remove(e.log)
+		return nil, fmt.Errorf("local: %w", err)
+	}
+	ended := make(chan struct{})
+	p, cannot, why, err := startDirect(cfg, cg, []*os.File{devnull, ow, ew}, ended)
+	for _, f := range []*os.File{devnull, ow, ew} {
+		f.Close()
+	}
+	if pm := (*procMountError)(nil); errors.As(err, &pm) {
+		e.noDirect.Store(true)
+		e.log("local: %v: attempts start through the sandbox's init from now on", err)
+		or.Close()
+		er.Close()
+		return nil, errNoDirect
+	}
+	if why != "" {
+		// The process (if any) runs outside the cgroup; say so before its
+		// first line.
+		cg.remove(e.log)
+		cg = nil
+		h.cgroupUnavailable(spec, limitsName(spec.VCPUs > 0, spec.MemoryMiB > 0), why)
+	}
+	if p == nil {
+		or.Close()
+		er.Close()
+		cg.remove(e.log)
+		if err := os.RemoveAll(h.dir); err != nil {
+			e.log("local: remove work directory: %v", err)
+		}
+		e.release(h.id)
+		if err != nil {
+			cannot = "sandbox: " + err.Error()
+		}
+		return cannotStart(errors.New(cannot)), nil
+	}
+	h.proc, h.cg, h.ended = p, cg, ended
+	close(h.ready)
+	stdoutDone := make(chan struct{})
+	stderrDone := make(chan struct{})
+	go h.read(or, false, stdoutDone)
+	go h.read(er, true, stderrDone)
+	stopKill := context.AfterFunc(ctx, h.kill)
+	go h.monitor(or, er, stdoutDone, stderrDone, stopKill)
+	return h, nil
+}
