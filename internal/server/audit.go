@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -112,16 +113,27 @@ func writeSync(f *os.File, b []byte) error {
 func (a *Audit) append(line []byte) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.waitLocked(a.enqueueLocked(line))
+}
+
+// enqueueLocked queues line; a.mu held. It returns the line's sequence
+// number, 0 when it was dropped or the trail is closed.
+func (a *Audit) enqueueLocked(line []byte) uint64 {
 	if a.closed {
-		return
+		return 0
 	}
 	if len(a.pending)+len(line) > maxAuditPending {
 		a.dropped++
-		return
+		return 0
 	}
 	a.pending = append(a.pending, line...)
 	a.seq++
-	mine := a.seq
+	return a.seq
+}
+
+// waitLocked returns once record mine is durable, or once writing it
+// failed (it is then kept for later); a.mu held.
+func (a *Audit) waitLocked(mine uint64) {
 	for a.durable < mine && !a.closed {
 		if a.writing {
 			a.cond.Wait()
@@ -252,6 +264,10 @@ type auditRecord struct {
 	EventType         string         `json:"eventType"`
 	RecipientAccount  string         `json:"recipientAccountId"`
 	Decisions         []auditVerdict `json:"batchdDecisions,omitempty"`
+	// Replaces is the event ID of the record written ahead for the
+	// same call, as a success, when its write committed (RecordAhead) but
+	// the call failed after all: this record is the call's.
+	Replaces string `json:"batchdReplacesEventId,omitempty"`
 }
 
 type auditVerdict struct {
@@ -264,13 +280,45 @@ type auditVerdict struct {
 // secretParam matches request parameters never written to the audit trail.
 var secretParam = regexp.MustCompile(`(?i)password|secret|token|privatekey`)
 
-// Record appends one call.
-func (a *Audit) Record(c *Call, callErr error) {
+// Record appends one call, the record of its write replaced (see
+// RecordAhead) when replaces is not empty, and returns once it is durable.
+func (a *Audit) Record(c *Call, callErr error, replaces string) {
+	line, err := a.encodeAs(c, callErr, replaces, newRequestID())
+	if err == nil {
+		a.append(line)
+	}
+}
+
+// RecordAhead appends c's record as a success while the call's write
+// commits (the store's commit hook): the two syncs overlap instead of
+// following each other. wait returns once the record is durable; eventID
+// names it, for a record that replaces it should the call fail after all.
+// c must not change meanwhile but for its verdicts, which are copied.
+func (a *Audit) RecordAhead(c *Call) (eventID string, wait func()) {
+	snap := Call{Principal: c.Principal, Env: c.Env, Params: c.Params, RequestID: c.RequestID, UserAgent: c.UserAgent,
+		Service: c.Service, Operation: c.Operation, start: c.start, verdicts: slices.Clone(c.verdicts), Input: c.Input}
+	eventID = newRequestID()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		line, _ := a.encodeAs(&snap, nil, "", eventID) // an error is logged
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if line != nil {
+			a.waitLocked(a.enqueueLocked(line))
+		}
+	}()
+	return eventID, func() { <-done }
+}
+
+// encodeAs is a call's record, eventID its ID, one JSON line; an error
+// is also logged.
+func (a *Audit) encodeAs(c *Call, callErr error, replaces, eventID string) ([]byte, error) {
 	p := c.Principal
 	rec := auditRecord{
 		EventVersion: "1.08", EventTime: c.start.UTC().Format(time.RFC3339), EventSource: c.Service + ".amazonaws.com",
 		EventName: c.Operation, AWSRegion: c.Env.Region, SourceIPAddress: c.Env.SourceIP, UserAgent: c.UserAgent,
-		RequestID: c.RequestID, EventID: newRequestID(), EventType: "AwsApiCall", RecipientAccount: p.Account,
+		RequestID: c.RequestID, EventID: eventID, EventType: "AwsApiCall", RecipientAccount: p.Account, Replaces: replaces,
 		UserIdentity: map[string]any{"type": identityType(p.Kind), "principalId": p.UserID, "arn": p.ARN, "accountId": p.Account, "accessKeyId": p.AccessKeyID},
 	}
 	if p.UserName != "" {
@@ -321,9 +369,9 @@ func (a *Audit) Record(c *Call, callErr error) {
 	}
 	if err != nil {
 		a.opts.Log.Error("audit trail: cannot encode a record", "requestId", c.RequestID, "err", err)
-		return
+		return nil, err
 	}
-	a.append(append(b, '\n'))
+	return append(b, '\n'), nil
 }
 
 func identityType(k policy.CallerKind) string {

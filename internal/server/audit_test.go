@@ -50,7 +50,7 @@ func TestAuditRecordDurableOnReturn(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 50 {
 		wg.Go(func() {
-			a.Record(testCall(fmt.Sprintf("Op%d", i), nil), nil)
+			a.Record(testCall(fmt.Sprintf("Op%d", i), nil), nil, "")
 		})
 	}
 	wg.Wait()
@@ -68,7 +68,7 @@ func TestAuditRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 100 {
-		a.Record(testCall(fmt.Sprintf("Op%d", i), nil), nil)
+		a.Record(testCall(fmt.Sprintf("Op%d", i), nil), nil, "")
 	}
 	if err := a.Close(); err != nil {
 		t.Fatal(err)
@@ -99,7 +99,7 @@ func TestAuditRecordBounded(t *testing.T) {
 	for i := range 1000 {
 		big[fmt.Sprintf("k%d", i)] = strings.Repeat("v", 1400)
 	}
-	a.Record(testCall("TagResource", map[string]any{"tags": big}), errors.New("denied"))
+	a.Record(testCall("TagResource", map[string]any{"tags": big}), errors.New("denied"), "")
 	a.Close()
 	l := lines(t, path)
 	if len(l) != 1 || len(l[0]) > maxAuditRecord || !strings.Contains(l[0], "batchdOmitted") {
@@ -134,7 +134,7 @@ func TestAuditRecoversAfterWriteErrors(t *testing.T) {
 	}
 	a.mu.Unlock()
 	for i := range 5 {
-		a.Record(testCall(fmt.Sprintf("Op%d", i), nil), nil)
+		a.Record(testCall(fmt.Sprintf("Op%d", i), nil), nil, "")
 	}
 	if n := len(lines(t, path)); n != 0 {
 		t.Fatalf("%d records written on a full disk", n)
@@ -145,7 +145,7 @@ func TestAuditRecoversAfterWriteErrors(t *testing.T) {
 	full.Lock()
 	diskFull = false
 	full.Unlock()
-	a.Record(testCall("Op5", nil), nil)
+	a.Record(testCall("Op5", nil), nil, "")
 	if n := len(lines(t, path)); n != 6 {
 		t.Fatalf("%d records after space returned, want 6", n)
 	}

@@ -78,6 +78,7 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, body []byte,
 			}
 		}
 	}
+	s.auditAhead(c)
 	result, err := op.Handle(c)
 	if err == nil {
 		err = c.paramErr

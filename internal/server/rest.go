@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"batchd/internal/awsproto"
+	"batchd/internal/store"
 )
 
 // restOp is one row of a REST-JSON service's operation table: the IAM
@@ -84,6 +85,7 @@ func (s *Server) serveTyped(w http.ResponseWriter, r *http.Request, body []byte,
 		s.end(w, r, c, p, err)
 		return
 	}
+	s.auditAhead(c)
 	out, err := op.handle(c, in)
 	if err != nil {
 		s.end(w, r, c, p, err)
@@ -101,12 +103,42 @@ func (s *Server) serveTyped(w http.ResponseWriter, r *http.Request, body []byte,
 // operation's input when it is not the input itself.
 var jsonAuditInputs = map[string]func(op string, in any) any{"logs": logsAuditInput}
 
+// auditAhead makes the call's first committed write (store.WithCommitHook)
+// append its audit record, as a success, while that write commits: the
+// record and the write become durable together, instead of one sync after
+// the other (end replaces the record when the call fails after all).
+func (s *Server) auditAhead(c *Call) {
+	if s.cfg.Audit == nil || c.sim != nil {
+		return
+	}
+	c.Ctx = store.WithCommitHook(c.Ctx, func() {
+		c.aheadMu.Lock()
+		defer c.aheadMu.Unlock()
+		if c.aheadWait == nil {
+			c.aheadID, c.aheadWait = s.cfg.Audit.RecordAhead(c)
+			c.aheadVerdicts = len(c.verdicts)
+		}
+	})
+}
+
 // end ends a call, for every protocol: it is audited and, when err is not
 // nil, its error is written in the protocol's format, a denial with its
 // encoded authorization message.
 func (s *Server) end(w http.ResponseWriter, r *http.Request, c *Call, p protocol, err error) {
 	if a := s.cfg.Audit; a != nil {
-		a.Record(c, err)
+		c.aheadMu.Lock()
+		id, wait, n := c.aheadID, c.aheadWait, c.aheadVerdicts
+		c.aheadMu.Unlock()
+		switch {
+		case wait == nil:
+			a.Record(c, err, "")
+		case err == nil && n == len(c.verdicts):
+			wait() // the record written ahead is the call's
+		default:
+			// It failed after its write committed, or was authorized
+			// further after: this record replaces the one written ahead.
+			a.Record(c, err, id)
+		}
 	}
 	if err == nil {
 		return

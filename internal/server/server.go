@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"batchd/internal/awsproto"
@@ -289,4 +290,10 @@ type Call struct {
 	deniedCode string
 	// sim, when set, makes the call a simulation (see Simulate).
 	sim *simulation
+	// The audit record written ahead of the call's end (auditAhead): its
+	// event ID, its wait for durability and the verdicts it holds.
+	aheadMu       sync.Mutex
+	aheadID       string
+	aheadWait     func()
+	aheadVerdicts int
 }

@@ -52,6 +52,27 @@ type Tx interface {
 	Count(kind, prefix string) (int, error)
 }
 
+// commitHookKey carries WithCommitHook's hook.
+type commitHookKey struct{}
+
+// WithCommitHook returns a context whose Updates call hook once their fn
+// has succeeded, just before the commit that makes them durable: what
+// must be durable with the write (the audit record of the call making it)
+// can be written meanwhile, not after. hook must be quick and must not
+// use the store; a commit may still fail after it ran, and the Update
+// then returns the error.
+func WithCommitHook(ctx context.Context, hook func()) context.Context {
+	return context.WithValue(ctx, commitHookKey{}, hook)
+}
+
+// RunCommitHook calls the hook of ctx, if it has one; stores call it for
+// every Update whose fn succeeded, before committing it.
+func RunCommitHook(ctx context.Context) {
+	if hook, ok := ctx.Value(commitHookKey{}).(func()); ok {
+		hook()
+	}
+}
+
 // Item is one listed document.
 type Item struct {
 	Key   string

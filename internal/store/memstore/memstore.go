@@ -52,6 +52,7 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	if err := fn(t); err != nil {
 		return err
 	}
+	store.RunCommitHook(ctx)
 	s.data = cp
 	return nil
 }

@@ -371,6 +371,13 @@ func (db *DB) commitGroup(group []*writeReq) {
 			ok++
 		}
 	}
+	if ok > 0 {
+		for i, r := range group {
+			if results[i].err == nil && !results[i].panicked {
+				store.RunCommitHook(r.ctx)
+			}
+		}
+	}
 	if ok == 0 {
 		stx.Rollback()
 	} else if err := stx.Commit(); err != nil {
