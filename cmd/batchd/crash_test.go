@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -145,5 +146,21 @@ func TestAuditTrail(t *testing.T) {
 	}
 	if strings.Contains(text, bob.SecretAccessKey) || strings.Contains(text, ts.Root.SecretAccessKey) {
 		t.Error("a secret access key is in the audit trail")
+	}
+	// One record per call, writes (recorded while they commit) and reads
+	// alike.
+	seen := map[string]string{}
+	for line := range strings.SplitSeq(strings.TrimSpace(text), "\n") {
+		var rec struct{ RequestID, EventName, EventID, BatchdReplacesEventId string }
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("record %q: %v", line, err)
+		}
+		if prev, dup := seen[rec.RequestID]; dup || rec.BatchdReplacesEventId != "" {
+			t.Errorf("request %s (%s) has two records: %s", rec.RequestID, rec.EventName, prev)
+		}
+		seen[rec.RequestID] = rec.EventName
+	}
+	if len(seen) != 3 {
+		t.Errorf("records %v, want one for each of the 3 calls (CreateUser, CreateAccessKey, ListUsers)", seen)
 	}
 }

@@ -170,3 +170,31 @@ func (l *lockedLog) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// A record written ahead (while the call's write commits) is in the file
+// once its wait returns; should the call fail after all, the record that
+// Record then writes names the one it replaces.
+func TestAuditRecordAhead(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	a, err := OpenAudit(path, "us-east-1", AuditOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	c := testCall("SubmitJob", map[string]any{"jobName": "j"})
+	id, wait := a.RecordAhead(c)
+	wait()
+	got := lines(t, path)
+	if len(got) != 1 || !strings.Contains(got[0], `"eventID":"`+id+`"`) || strings.Contains(got[0], "errorCode") {
+		t.Fatalf("after wait: %q, want the success record %s", got, id)
+	}
+	a.Record(c, errors.New("boom"), id)
+	got = lines(t, path)
+	var rec auditRecord
+	if len(got) != 2 || json.Unmarshal([]byte(got[1]), &rec) != nil {
+		t.Fatalf("records %q", got)
+	}
+	if rec.Replaces != id || rec.ErrorCode != "InternalFailure" || rec.EventID == id || rec.RequestID != c.RequestID {
+		t.Errorf("replacing record %+v, want it to replace %s", rec, id)
+	}
+}
