@@ -354,7 +354,9 @@ func (s *Service) Advance(ctx context.Context, max int) (int, error) {
 // (all when "") on, in one transaction.
 func (s *Service) advance(ctx context.Context, key string, max int) (int, error) {
 	n := 0
-	err := s.store.Update(ctx, func(tx store.Tx) error {
+	// Lazy: lost in a crash, the jobs are evaluated again (their
+	// kindJobEval entries come back with them).
+	err := s.store.Update(store.Lazy(ctx), func(tx store.Tx) error {
 		n = 0
 		var items []store.Item
 		if key != "" {
@@ -517,7 +519,9 @@ func (s *Service) MarkStarting(ctx context.Context, jobID string) error {
 // which DescribeJobs shows in the job's container while it runs, as AWS
 // does): it is RUNNING, startedAt now.
 func (s *Service) MarkRunning(ctx context.Context, jobID string, c AttemptContainerDetail) error {
-	return s.transition(ctx, jobID, func(t *jobTx, l *loaded) error {
+	// Lazy: lost in a crash, the job is STARTING, and its attempt ends
+	// as a RUNNING one's would (the host's loss).
+	return s.transition(store.Lazy(ctx), jobID, func(t *jobTx, l *loaded) error {
 		if l.rec.Status != JobStatusStarting {
 			return stateError(l.rec, JobStatusStarting)
 		}

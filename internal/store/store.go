@@ -12,6 +12,7 @@ package store
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // ErrNotFound is returned by Get and Delete when the key is absent.
@@ -25,7 +26,8 @@ type Store interface {
 	// View runs fn in a read-only transaction.
 	View(ctx context.Context, fn func(Tx) error) error
 	// Update runs fn in a read-write transaction. When fn returns nil the
-	// transaction is committed durably before Update returns; when fn returns
+	// transaction is committed durably before Update returns (with ctx
+	// made by Lazy: committed, and durable soon after); when fn returns
 	// an error nothing fn wrote is kept and Update returns that error.
 	// Updates are serializable.
 	Update(ctx context.Context, fn func(Tx) error) error
@@ -72,6 +74,25 @@ func RunCommitHook(ctx context.Context) {
 		hook()
 	}
 }
+
+// lazyKey marks a context's Updates as lazy (see Lazy).
+type lazyKey struct{}
+
+// Lazy returns a context whose Updates may return once committed, before
+// their commit is synced: for writes no one was promised, which batchd
+// can redo or do without after a crash (a job's move from SUBMITTED to
+// RUNNABLE, from STARTING to RUNNING, the lines of its log before its
+// end is recorded). A store makes them durable with its next synced
+// commit, which any other Update makes, and within LazySyncDelay in any
+// case; a crash loses the latest of them only, never one before a synced
+// commit.
+func Lazy(ctx context.Context) context.Context { return context.WithValue(ctx, lazyKey{}, true) }
+
+// IsLazy reports whether ctx was made by Lazy.
+func IsLazy(ctx context.Context) bool { return ctx.Value(lazyKey{}) != nil }
+
+// LazySyncDelay bounds how long a lazy Update's commit stays unsynced.
+const LazySyncDelay = time.Second
 
 // Item is one listed document.
 type Item struct {

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"batchd/internal/store"
 
@@ -45,6 +47,14 @@ type DB struct {
 	quit      chan struct{}
 	writerEnd chan struct{}
 	closeOnce sync.Once
+
+	// The writer's: the write connection's synchronous setting (FULL for
+	// groups with an Update that is not lazy, NORMAL for lazy ones only),
+	// and since when lazy commits wait for a sync.
+	walPath       string
+	syncNormal    bool
+	unsyncedSince time.Time
+	syncs         atomic.Int64 // synced commits and WAL syncs, for tests
 }
 
 // writeReq is one Update waiting for the writer.
@@ -158,7 +168,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		"_synchronous=FULL",
 	}, "&")
 
-	db := &DB{}
+	db := &DB{walPath: abs + "-wal"}
 	db.w, err = sql.Open("sqlite", uri+"&_journal_mode=WAL&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -238,7 +248,10 @@ func (db *DB) View(ctx context.Context, fn func(store.Tx) error) error {
 // time, in the order the writer takes them; those waiting at the same moment
 // share one SQLite transaction (BEGIN IMMEDIATE on the one write
 // connection), each inside its own savepoint, and one commit. When fn
-// returns nil, Update returns only after that commit is synced. When fn
+// returns nil, Update returns only after that commit is synced, unless ctx
+// is lazy (store.Lazy): a group of lazy Updates only is committed with
+// synchronous=NORMAL, and synced by the next group that is not, or after
+// store.LazySyncDelay. When fn
 // returns an error or panics, its savepoint is rolled back — nothing it
 // wrote is kept, the others' writes are unaffected — and a panic goes on in
 // the caller. If the commit fails, every Update of the group fails.
@@ -290,6 +303,9 @@ func (db *DB) writer() {
 		var first *writeReq
 		select {
 		case first = <-db.reqs:
+		case <-db.lazySync():
+			db.syncWAL()
+			continue
 		case <-db.quit:
 			for {
 				select {
@@ -314,6 +330,62 @@ func (db *DB) writer() {
 	}
 }
 
+// lazySync returns a channel that fires once lazy commits have waited
+// LazySyncDelay for a sync; nil when none waits.
+func (db *DB) lazySync() <-chan time.Time {
+	if db.unsyncedSince.IsZero() {
+		return nil
+	}
+	return time.After(time.Until(db.unsyncedSince.Add(store.LazySyncDelay)))
+}
+
+// syncWAL makes the lazy commits durable: the WAL holds them, in order.
+func (db *DB) syncWAL() {
+	f, err := os.OpenFile(db.walPath, os.O_RDWR, 0)
+	if err == nil {
+		err = f.Sync()
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		// The next synced commit syncs them, or a checkpoint at close;
+		// try again meanwhile.
+		db.unsyncedSince = time.Now()
+		return
+	}
+	db.unsyncedSince = time.Time{}
+	db.syncs.Add(1)
+}
+
+// setSync sets the write connection's synchronous setting for the next
+// commit: NORMAL when every Update of the group is lazy (unless lazy
+// commits have waited long enough), FULL otherwise.
+func (db *DB) setSync(group []*writeReq) error {
+	normal := true
+	for _, r := range group {
+		if !store.IsLazy(r.ctx) {
+			normal = false
+			break
+		}
+	}
+	if normal && !db.unsyncedSince.IsZero() && time.Since(db.unsyncedSince) >= store.LazySyncDelay {
+		normal = false
+	}
+	if normal == db.syncNormal {
+		return nil
+	}
+	mode := "FULL"
+	if normal {
+		mode = "NORMAL"
+	}
+	if _, err := db.w.Exec("PRAGMA synchronous=" + mode); err != nil {
+		return err
+	}
+	db.syncNormal = normal
+	return nil
+}
+
 // commitGroup runs a group of Updates in one transaction and answers each.
 func (db *DB) commitGroup(group []*writeReq) {
 	results := make([]writeResult, len(group))
@@ -321,6 +393,13 @@ func (db *DB) commitGroup(group []*writeReq) {
 		for i, r := range group {
 			r.done <- results[i]
 		}
+	}
+	if err := db.setSync(group); err != nil {
+		for i := range results {
+			results[i].err = fmt.Errorf("sqlite: synchronous setting: %w", err)
+		}
+		answer()
+		return
 	}
 	stx, err := db.w.BeginTx(context.Background(), nil)
 	if err != nil {
@@ -386,6 +465,11 @@ func (db *DB) commitGroup(group []*writeReq) {
 				results[i].err = fmt.Errorf("sqlite: commit: %w", err)
 			}
 		}
+	} else if !db.syncNormal {
+		db.unsyncedSince = time.Time{} // this sync covered every commit before it
+		db.syncs.Add(1)
+	} else if db.unsyncedSince.IsZero() {
+		db.unsyncedSince = time.Now()
 	}
 	answer()
 }

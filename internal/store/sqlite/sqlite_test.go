@@ -1086,3 +1086,41 @@ func TestListUsesPrimaryKey(t *testing.T) {
 		}
 	}
 }
+
+// A lazy Update is committed (readers see it) without a sync; the WAL is
+// synced by the next Update that is not lazy, or after LazySyncDelay.
+func TestLazyUpdate(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	put := func(ctx context.Context, key string) {
+		t.Helper()
+		if err := db.Update(ctx, func(tx store.Tx) error { return tx.Put("k", key, []byte("v")) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(ctx, "durable")
+	base := db.syncs.Load()
+	put(store.Lazy(ctx), "lazy1")
+	put(store.Lazy(ctx), "lazy2")
+	if n := db.syncs.Load() - base; n != 0 {
+		t.Fatalf("%d syncs for lazy Updates, want none yet", n)
+	}
+	if err := db.View(ctx, func(tx store.Tx) error {
+		_, err := tx.Get("k", "lazy2")
+		return err
+	}); err != nil {
+		t.Fatalf("a lazy Update is not visible: %v", err)
+	}
+	put(ctx, "durable2")
+	if n := db.syncs.Load() - base; n != 1 {
+		t.Fatalf("%d syncs after an Update that is not lazy, want 1", n)
+	}
+	put(store.Lazy(ctx), "lazy3")
+	deadline := time.Now().Add(store.LazySyncDelay + 2*time.Second)
+	for db.syncs.Load()-base != 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the lazy Update's WAL not synced %v after it", store.LazySyncDelay+2*time.Second)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
