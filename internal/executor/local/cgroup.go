@@ -108,6 +108,9 @@ type cgroup struct {
 	homes    []string // v1: batchd's own cgroups, in the order of dirs
 	fd       *os.File // v2: the cgroup directory, for CLONE_INTO_CGROUP
 	memLimit int64
+	// placed: v1, the forking thread is in the cgroups already (a slot,
+	// slots.go).
+	placed bool
 }
 
 // create makes the attempt's cgroup with its limits. Without any cgroup it
@@ -130,11 +133,7 @@ func (s *cgroups) create(name string, vcpus float64, memMiB int64) (cg *cgroup, 
 	var whys []string
 	var lostCPU, lostMem bool
 	if wantMem {
-		dir, err := s.mem.createV1(name, [][2]string{
-			{"memory.limit_in_bytes", strconv.FormatInt(memBytes, 10)},
-			// Optional: present only when swap is accounted.
-			{"?memory.memsw.limit_in_bytes", strconv.FormatInt(memBytes, 10)},
-		})
+		dir, err := s.mem.createV1(name, memoryLimits(memBytes))
 		if err != nil {
 			whys, lostMem = append(whys, err.Error()), true
 		} else {
@@ -142,10 +141,7 @@ func (s *cgroups) create(name string, vcpus float64, memMiB int64) (cg *cgroup, 
 		}
 	}
 	if wantCPU {
-		dir, err := s.cpu.createV1(name, [][2]string{
-			{"cpu.cfs_period_us", strconv.Itoa(cfsPeriod)},
-			{"cpu.cfs_quota_us", strconv.FormatInt(quota, 10)},
-		})
+		dir, err := s.cpu.createV1(name, cpuLimits(vcpus))
 		if err != nil {
 			whys, lostCPU = append(whys, err.Error()), true
 		} else {
@@ -161,6 +157,34 @@ func (s *cgroups) create(name string, vcpus float64, memMiB int64) (cg *cgroup, 
 	return cg, "", ""
 }
 
+// memoryLimits are the v1 memory controller's files for a limit of
+// memBytes; a name starting with "?" is optional (memsw: present only
+// when swap is accounted).
+func memoryLimits(memBytes int64) [][2]string {
+	v := strconv.FormatInt(memBytes, 10)
+	return [][2]string{{"memory.limit_in_bytes", v}, {"?memory.memsw.limit_in_bytes", v}}
+}
+
+// cpuLimits are the v1 cpu controller's files for vcpus.
+func cpuLimits(vcpus float64) [][2]string {
+	quota := max(int64(math.Ceil(vcpus*cfsPeriod)), 1000) // the kernel's minimum quota: 1 ms
+	return [][2]string{{"cpu.cfs_period_us", strconv.Itoa(cfsPeriod)}, {"cpu.cfs_quota_us", strconv.FormatInt(quota, 10)}}
+}
+
+// writeLimits writes files (see memoryLimits) in dir.
+func writeLimits(dir string, files [][2]string) error {
+	for _, f := range files {
+		file, optional := strings.CutPrefix(f[0], "?")
+		if err := writeFile(filepath.Join(dir, file), f[1]); err != nil {
+			if optional && errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			return err
+		}
+	}
+	return nil
+}
+
 func (c *v1Controller) createV1(name string, files [][2]string) (string, error) {
 	if c.parent == "" {
 		return "", errors.New(c.why)
@@ -172,15 +196,9 @@ func (c *v1Controller) createV1(name string, files [][2]string) (string, error) 
 	if err := mkdirFresh(dir); err != nil {
 		return "", err
 	}
-	for _, f := range files {
-		file, optional := strings.CutPrefix(f[0], "?")
-		if err := writeFile(filepath.Join(dir, file), f[1]); err != nil {
-			if optional && errors.Is(err, fs.ErrNotExist) {
-				continue
-			}
-			os.Remove(dir)
-			return "", err
-		}
+	if err := writeLimits(dir, files); err != nil {
+		os.Remove(dir)
+		return "", err
 	}
 	return dir, nil
 }
@@ -343,6 +361,10 @@ func (c *cgroup) startHere(attr *os.ProcAttr, startProcess func() (*os.Process, 
 				}
 			}
 		}
+		return p, err, ""
+	}
+	if c.placed {
+		p, err = startProcess()
 		return p, err, ""
 	}
 	tid := strconv.Itoa(syscall.Gettid())

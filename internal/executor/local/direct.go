@@ -54,13 +54,27 @@ func (e *Executor) directable(id identity, initProcess bool, cfg *initConfig) bo
 // run: AWS's CannotStartContainerError), or err (the sandbox could not be
 // built); why is the cgroup's, as for cgroup.start. ended must be closed
 // once the job's process has exited: the thread ends then.
-func startDirect(cfg *initConfig, cg *cgroup, files []*os.File, ended <-chan struct{}) (p *os.Process, cannot string, why string, err error) {
+func startDirect(cfg *initConfig, cg *cgroup, sl *slot, files []*os.File, ended <-chan struct{}) (p *os.Process, cannot string, why string, err error) {
 	type result struct {
 		p           *os.Process
 		cannot, why string
 		err         error
 	}
 	ch := make(chan result, 1)
+	fork := func() {
+		var r result
+		r.p, r.cannot, r.why, r.err = forkDirect(cfg, cg, files)
+		ch <- r
+		if r.p != nil {
+			<-ended
+		}
+	}
+	if sl != nil {
+		// The slot's thread, in the attempt's cgroups already.
+		sl.run <- fork
+		r := <-ch
+		return r.p, r.cannot, r.why, r.err
+	}
 	var run func()
 	run = func() {
 		runtime.LockOSThread()
@@ -79,12 +93,7 @@ func startDirect(cfg *initConfig, cg *cgroup, files []*os.File, ended <-chan str
 		}
 		// Never unlocked: the thread, in the job's namespaces and without
 		// privileges, ends with this goroutine.
-		var r result
-		r.p, r.cannot, r.why, r.err = forkDirect(cfg, cg, files)
-		ch <- r
-		if r.p != nil {
-			<-ended
-		}
+		fork()
 	}
 	go run()
 	r := <-ch
@@ -145,7 +154,7 @@ var errNoDirect = errors.New("local: no private proc instance on this kernel")
 // startDirect starts the attempt directly (see above) with its view cfg,
 // in cgroup cg. It returns errNoDirect, having started nothing, when the
 // kernel's proc cannot be private; the caller then uses the init.
-func (h *handle) startDirect(ctx context.Context, cfg *initConfig, cg *cgroup, spec executor.Spec) (executor.Handle, error) {
+func (h *handle) startDirect(ctx context.Context, cfg *initConfig, cg *cgroup, sl *slot, spec executor.Spec) (executor.Handle, error) {
 	e := h.e
 	var files []*os.File
 	closeAll := func() {
@@ -170,7 +179,7 @@ func (h *handle) startDirect(ctx context.Context, cfg *initConfig, cg *cgroup, s
 		return nil, fmt.Errorf("local: %w", err)
 	}
 	ended := make(chan struct{})
-	p, cannot, why, err := startDirect(cfg, cg, []*os.File{devnull, ow, ew}, ended)
+	p, cannot, why, err := startDirect(cfg, cg, sl, []*os.File{devnull, ow, ew}, ended)
 	for _, f := range []*os.File{devnull, ow, ew} {
 		f.Close()
 	}

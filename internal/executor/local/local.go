@@ -77,6 +77,7 @@ type Executor struct {
 	// noDirect: the kernel's proc cannot be private; every attempt
 	// starts through the init (direct.go).
 	noDirect atomic.Bool
+	slots    slots // cgroup v1 (slots.go)
 }
 
 var _ executor.Executor = (*Executor)(nil)
@@ -195,22 +196,48 @@ func (e *Executor) Start(ctx context.Context, spec executor.Spec, out func(execu
 		h.note("batchd: " + n)
 	}
 
-	var cg *cgroup
-	if spec.VCPUs > 0 || spec.MemoryMiB > 0 {
-		var without, why string
-		cg, without, why = e.cg.create(e.prefix+cgroupName(spec.JobID, spec.Attempt), spec.VCPUs, spec.MemoryMiB)
+	limited := spec.VCPUs > 0 || spec.MemoryMiB > 0
+	newCgroup := func() *cgroup {
+		if !limited {
+			return nil
+		}
+		cg, without, why := e.cg.create(e.prefix+cgroupName(spec.JobID, spec.Attempt), spec.VCPUs, spec.MemoryMiB)
 		if why != "" {
 			h.cgroupUnavailable(spec, without, why)
 		}
+		return cg
 	}
+	var cg *cgroup
 	if e.directable(id, spec.Linux.InitProcessEnabled, &cfg) {
-		if dh, err := h.startDirect(ctx, &cfg, cg, spec); !errors.Is(err, errNoDirect) {
+		var sl *slot
+		if limited {
+			if sl = e.takeSlot(); sl != nil {
+				var err error
+				if cg, err = sl.limit(spec.VCPUs, spec.MemoryMiB); err != nil {
+					e.log("local: cgroup v1 slot: %v", err)
+					sl.run <- nil
+					sl = nil
+				}
+			}
+		}
+		if sl == nil {
+			cg = newCgroup()
+		}
+		dh, err := h.startDirect(ctx, &cfg, cg, sl, spec)
+		if !errors.Is(err, errNoDirect) {
 			if err != nil {
 				return fail(err)
 			}
 			return dh, nil
 		}
 		// This kernel's proc cannot be private: the init, from now on.
+		if sl != nil {
+			// Its thread, having tried, ends: its cgroups go.
+			cg.remove(e.log)
+			cg = newCgroup()
+		}
+	} else {
+		cg = newCgroup()
 	}
 
 	var files []*os.File
@@ -519,7 +546,14 @@ func (h *handle) monitor(or, er *os.File, stdoutDone, stderrDone <-chan struct{}
 	}
 	timeout.Stop()
 
-	h.cg.remove(h.e.log)
+	if h.ended != nil && h.cg != nil && !h.cg.v2 {
+		// The thread that forked the job is in the cgroups (v1) until it
+		// has ended, which the job's end lets it do: the cgroups go once it
+		// has, without the attempt waiting for that.
+		go h.cg.remove(h.e.log)
+	} else {
+		h.cg.remove(h.e.log)
+	}
 	if err := os.RemoveAll(h.dir); err != nil {
 		h.e.log("local: remove work directory: %v", err)
 	}
