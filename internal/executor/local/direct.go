@@ -212,11 +212,5 @@ func (h *handle) startDirect(ctx context.Context, cfg *initConfig, cg *cgroup, s
 	}
 	h.proc, h.cg, h.ended = p, cg, ended
 	close(h.ready)
-	stdoutDone := make(chan struct{})
-	stderrDone := make(chan struct{})
-	go h.read(or, false, stdoutDone)
-	go h.read(er, true, stderrDone)
-	stopKill := context.AfterFunc(ctx, h.kill)
-	go h.monitor(or, er, stdoutDone, stderrDone, stopKill)
-	return h, nil
+	return h.follow(ctx, or, er), nil
 }

@@ -316,14 +316,19 @@ func (e *Executor) Start(ctx context.Context, spec executor.Spec, out func(execu
 		e.log("local: sandbox config: %v", err) // the init reports it, too
 	}
 	cw.Close()
+	return h.follow(ctx, or, er), nil
+}
 
+// follow reads the started attempt's stdout (or) and stderr (er) and
+// monitors it until it ends; ctx's end kills it.
+func (h *handle) follow(ctx context.Context, or, er *os.File) *handle {
 	stdoutDone := make(chan struct{})
 	stderrDone := make(chan struct{})
 	go h.read(or, false, stdoutDone)
 	go h.read(er, true, stderrDone)
 	stopKill := context.AfterFunc(ctx, h.kill)
 	go h.monitor(or, er, stdoutDone, stderrDone, stopKill)
-	return h, nil
+	return h
 }
 
 // hostname is the attempt's host name: its ID's first 12 hex digits, as
