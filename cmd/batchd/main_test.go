@@ -165,3 +165,19 @@ func TestSimulateRequest(t *testing.T) {
 		}
 	}
 }
+
+// policy simulate --request checks its input as the live call does: the
+// model's constraints, with AWS's messages.
+func TestSimulateRequestValidatesInput(t *testing.T) {
+	for _, tc := range []struct{ input, want string }{
+		{`{"jobName":"j","jobDefinition":"d"}`, "jobQueue"},
+		{`{"jobName":"j","jobQueue":"q","jobDefinition":"d","arrayProperties":{"size":"x"}}`, "size"},
+		{`[1]`, "not a JSON object"},
+	} {
+		code, _, errs := run(t, "", "policy", "simulate", "--policy", "aws:AWSBatchFullAccess", "--principal", "arn:aws:iam::123456789012:user/alice",
+			"--request", "SubmitJob", "--input", tc.input)
+		if code == 0 || !strings.Contains(errs, tc.want) {
+			t.Errorf("input %s: exit %d, %q; want an error naming %q", tc.input, code, errs, tc.want)
+		}
+	}
+}

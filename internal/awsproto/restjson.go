@@ -313,9 +313,15 @@ func textValue(sh *Shape, v string) any {
 // ClientException naming the field; run ValidateJSON first for the model's
 // constraints and AWS's messages.
 func (r *RESTRequest) Decode(v any) error {
-	b, err := json.Marshal(r.Input())
+	return DecodeRESTInput(r.Operation, r.Input(), v)
+}
+
+// DecodeRESTInput is Decode for an operation's input given as a JSON
+// object (as the request's body and URI give it together).
+func DecodeRESTInput(op string, in map[string]any, v any) error {
+	b, err := json.Marshal(in)
 	if err != nil {
-		return fmt.Errorf("awsproto: encoding the input of %s: %w", r.Operation, err)
+		return fmt.Errorf("awsproto: encoding the input of %s: %w", op, err)
 	}
 	if err := json.Unmarshal(b, v); err != nil {
 		var te *json.UnmarshalTypeError

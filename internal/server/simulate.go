@@ -1,13 +1,12 @@
 package server
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
 
+	"batchd/internal/awsproto"
 	"batchd/internal/batch"
 	"batchd/internal/iam"
 )
@@ -46,13 +45,19 @@ func (s *Server) Simulate(ctx context.Context, req SimulateRequest) ([]Step, err
 	if !ok {
 		return nil, fmt.Errorf("unknown Batch operation %q (want one of: %s)", req.Operation, strings.Join(BatchOperations(), ", "))
 	}
+	// The input is checked and decoded as the server's REST codec does
+	// (the model's constraints, AWS's messages): an input the live call
+	// refuses is refused here, with the same error.
 	in := op.newInput()
-	if len(bytes.TrimSpace(req.Input)) > 0 {
-		dec := json.NewDecoder(bytes.NewReader(req.Input))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(in); err != nil {
-			return nil, fmt.Errorf("%s input: %w", req.Operation, err)
-		}
+	m, err := awsproto.DecodeJSONObject(req.Input)
+	if err == nil {
+		err = awsproto.ValidateJSON("batch", req.Operation, m)
+	}
+	if err == nil {
+		err = awsproto.DecodeRESTInput(req.Operation, m, in)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s input: %w", req.Operation, err)
 	}
 	c := &Call{Ctx: ctx, srv: s, Service: "batch", Operation: req.Operation, Input: in,
 		sim: &simulation{decide: req.Decide, tags: req.Tags}}
