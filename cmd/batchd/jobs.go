@@ -26,6 +26,7 @@ import (
 	"batchd/internal/logs"
 	"batchd/internal/scheduler"
 	"batchd/internal/server"
+	"batchd/internal/store"
 )
 
 // hostMemoryMiB is the host's memory (MemTotal in /proc/meminfo), or 0
@@ -81,14 +82,17 @@ func jobEndpoint(ln net.Listener, tls bool) string {
 }
 
 // logSink writes job output to the CloudWatch Logs service.
+// logSink writes attempts' output to CloudWatch Logs. Its writes are lazy
+// (store.Lazy): the attempt's end, recorded durably in the same store
+// after its last line, makes them durable.
 type logSink struct{ logs *logs.Service }
 
 func (l logSink) EnsureLogGroup(ctx context.Context, name string) error {
-	return l.logs.EnsureLogGroup(ctx, name)
+	return l.logs.EnsureLogGroup(store.Lazy(ctx), name)
 }
 
 func (l logSink) EnsureLogStream(ctx context.Context, group, stream string) error {
-	return l.logs.EnsureLogStream(ctx, group, stream)
+	return l.logs.EnsureLogStream(store.Lazy(ctx), group, stream)
 }
 
 func (l logSink) Append(ctx context.Context, group, stream string, events []scheduler.LogEvent) error {
@@ -96,7 +100,7 @@ func (l logSink) Append(ctx context.Context, group, stream string, events []sche
 	for i, e := range events {
 		in[i] = logs.InputLogEvent{Timestamp: &e.Timestamp, Message: e.Message}
 	}
-	return l.logs.Append(ctx, group, stream, in)
+	return l.logs.Append(store.Lazy(ctx), group, stream, in)
 }
 
 // jobsDir makes the directory of the attempts' work directories (dir, or

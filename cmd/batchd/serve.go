@@ -21,6 +21,7 @@ import (
 	"batchd/internal/logs"
 	"batchd/internal/server"
 	"batchd/internal/sigv4"
+	"batchd/internal/store"
 	"batchd/internal/store/sqlite"
 	"batchd/internal/sts"
 )
@@ -256,7 +257,7 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 	endpoint := jobEndpoint(ln, cfg.TLSCert != "")
 	creds := server.NewCredentialsEndpoint(sts.New(iamSvc), endpoint, cfg.Now)
 	srv := server.New(server.Config{
-		IAM: iamSvc, STS: sts.New(iamSvc), Batch: batchSvc, Logs: logsSvc, Verifier: sigv4.NewVerifier(), Log: log, Audit: audit,
+		IAM: iamSvc, STS: sts.New(iamSvc), Batch: batchSvc, Logs: logsSvc, Verifier: sigv4.NewVerifier(), Log: log, Audit: audit, WithCommitHook: store.WithCommitHook,
 		Region: cfg.Region, TLS: cfg.TLSCert != "", Credentials: creds,
 	})
 	// The scheduler runs jobs; it is made first so that the evaluator can

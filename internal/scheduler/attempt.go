@@ -16,7 +16,6 @@ import (
 	"batchd/internal/batch"
 	"batchd/internal/executor"
 	"batchd/internal/iam"
-	"batchd/internal/store"
 )
 
 // Why an attempt was stopped.
@@ -208,9 +207,7 @@ func (a *attempt) execute(ctx context.Context) error {
 		if err := a.openLog(ctx, group, stream); err != nil {
 			return failStart(reasonFailedToStart, cannotStartPrefix+"Error response from daemon: failed to initialize logging driver: "+err.Error())
 		}
-		// The log's lines are lazy writes: the attempt's end, recorded
-		// durably after the last of them, makes them durable.
-		out = &logWriter{ctx: store.Lazy(ctx), sink: s.cfg.Logs, group: group, stream: stream, log: s}
+		out = &logWriter{ctx: ctx, sink: s.cfg.Logs, group: group, stream: stream, log: s}
 	}
 
 	var credsURI, credsToken string
@@ -325,8 +322,6 @@ func (a *attempt) openLog(ctx context.Context, group, stream string) error {
 			return err
 		}
 	}
-	// Lazy: the attempt's end, recorded durably, makes them durable too.
-	ctx = store.Lazy(ctx)
 	if create {
 		if err := s.cfg.Logs.EnsureLogGroup(ctx, group); err != nil {
 			return err

@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"batchd/internal/awsproto"
-	"batchd/internal/store"
 )
 
 // restOp is one row of a REST-JSON service's operation table: the IAM
@@ -103,15 +102,15 @@ func (s *Server) serveTyped(w http.ResponseWriter, r *http.Request, body []byte,
 // operation's input when it is not the input itself.
 var jsonAuditInputs = map[string]func(op string, in any) any{"logs": logsAuditInput}
 
-// auditAhead makes the call's first committed write (store.WithCommitHook)
+// auditAhead makes the call's first committed write (Config.WithCommitHook)
 // append its audit record, as a success, while that write commits: the
 // record and the write become durable together, instead of one sync after
 // the other (end replaces the record when the call fails after all).
 func (s *Server) auditAhead(c *Call) {
-	if s.cfg.Audit == nil || c.sim != nil {
+	if s.cfg.Audit == nil || s.cfg.WithCommitHook == nil || c.sim != nil {
 		return
 	}
-	c.Ctx = store.WithCommitHook(c.Ctx, func() {
+	c.Ctx = s.cfg.WithCommitHook(c.Ctx, func() {
 		c.aheadMu.Lock()
 		defer c.aheadMu.Unlock()
 		if c.aheadWait == nil {

@@ -30,7 +30,12 @@ type Config struct {
 	Verifier *sigv4.Verifier
 	Log      *slog.Logger
 	Audit    *Audit // nil: no audit trail
-	Region   string
+	// WithCommitHook is the store's (store.WithCommitHook): a context whose
+	// writes call the hook as they commit, so that a call's audit record
+	// is written while its write commits. nil: records are written as
+	// calls end.
+	WithCommitHook func(ctx context.Context, hook func()) context.Context
+	Region         string
 	// TLS tells handlers that requests arrive over TLS (aws:SecureTransport).
 	TLS bool
 	// Credentials serves job roles' credentials under
