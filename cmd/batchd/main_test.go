@@ -90,7 +90,7 @@ func TestSimulateUsageErrors(t *testing.T) {
 		{"request and action", []string{"policy", "simulate", "--request", "SubmitJob", "--action", "a:b", "--principal", "arn:aws:iam::123456789012:user/a"}, "--request replaces --action"},
 		{"request without account", []string{"policy", "simulate", "--request", "SubmitJob", "--input", "{}"}, "needs --principal or --account"},
 		{"unknown operation", []string{"policy", "simulate", "--request", "Nope", "--principal", "arn:aws:iam::123456789012:user/a"}, `unknown Batch operation "Nope"`},
-		{"unknown input field", []string{"policy", "simulate", "--request", "SubmitJob", "--input", `{"queue":"q"}`, "--principal", "arn:aws:iam::123456789012:user/a"}, `unknown field "queue"`},
+		{"unknown input field", []string{"policy", "simulate", "--request", "SubmitJob", "--input", `{"jobName":"j","jobQueue":"q","jobDefinition":"d","queue":"q"}`, "--principal", "arn:aws:iam::123456789012:user/a"}, `unknown field "queue"`},
 		{"bad resource tag", []string{"policy", "simulate", "--request", "SubmitJob", "--input", "{}", "--principal", "arn:aws:iam::123456789012:user/a", "--resource-tag", "k=v"}, "want ARN=KEY=VALUE"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -55,6 +57,14 @@ func (s *Server) Simulate(ctx context.Context, req SimulateRequest) ([]Step, err
 	}
 	if err == nil {
 		err = awsproto.DecodeRESTInput(req.Operation, m, in)
+	}
+	if err == nil && len(bytes.TrimSpace(req.Input)) > 0 {
+		// A member the operation does not have is a typo the live call
+		// would pass over: a simulation says so rather than answer for
+		// another request.
+		dec := json.NewDecoder(bytes.NewReader(req.Input))
+		dec.DisallowUnknownFields()
+		err = dec.Decode(op.newInput())
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s input: %w", req.Operation, err)
