@@ -48,6 +48,9 @@ type attempt struct {
 	// marked is set once MarkStarting returned: the job is no longer
 	// RUNNABLE.
 	marked atomic.Bool
+	// recorded is set once the attempt's end was recorded (or it never
+	// started), before its last endedAttempt.
+	recorded atomic.Bool
 
 	mu       sync.Mutex
 	handle   executor.Handle
@@ -112,6 +115,7 @@ func (a *attempt) run() {
 	s := a.s
 	defer s.wg.Done()
 	defer s.endedAttempt(a)
+	defer a.recorded.Store(true)
 	defer a.cancel()
 	ctx := a.ctx
 	err := s.cfg.Batch.MarkStarting(ctx, a.id)
@@ -280,6 +284,10 @@ wait:
 	if out != nil {
 		out.flush()
 	}
+	// The process is gone and its output written: its capacity goes back
+	// now, and the next attempt's start joins this end's commit (the
+	// store's group commit) instead of waiting for it.
+	s.endedAttempt(a)
 
 	if res.ExitCode >= 0 {
 		cont.ExitCode = ptr(int32(res.ExitCode))

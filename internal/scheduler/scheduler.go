@@ -149,7 +149,7 @@ const (
 	allowedTTL = time.Second
 	// minPassGap spaces passes woken in quick succession (attempts ending
 	// one after the other), so that one pass serves several.
-	minPassGap = 3 * time.Millisecond
+	minPassGap = time.Millisecond
 	// passBackoffMax bounds the wait after failed passes.
 	passBackoffMax = 5 * time.Second
 	// Fetch windows: RUNNABLE jobs read per queue and pass beyond those in
@@ -171,6 +171,10 @@ type Scheduler struct {
 
 	// Owned by Run's goroutine.
 	running   map[string]*attempt // job ID → attempt in flight
+	// finishing are attempts whose process ended and whose capacity went
+	// back (attempt.execute releases it before recording the end), until
+	// their end is recorded: a TerminateJob meanwhile is theirs to record.
+	finishing map[string]*attempt
 	inflight  map[string]int      // queue → attempts in flight
 	ceUsed    map[string]Resources
 	hostUsed  Resources
@@ -228,7 +232,7 @@ func New(cfg Config) *Scheduler {
 	}
 	return &Scheduler{
 		cfg: cfg, log: log, wake: make(chan struct{}, 1), done: make(chan struct{}, 1),
-		running: map[string]*attempt{}, inflight: map[string]int{}, ceUsed: map[string]Resources{},
+		running: map[string]*attempt{}, finishing: map[string]*attempt{}, inflight: map[string]int{}, ceUsed: map[string]Resources{},
 		shares: map[shareKey]*shareUsage{}, sessions: map[string]*ceSession{}, blocked: map[string]blockInfo{}, allowed: map[string]time.Time{},
 		arraySize: map[string]int32{}, gpuFree: slices.Clone(cfg.GPUDevices),
 	}
@@ -621,10 +625,16 @@ func (s *Scheduler) release() {
 	s.ended = nil
 	s.mu.Unlock()
 	for _, a := range ended {
+		if a.recorded.Load() && s.finishing[a.id] == a {
+			delete(s.finishing, a.id)
+		}
 		if s.running[a.id] != a {
 			continue
 		}
 		delete(s.running, a.id)
+		if !a.recorded.Load() {
+			s.finishing[a.id] = a
+		}
 		s.inflight[a.queue]--
 		if s.inflight[a.queue] <= 0 {
 			delete(s.inflight, a.queue)
@@ -650,6 +660,9 @@ func (s *Scheduler) terminations(ctx context.Context) error {
 	var fresh []string
 	for _, id := range ids {
 		a := s.running[id]
+		if a == nil && s.finishing[id] != nil {
+			continue // its process ended; its attempt records the end
+		}
 		if a == nil {
 			// Not batchd's process (any more): record and clear.
 			if err := s.endLostTerminated(ctx, id); err != nil {
