@@ -170,12 +170,12 @@ type Scheduler struct {
 	ended []*attempt // attempts that ended, for the loop to release
 
 	// Owned by Run's goroutine.
-	running   map[string]*attempt // job ID → attempt in flight
+	running map[string]*attempt // job ID → attempt in flight
 	// finishing are attempts whose process ended and whose capacity went
 	// back (attempt.execute releases it before recording the end), until
 	// their end is recorded: a TerminateJob meanwhile is theirs to record.
 	finishing map[string]*attempt
-	inflight  map[string]int      // queue → attempts in flight
+	inflight  map[string]int // queue → attempts in flight
 	ceUsed    map[string]Resources
 	hostUsed  Resources
 	shares    map[shareKey]*shareUsage
