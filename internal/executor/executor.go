@@ -23,6 +23,13 @@ import (
 type Spec struct {
 	JobID   string
 	Attempt int
+	// Ready, when not nil, gates the start: an executor prepares what it
+	// can (pulls the image, creates the container, builds the sandbox)
+	// and calls Ready right before the job's process comes to be; when it
+	// returns an error, nothing is started, what was prepared is undone
+	// and Start returns that error. The scheduler records the attempt
+	// STARTING meanwhile.
+	Ready func() error
 	// AttemptID names the attempt (an ECS task ID: 32 hex digits).
 	AttemptID string
 	// Command is the command after Ref:: substitution and overrides; empty

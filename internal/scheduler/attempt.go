@@ -118,15 +118,30 @@ func (a *attempt) run() {
 	defer a.recorded.Store(true)
 	defer a.cancel()
 	ctx := a.ctx
-	err := s.cfg.Batch.MarkStarting(ctx, a.id)
-	a.marked.Store(true)
-	if err != nil {
-		if !errors.Is(err, batch.ErrJobState) {
-			s.log.Error("scheduler: MarkStarting", "job", a.id, "err", err)
+	// The job is recorded STARTING while the attempt is prepared (its log
+	// stream, its sandbox or container); the executor waits for that
+	// record (Spec.Ready) before the process comes to be.
+	marked := make(chan error, 1)
+	go func() {
+		err := s.cfg.Batch.MarkStarting(ctx, a.id)
+		a.marked.Store(true)
+		marked <- err
+	}()
+	var once sync.Once
+	var markErr error
+	ready := func() error {
+		once.Do(func() { markErr = <-marked })
+		return markErr
+	}
+	err := a.execute(ctx, ready)
+	if merr := ready(); merr != nil {
+		// Not STARTING: nothing ran, nothing to record.
+		if !errors.Is(merr, batch.ErrJobState) {
+			s.log.Error("scheduler: MarkStarting", "job", a.id, "err", merr)
 		}
 		return
 	}
-	if err := a.execute(ctx); err != nil {
+	if err != nil {
 		s.log.Error("scheduler: recording an attempt", "job", a.id, "attempt", a.number, "err", err)
 	}
 }
@@ -178,8 +193,10 @@ func jobDefinitionName(arn string) string {
 	return rest
 }
 
-// execute runs the attempt of a STARTING job and records how it ended.
-func (a *attempt) execute(ctx context.Context) error {
+// execute runs the attempt of a job being recorded STARTING (ready waits
+// for that record, and fails when the job is not the scheduler's any more:
+// nothing is started or recorded then) and records how it ended.
+func (a *attempt) execute(ctx context.Context, ready func() error) error {
 	s := a.s
 	attemptID := newAttemptID()
 	group, stream := a.logTarget(attemptID)
@@ -193,6 +210,9 @@ func (a *attempt) execute(ctx context.Context) error {
 		cont.LogStreamName = ptr(stream)
 	}
 	failStart := func(statusReason, containerReason string) error {
+		if ready() != nil {
+			return nil // run says why
+		}
 		if containerReason != "" {
 			cont.Reason = ptr(containerReason)
 		}
@@ -229,6 +249,7 @@ func (a *attempt) execute(ctx context.Context) error {
 	}
 
 	spec := a.spec(attemptID, credsURI, credsToken)
+	spec.Ready = ready
 	if a.executor == nil {
 		return failStart(reasonFailedToStart, cannotStartPrefix+"no executor")
 	}
@@ -239,6 +260,12 @@ func (a *attempt) execute(ctx context.Context) error {
 	h, err := a.executor.Start(ctx, spec, lineFn)
 	if err != nil {
 		return failStart(reasonFailedToStart, cannotStartPrefix+err.Error())
+	}
+	if ready() != nil {
+		// An executor that started without asking: undone.
+		h.Stop(0)
+		h.Wait()
+		return nil
 	}
 	a.started(h)
 	if err := s.cfg.Batch.MarkRunning(ctx, a.id, *cont); err != nil {

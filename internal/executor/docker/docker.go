@@ -289,6 +289,15 @@ func (e *Executor) Start(ctx context.Context, spec executor.Spec, out func(execu
 	// to a container not yet started: its output is then followed from
 	// the engine's log once it runs.
 	attachErr := err
+	if spec.Ready != nil {
+		if err := spec.Ready(); err != nil {
+			if logs != nil {
+				logs.Close()
+			}
+			h.discard()
+			return nil, err
+		}
+	}
 	wctx, stopWait := context.WithCancel(context.WithoutCancel(ctx))
 	waitRes := e.cli.ContainerWait(wctx, h.id, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit})
 	sctx, cancel := context.WithTimeout(ctx, apiTimeout)

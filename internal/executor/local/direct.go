@@ -54,7 +54,7 @@ func (e *Executor) directable(id identity, initProcess bool, cfg *initConfig) bo
 // run: AWS's CannotStartContainerError), or err (the sandbox could not be
 // built); why is the cgroup's, as for cgroup.start. ended must be closed
 // once the job's process has exited: the thread ends then.
-func startDirect(cfg *initConfig, cg *cgroup, sl *slot, files []*os.File, ended <-chan struct{}) (p *os.Process, cannot string, why string, err error) {
+func startDirect(cfg *initConfig, cg *cgroup, sl *slot, files []*os.File, ready func() error, ended <-chan struct{}) (p *os.Process, cannot string, why string, err error) {
 	type result struct {
 		p           *os.Process
 		cannot, why string
@@ -63,7 +63,7 @@ func startDirect(cfg *initConfig, cg *cgroup, sl *slot, files []*os.File, ended 
 	ch := make(chan result, 1)
 	fork := func() {
 		var r result
-		r.p, r.cannot, r.why, r.err = forkDirect(cfg, cg, files)
+		r.p, r.cannot, r.why, r.err = forkDirect(cfg, cg, files, ready)
 		ch <- r
 		if r.p != nil {
 			<-ended
@@ -101,7 +101,7 @@ func startDirect(cfg *initConfig, cg *cgroup, sl *slot, files []*os.File, ended 
 }
 
 // forkDirect runs on startDirect's locked thread.
-func forkDirect(cfg *initConfig, cg *cgroup, files []*os.File) (p *os.Process, cannot string, why string, err error) {
+func forkDirect(cfg *initConfig, cg *cgroup, files []*os.File, ready func() error) (p *os.Process, cannot string, why string, err error) {
 	// CLONE_FS: the thread's own root, cwd and umask (the runtime's threads
 	// share them otherwise).
 	if err := unix.Unshare(unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_FS); err != nil {
@@ -134,6 +134,11 @@ func forkDirect(cfg *initConfig, cg *cgroup, files []*os.File) (p *os.Process, c
 			// Changing to a non-zero uid clears every capability.
 			Credential: &syscall.Credential{Uid: uint32(cfg.UID), Gid: uint32(cfg.GID), Groups: []uint32{}},
 		},
+	}
+	if ready != nil {
+		if err := ready(); err != nil {
+			return nil, "", "", &notReadyError{err}
+		}
 	}
 	p, err, why = cg.startHere(attr, func() (*os.Process, error) {
 		return os.StartProcess(path, cfg.Command, attr)
@@ -179,7 +184,7 @@ func (h *handle) startDirect(ctx context.Context, cfg *initConfig, cg *cgroup, s
 		return nil, fmt.Errorf("local: %w", err)
 	}
 	ended := make(chan struct{})
-	p, cannot, why, err := startDirect(cfg, cg, sl, []*os.File{devnull, ow, ew}, ended)
+	p, cannot, why, err := startDirect(cfg, cg, sl, []*os.File{devnull, ow, ew}, spec.Ready, ended)
 	for _, f := range []*os.File{devnull, ow, ew} {
 		f.Close()
 	}
@@ -205,6 +210,9 @@ func (h *handle) startDirect(ctx context.Context, cfg *initConfig, cg *cgroup, s
 			e.log("local: remove work directory: %v", err)
 		}
 		e.release(h.id)
+		if nr := (*notReadyError)(nil); errors.As(err, &nr) {
+			return nil, nr.err
+		}
 		if err != nil {
 			cannot = "sandbox: " + err.Error()
 		}
@@ -214,3 +222,9 @@ func (h *handle) startDirect(ctx context.Context, cfg *initConfig, cg *cgroup, s
 	close(h.ready)
 	return h.follow(ctx, or, er), nil
 }
+
+// notReadyError carries Spec.Ready's error out of a start it stopped.
+type notReadyError struct{ err error }
+
+func (e *notReadyError) Error() string { return e.err.Error() }
+func (e *notReadyError) Unwrap() error { return e.err }

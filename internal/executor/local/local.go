@@ -283,6 +283,13 @@ func (e *Executor) Start(ctx context.Context, spec executor.Spec, out func(execu
 		Files: []*os.File{devnull, ow, ew, cr, sw, lr},
 		Sys:   sys,
 	}
+	if spec.Ready != nil {
+		if err := spec.Ready(); err != nil {
+			closeAll()
+			cg.remove(e.log)
+			return fail(err)
+		}
+	}
 	proc, err, why := cg.start(attr, func() (*os.Process, error) {
 		return os.StartProcess("/proc/self/exe", []string{initArg0}, attr)
 	})

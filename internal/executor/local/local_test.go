@@ -694,3 +694,38 @@ func BenchmarkStartWait(b *testing.B) {
 		})
 	}
 }
+
+// Spec.Ready gates the start: called once the sandbox is built, before the
+// job's process exists; when it fails, Start returns its error, nothing
+// runs and the work directory is gone. With and without init.
+func TestReadyGatesStart(t *testing.T) {
+	t.Parallel()
+	e := New(Options{})
+	for _, init := range []bool{false, true} {
+		refused := errors.New("not STARTING after all")
+		spec := testSpec(t, "sh", "-c", "echo started > ran")
+		spec.Linux.InitProcessEnabled = init
+		spec.VCPUs, spec.MemoryMiB = 1, 64
+		calls := 0
+		spec.Ready = func() error {
+			calls++
+			if _, err := os.Stat(filepath.Join(spec.WorkDir, "ran")); err == nil {
+				t.Errorf("init %v: the job ran before Ready", init)
+			}
+			return refused
+		}
+		h, err := e.Start(context.Background(), spec, nil)
+		if !errors.Is(err, refused) || h != nil || calls != 1 {
+			t.Fatalf("init %v: Start = %v, %v after %d calls of Ready; want Ready's error", init, h, err, calls)
+		}
+		if _, err := os.Stat(spec.WorkDir); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("init %v: work directory after a refused start: %v", init, err)
+		}
+		// Allowed, the same spec runs.
+		spec.Ready = func() error { return nil }
+		spec.Attempt++
+		if res, c := run(t, e, spec); res.ExitCode != 0 {
+			t.Errorf("init %v: allowed start: %+v %v", init, res, c.all())
+		}
+	}
+}
