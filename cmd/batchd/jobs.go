@@ -87,18 +87,17 @@ func jobEndpoint(ln net.Listener, tls bool) string {
 // after its last line, makes them durable.
 type logSink struct{ logs *logs.Service }
 
-func (l logSink) EnsureLogGroup(ctx context.Context, name string) error {
-	return l.logs.EnsureLogGroup(store.Lazy(ctx), name)
+func (l logSink) CheckLogGroup(ctx context.Context, name string) error {
+	return l.logs.CheckLogGroup(ctx, name)
 }
 
-func (l logSink) EnsureLogStream(ctx context.Context, group, stream string) error {
-	return l.logs.EnsureLogStream(store.Lazy(ctx), group, stream)
-}
-
-func (l logSink) Append(ctx context.Context, group, stream string, events []scheduler.LogEvent) error {
+func (l logSink) Append(ctx context.Context, group, stream string, start *scheduler.LogStart, events []scheduler.LogEvent) error {
 	in := make([]logs.InputLogEvent, len(events))
 	for i, e := range events {
 		in[i] = logs.InputLogEvent{Timestamp: &e.Timestamp, Message: e.Message}
+	}
+	if start != nil {
+		return l.logs.AppendStarting(store.Lazy(ctx), group, stream, logs.StreamStart{CreateGroup: start.CreateGroup, Created: start.Created}, in)
 	}
 	return l.logs.Append(store.Lazy(ctx), group, stream, in)
 }

@@ -3,6 +3,7 @@ package logs
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -249,6 +250,64 @@ func (s *Service) trimExpired(tx store.Tx, g *groupDoc, st *streamDoc, now int64
 // events more than 14 days old, older than the group's retention or more
 // than 2 hours in the future are dropped, as PutLogEvents would reject them.
 func (s *Service) Append(ctx context.Context, group, stream string, events []InputLogEvent) error {
+	return s.appendEvents(ctx, group, stream, events, nil)
+}
+
+// StreamStart says how Append's first write makes a job's log stream, as
+// the awslogs driver makes it when the container starts: the stream (and,
+// with CreateGroup, the group) is created unless it exists, with Created
+// as its creation time.
+type StreamStart struct {
+	CreateGroup bool
+	Created     int64 // milliseconds since the epoch
+}
+
+// AppendStarting is Append to a stream that start makes if it is missing,
+// in the same transaction as the first events (or alone, without events):
+// a job's output costs one write when it ends, not one more when it
+// starts.
+func (s *Service) AppendStarting(ctx context.Context, group, stream string, start StreamStart, events []InputLogEvent) error {
+	if err := checkGroupName(group); err != nil {
+		return err
+	}
+	if err := checkStreamName(stream); err != nil {
+		return err
+	}
+	return s.appendEvents(ctx, group, stream, events, &start)
+}
+
+// CheckLogGroup fails (ResourceNotFoundException) when the log group does
+// not exist.
+func (s *Service) CheckLogGroup(ctx context.Context, name string) error {
+	return s.store.View(ctx, func(tx store.Tx) error {
+		_, err := getGroup(tx, name)
+		return err
+	})
+}
+
+// makeStream creates, in tx, what start says unless it exists.
+func (s *Service) makeStream(tx store.Tx, group, stream string, start *StreamStart) error {
+	if start.CreateGroup {
+		g := &groupDoc{Name: group, CreationTime: start.Created, Class: LogGroupClassStandard}
+		if err := store.InsertJSON(tx, kindGroup, g.Name, g); err != nil && !errors.Is(err, store.ErrExists) {
+			return err
+		}
+	}
+	if _, err := getGroup(tx, group); err != nil {
+		return err
+	}
+	st := &streamDoc{Group: group, Name: stream, ID: newStreamID(), CreationTime: start.Created}
+	err := store.InsertJSON(tx, kindStream, streamKey(st.Group, st.Name), st)
+	if errors.Is(err, store.ErrExists) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return setStreamIndexes(tx, st, nil)
+}
+
+func (s *Service) appendEvents(ctx context.Context, group, stream string, events []InputLogEvent, start *StreamStart) error {
 	var evs []InputLogEvent
 	for _, e := range events {
 		if e.Timestamp == nil {
@@ -276,6 +335,13 @@ func (s *Service) Append(ctx context.Context, group, stream string, events []Inp
 		}
 		return 0
 	})
+	if start != nil && len(evs) == 0 {
+		err := s.store.Update(ctx, func(tx store.Tx) error { return s.makeStream(tx, group, stream, start) })
+		if err != nil {
+			return fmt.Errorf("logs: making %s/%s: %w", group, stream, err)
+		}
+		return nil
+	}
 	for len(evs) > 0 {
 		n, size := 0, 0
 		for n < len(evs) && n < maxBatchEvents && size+len(evs[n].Message)+eventOverhead <= maxBatchBytes && *evs[n].Timestamp-*evs[0].Timestamp <= maxSpan {
@@ -283,7 +349,14 @@ func (s *Service) Append(ctx context.Context, group, stream string, events []Inp
 			n++
 		}
 		batch := evs[:n]
+		mk := start
+		start = nil // the first write makes the stream
 		err := s.store.Update(ctx, func(tx store.Tx) error {
+			if mk != nil {
+				if err := s.makeStream(tx, group, stream, mk); err != nil {
+					return err
+				}
+			}
 			g, st, err := getStream(tx, group, stream)
 			if err != nil {
 				return err

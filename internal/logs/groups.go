@@ -41,17 +41,6 @@ func (s *Service) CreateLogGroup(ctx context.Context, in *CreateLogGroupRequest)
 	})
 }
 
-// EnsureLogGroup creates the log group name unless it exists, for the
-// scheduler writing a job's output (as the awslogs driver's
-// awslogs-create-group does).
-func (s *Service) EnsureLogGroup(ctx context.Context, name string) error {
-	err := s.CreateLogGroup(ctx, &CreateLogGroupRequest{LogGroupName: name})
-	if e, ok := err.(*Error); ok && e == errGroupExists {
-		return nil
-	}
-	return err
-}
-
 // DeleteLogGroup deletes a log group, its streams and their events
 // ("DeleteLogGroup", API Reference).
 func (s *Service) DeleteLogGroup(ctx context.Context, in *DeleteLogGroupRequest) error {

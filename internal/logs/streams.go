@@ -34,16 +34,6 @@ func (s *Service) CreateLogStream(ctx context.Context, in *CreateLogStreamReques
 	})
 }
 
-// EnsureLogStream creates the stream unless it exists; the group must
-// exist (EnsureLogGroup).
-func (s *Service) EnsureLogStream(ctx context.Context, group, stream string) error {
-	err := s.CreateLogStream(ctx, &CreateLogStreamRequest{LogGroupName: group, LogStreamName: stream})
-	if e, ok := err.(*Error); ok && e == errStreamExists {
-		return nil
-	}
-	return err
-}
-
 // DeleteLogStream deletes a log stream and its events ("DeleteLogStream",
 // API Reference).
 func (s *Service) DeleteLogStream(ctx context.Context, in *DeleteLogStreamRequest) error {

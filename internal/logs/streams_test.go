@@ -43,16 +43,38 @@ func TestCreateLogStreamRules(t *testing.T) {
 	}
 }
 
-func TestEnsure(t *testing.T) {
+// A job's stream is made by its first write, once (events or not), with
+// the creation time given; the group only where the job may create it.
+func TestAppendStarting(t *testing.T) {
 	t.Parallel()
 	s, _ := newTestService(t)
 	ctx := context.Background()
+	start := StreamStart{CreateGroup: true, Created: nowMs - 5000}
 	for range 2 {
-		mustGroupStream(t, s, "/aws/batch/job", "jd/default/1")
+		if err := s.AppendStarting(ctx, "/aws/batch/job", "jd/default/1", start, nil); err != nil {
+			t.Fatal(err)
+		}
 	}
-	err := s.EnsureLogStream(ctx, "missing", "s")
+	if err := s.AppendStarting(ctx, "/aws/batch/job", "jd/default/2", start, events(nowMs-2, nowMs-1)); err != nil {
+		t.Fatal(err)
+	}
+	out, err := s.DescribeLogStreams(ctx, &DescribeLogStreamsRequest{LogGroupName: ptr("/aws/batch/job")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.LogStreams) != 2 || *out.LogStreams[0].CreationTime != nowMs-5000 || *out.LogStreams[1].CreationTime != nowMs-5000 {
+		t.Fatalf("streams %+v, want 2 made at %d", out.LogStreams, nowMs-5000)
+	}
+	got, err := s.GetLogEvents(ctx, &GetLogEventsRequest{LogGroupName: ptr("/aws/batch/job"), LogStreamName: "jd/default/2", StartFromHead: ptr(true)})
+	if err != nil || len(got.Events) != 2 {
+		t.Fatalf("events %+v, %v; want the 2 appended with the stream", got, err)
+	}
+	err = s.AppendStarting(ctx, "missing", "s", StreamStart{Created: nowMs}, events(nowMs-1))
 	wantErr(t, err, "ResourceNotFoundException", "The specified log group does not exist.")
-	err = s.EnsureLogGroup(ctx, "bad group")
+	if err := s.CheckLogGroup(ctx, "missing"); err == nil {
+		t.Error("a stream was made in a group the job may not create")
+	}
+	err = s.AppendStarting(ctx, "bad group", "s", start, nil)
 	wantErr(t, err, "InvalidParameterException", "logGroupName")
 }
 

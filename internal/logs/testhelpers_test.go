@@ -29,10 +29,7 @@ func newTestService(t testing.TB) (*Service, *memstore.Store) {
 func mustGroupStream(t testing.TB, s *Service, group, stream string) {
 	t.Helper()
 	ctx := context.Background()
-	if err := s.EnsureLogGroup(ctx, group); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.EnsureLogStream(ctx, group, stream); err != nil {
+	if err := s.AppendStarting(ctx, group, stream, StreamStart{CreateGroup: true, Created: nowMs}, nil); err != nil {
 		t.Fatal(err)
 	}
 }

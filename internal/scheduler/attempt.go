@@ -228,10 +228,12 @@ func (a *attempt) execute(ctx context.Context, ready func() error) error {
 
 	var out *logWriter
 	if stream != "" && s.cfg.Logs != nil {
-		if err := a.openLog(ctx, group, stream); err != nil {
+		create, err := a.openLog(ctx, group, stream)
+		if err != nil {
 			return failStart(reasonFailedToStart, cannotStartPrefix+"Error response from daemon: failed to initialize logging driver: "+err.Error())
 		}
-		out = &logWriter{ctx: ctx, sink: s.cfg.Logs, group: group, stream: stream, log: s}
+		out = &logWriter{ctx: ctx, sink: s.cfg.Logs, group: group, stream: stream, log: s,
+			start: &LogStart{CreateGroup: create, Created: s.cfg.Now().UnixMilli()}}
 	}
 
 	var credsURI, credsToken string
@@ -288,11 +290,17 @@ func (a *attempt) execute(ctx context.Context, ready func() error) error {
 		defer tm.Stop()
 		timeout = tm.C
 	}
-	var flush <-chan time.Time
+	var flush, first <-chan time.Time
 	if out != nil {
 		tk := time.NewTicker(time.Second)
 		defer tk.Stop()
 		flush = tk.C
+		// The stream exists soon after the start, as the awslogs driver
+		// makes it, output or not; a job that ends sooner makes it with its
+		// output.
+		ft := time.NewTimer(firstFlush)
+		defer ft.Stop()
+		first = ft.C
 	}
 	var res executor.Result
 wait:
@@ -304,6 +312,8 @@ wait:
 			timeout = nil
 			a.stop(stopTimeout, reasonTimeout, s.cfg.StopGrace)
 		case <-flush:
+			out.flush()
+		case <-first:
 			out.flush()
 		}
 	}
@@ -345,24 +355,25 @@ func unableToAssume(role string) string {
 	return "ECS was unable to assume the role '" + role + "' that was provided for this task. Please verify that the role being passed has the proper trust relationship and permissions and that your IAM user has permissions to pass this role."
 }
 
-// openLog makes the attempt's log stream, after authorizing the service
-// role for a log group other than /aws/batch/job.
-func (a *attempt) openLog(ctx context.Context, group, stream string) error {
+// openLog checks that the attempt's output can go to group, after
+// authorizing the service role for a log group other than /aws/batch/job,
+// and says whether the group may be created. The stream itself (and the
+// group, so allowed) is made by the first write of the output
+// (logWriter.flush), 100 ms after the start at the latest.
+func (a *attempt) openLog(ctx context.Context, group, stream string) (create bool, err error) {
 	s := a.s
-	create := group == defaultLogGroup
+	create = group == defaultLogGroup
 	if group != defaultLogGroup {
 		lc := a.job.Container.LogConfiguration
 		create = lc != nil && lc.Options["awslogs-create-group"] == "true"
 		if err := s.authorizeLogGroup(ctx, a.principal, group, stream, create); err != nil {
-			return err
+			return false, err
 		}
 	}
 	if create {
-		if err := s.cfg.Logs.EnsureLogGroup(ctx, group); err != nil {
-			return err
-		}
+		return true, nil // made with the stream
 	}
-	return s.cfg.Logs.EnsureLogStream(ctx, group, stream)
+	return false, s.cfg.Logs.CheckLogGroup(ctx, group)
 }
 
 // spec is what the executor runs.
@@ -492,7 +503,12 @@ type logWriter struct {
 
 	flushMu sync.Mutex
 	failed  bool
+	start   *LogStart // until the first write has made the stream
 }
+
+// firstFlush is when an attempt's output is first written (its stream
+// made), after the start.
+const firstFlush = 100 * time.Millisecond
 
 // PutLogEvents' limits on a batch.
 const (
@@ -521,10 +537,12 @@ func (w *logWriter) flush() {
 	events := w.buf
 	w.buf, w.size = nil, 0
 	w.mu.Unlock()
-	if len(events) == 0 {
+	if len(events) == 0 && w.start == nil {
 		return
 	}
-	if err := w.sink.Append(w.ctx, w.group, w.stream, events); err != nil && !w.failed {
+	start := w.start
+	w.start = nil
+	if err := w.sink.Append(w.ctx, w.group, w.stream, start, events); err != nil && !w.failed {
 		w.failed = true // once per attempt
 		w.log.log.Warn("scheduler: writing job output", "group", w.group, "stream", w.stream, "err", err)
 	}

@@ -143,35 +143,36 @@ type fakeLogs struct {
 	streams map[string][]LogEvent // group "\x00" stream
 }
 
-func (l *fakeLogs) EnsureLogGroup(_ context.Context, name string) error {
+func (l *fakeLogs) CheckLogGroup(_ context.Context, name string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.groups[name] {
+		return errors.New("ResourceNotFoundException: The specified log group does not exist.")
+	}
+	return nil
+}
+
+func (l *fakeLogs) Append(_ context.Context, group, stream string, start *LogStart, events []LogEvent) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.groups == nil {
 		l.groups = map[string]bool{}
 	}
-	l.groups[name] = true
-	return nil
-}
-
-func (l *fakeLogs) EnsureLogStream(_ context.Context, group, stream string) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if !l.groups[group] {
-		return errors.New("ResourceNotFoundException: The specified log group does not exist.")
-	}
 	if l.streams == nil {
 		l.streams = map[string][]LogEvent{}
 	}
-	if _, ok := l.streams[group+"\x00"+stream]; !ok {
-		l.streams[group+"\x00"+stream] = []LogEvent{}
-	}
-	return nil
-}
-
-func (l *fakeLogs) Append(_ context.Context, group, stream string, events []LogEvent) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	k := group + "\x00" + stream
+	if start != nil {
+		if start.CreateGroup {
+			l.groups[group] = true
+		}
+		if !l.groups[group] {
+			return errors.New("ResourceNotFoundException: The specified log group does not exist.")
+		}
+		if _, ok := l.streams[k]; !ok {
+			l.streams[k] = []LogEvent{}
+		}
+	}
 	if _, ok := l.streams[k]; !ok {
 		return errors.New("ResourceNotFoundException: The specified log stream does not exist.")
 	}

@@ -26,9 +26,19 @@ type LogEvent struct {
 // LogSink is where job output goes: CloudWatch Logs' log groups and
 // streams.
 type LogSink interface {
-	EnsureLogGroup(ctx context.Context, name string) error
-	EnsureLogStream(ctx context.Context, group, stream string) error
-	Append(ctx context.Context, group, stream string, events []LogEvent) error
+	// CheckLogGroup fails when the log group does not exist.
+	CheckLogGroup(ctx context.Context, name string) error
+	// Append appends events to a stream. With start, it first makes the
+	// stream (with start.CreateGroup, the group too) unless it exists,
+	// in the same write: an attempt's stream costs no write of its own.
+	Append(ctx context.Context, group, stream string, start *LogStart, events []LogEvent) error
+}
+
+// LogStart is how an attempt's log stream is made: as the awslogs driver
+// makes it when the container starts.
+type LogStart struct {
+	CreateGroup bool  // awslogs-create-group, or the default group
+	Created     int64 // the stream's creation time, milliseconds
 }
 
 // Credentials serves job roles' credentials over the container
