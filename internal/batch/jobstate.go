@@ -563,8 +563,16 @@ func (r *jobRecord) recordContainer(c *AttemptContainerDetail) {
 //
 // A job TerminateJob failed while it ran gets its attempt recorded and
 // stays FAILED; its termination request is cleared.
+//
+// The record is lazy (store.Lazy): durable with the next synced commit —
+// the next attempt's MarkStarting, any API write — and within
+// store.LazySyncDelay in any case. Lost in a crash of the machine (a
+// killed batchd loses nothing), the job is RUNNING again, and its attempt
+// ends as the host's loss, as it would had the crash come a moment
+// sooner; nothing that depends on the end (a dependent's start, a retry)
+// can be durable before it.
 func (s *Service) MarkFinished(ctx context.Context, jobID string, attempt AttemptDetail, succeeded bool, reason string) error {
-	return s.transition(ctx, jobID, func(t *jobTx, l *loaded) error {
+	return s.transition(store.Lazy(ctx), jobID, func(t *jobTx, l *loaded) error {
 		r := l.rec
 		terminatedRunning := false
 		if r.Terminated && r.Status == JobStatusFailed {

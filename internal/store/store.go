@@ -84,15 +84,18 @@ type lazyKey struct{}
 // RUNNABLE, from STARTING to RUNNING, the lines of its log before its
 // end is recorded). A store makes them durable with its next synced
 // commit, which any other Update makes, and within LazySyncDelay in any
-// case; a crash loses the latest of them only, never one before a synced
-// commit.
+// case. A crash of batchd loses none of them (they are written, only not
+// synced); a crash of the machine or a power loss loses the latest of them
+// only, never one before a synced commit. Readers see a lazy commit at
+// once: what they saw in the last LazySyncDelay may be gone after a crash
+// of the machine.
 func Lazy(ctx context.Context) context.Context { return context.WithValue(ctx, lazyKey{}, true) }
 
 // IsLazy reports whether ctx was made by Lazy.
 func IsLazy(ctx context.Context) bool { return ctx.Value(lazyKey{}) != nil }
 
 // LazySyncDelay bounds how long a lazy Update's commit stays unsynced.
-const LazySyncDelay = time.Second
+const LazySyncDelay = 100 * time.Millisecond
 
 // Item is one listed document.
 type Item struct {
