@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -254,8 +255,8 @@ func dropPrivileges() error {
 	return nil
 }
 
-// lastCap is the highest capability the kernel knows.
-func lastCap() int {
+// lastCap is the highest capability the kernel knows (read once).
+var lastCap = sync.OnceValue(func() int {
 	data, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
 	if err == nil {
 		if n, err := strconv.Atoi(strings.TrimSpace(string(data))); err == nil {
@@ -263,7 +264,7 @@ func lastCap() int {
 		}
 	}
 	return 63
-}
+})
 
 // setupMounts builds the job's view: private mount propagation, a proc
 // (procData its mount options) of the calling process's pid namespace,

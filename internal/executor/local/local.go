@@ -510,7 +510,11 @@ func (h *handle) monitor(or, er *os.File, stdoutDone, stderrDone <-chan struct{}
 	// The leader is a zombie: its group ID cannot have been reused. What
 	// it left behind dies with it, as in a container.
 	_ = syscall.Kill(-h.proc.Pid, syscall.SIGKILL)
-	h.cg.killAll()
+	if h.ended == nil {
+		// Started directly, the job was pid 1 of its namespace: the
+		// kernel has killed everything in it already.
+		h.cg.killAll()
+	}
 	stopKill()
 
 	state, err := h.proc.Wait()
