@@ -111,6 +111,9 @@ type cgroup struct {
 	// placed: v1, the forking thread is in the cgroups already (a slot,
 	// slots.go).
 	placed bool
+	// oomBase is memory.oom_control's oom_kill before the attempt (v1; a
+	// slot's cgroup may be reused).
+	oomBase int64
 }
 
 // create makes the attempt's cgroup with its limits. Without any cgroup it
@@ -432,7 +435,7 @@ func (c *cgroup) oomKilled(sigkilled bool) bool {
 		return ok && n > 0
 	}
 	if n, ok := readKey(filepath.Join(c.memDir, "memory.oom_control"), "oom_kill"); ok {
-		return n > 0
+		return n > c.oomBase
 	}
 	if !sigkilled {
 		return false

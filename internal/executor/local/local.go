@@ -566,7 +566,11 @@ func (h *handle) monitor(or, er *os.File, stdoutDone, stderrDone <-chan struct{}
 		// The thread that forked the job is in the cgroups (v1) until it
 		// has ended, which the job's end lets it do: the cgroups go once it
 		// has, without the attempt waiting for that.
-		go h.cg.remove(h.e.log)
+		if h.cg.placed {
+			go h.e.recycle(h.cg) // a slot's: kept for the next
+		} else {
+			go h.cg.remove(h.e.log)
+		}
 	} else {
 		h.cg.remove(h.e.log)
 	}

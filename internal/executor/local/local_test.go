@@ -729,3 +729,33 @@ func TestReadyGatesStart(t *testing.T) {
 		}
 	}
 }
+
+// Slots' cgroups are reused (cgroup v1): an OOM kill in one attempt is not
+// held against the attempts that reuse its cgroup, and their limits are
+// their own.
+func TestSlotCgroupReuse(t *testing.T) {
+	t.Parallel()
+	requireRoot(t)
+	e := New(Options{UIDMin: 65100, UIDMax: 65119})
+	if e.cg == nil || e.cg.v2 != "" || e.cg.mem.parent == "" || e.cg.cpu.parent == "" {
+		t.Skip("slots are for cgroup v1 with memory and cpu")
+	}
+	for round := range 3 {
+		spec := testSpec(t, "sh", "-c", `head -c 300m /dev/zero | tail`)
+		spec.VCPUs, spec.MemoryMiB = 1, 64
+		if res, c := run(t, e, spec); !res.OOM {
+			t.Fatalf("round %d: the 300 MiB job in 64 MiB: %+v %v", round, res, c.all())
+		}
+		time.Sleep(30 * time.Millisecond) // its cgroup comes back
+		for range 4 {
+			spec = testSpec(t, "sh", "-c", `head -c 100m /dev/zero | tail -c 1 | wc -c`)
+			spec.VCPUs, spec.MemoryMiB = 1, 256
+			if res, c := run(t, e, spec); res != (executor.Result{}) {
+				t.Errorf("round %d: within its own limit: %+v %v", round, res, c.all())
+			}
+		}
+	}
+	if e.slots.reused.Load() == 0 {
+		t.Error("no slot cgroup was reused")
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -48,6 +49,72 @@ type slots struct {
 	making int
 	broken bool // a slot could not be made: none are tried again
 	sweep  sync.Once
+	// free are the cgroups of slots whose attempts ended, emptied and
+	// reset for the next slot: a v1 memory cgroup costs more to make than
+	// anything else in a start.
+	free   [][]string
+	reused atomic.Int64 // cgroups taken from free, for tests
+}
+
+// maxFree bounds the cgroups kept for reuse.
+const maxFree = 8
+
+// recycle waits for a slot's cgroups to be empty (its thread ends once
+// the job has), resets them and keeps them for a next slot; past maxFree,
+// or when they cannot be reset, they are removed.
+func (e *Executor) recycle(cg *cgroup) {
+	deadline := time.Now().Add(time.Second)
+	for !cg.empty() {
+		if time.Now().After(deadline) {
+			cg.remove(e.log)
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+	p := &e.slots
+	p.mu.Lock()
+	full := len(p.free) >= maxFree
+	p.mu.Unlock()
+	if full || cg.reset() != nil {
+		cg.remove(e.log)
+		return
+	}
+	p.mu.Lock()
+	p.free = append(p.free, cg.dirs)
+	p.mu.Unlock()
+}
+
+// empty reports whether no task is left in the cgroups (v1).
+func (c *cgroup) empty() bool {
+	for _, dir := range c.dirs {
+		data, err := os.ReadFile(filepath.Join(dir, "tasks"))
+		if err != nil || len(strings.TrimSpace(string(data))) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// reset makes a slot's cgroups (v1: memory, then cpu) as new: no limits,
+// the memory counters at zero. What only accumulates (memory.oom_control's
+// oom_kill) is read at the next take instead (slot.limit). The page cache
+// the last job left stays charged to the cgroup until the kernel reclaims
+// it, first, under the next job's limit (memory.force_empty would reclaim
+// it at once, and costs more than making a new cgroup).
+func (c *cgroup) reset() error {
+	mem, cpu := c.dirs[0], c.dirs[1]
+	for _, f := range [][2]string{
+		// memsw first: it may not be below the limit.
+		{"?memory.memsw.limit_in_bytes", "-1"},
+		{"memory.limit_in_bytes", "-1"},
+		{"memory.max_usage_in_bytes", "0"},
+		{"memory.failcnt", "0"},
+	} {
+		if err := writeLimits(mem, [][2]string{f}); err != nil {
+			return err
+		}
+	}
+	return writeLimits(cpu, [][2]string{{"cpu.cfs_quota_us", "-1"}})
 }
 
 // slotPrefix starts a slot's cgroup name (after the instance's prefix),
@@ -127,6 +194,13 @@ func (e *Executor) makeSlot() {
 	_, _ = rand.Read(b[:]) // crypto/rand never fails (Go 1.24)
 	name := e.prefix + slotPrefix + strconv.Itoa(os.Getpid()) + "-" + hex.EncodeToString(b[:])
 	cg := &cgroup{}
+	p.mu.Lock()
+	if n := len(p.free); n > 0 {
+		cg.dirs, p.free = p.free[n-1], p.free[:n-1]
+		cg.homes = []string{e.cg.mem.home, e.cg.cpu.home}
+		p.reused.Add(1)
+	}
+	p.mu.Unlock()
 	fail := func(err error) {
 		e.log("local: cgroup v1 slot: %v; attempts join their cgroups as they start", err)
 		cg.goHome(strconv.Itoa(syscall.Gettid()))
@@ -137,13 +211,17 @@ func (e *Executor) makeSlot() {
 		p.mu.Unlock()
 	}
 	for _, ctrl := range []*v1Controller{&e.cg.mem, &e.cg.cpu} {
+		if cg.homes != nil {
+			break // reused
+		}
 		dir, err := ctrl.createV1(name, nil)
 		if err != nil {
 			fail(err)
 			return
 		}
-		cg.dirs, cg.homes = append(cg.dirs, dir), append(cg.homes, ctrl.home)
+		cg.dirs = append(cg.dirs, dir)
 	}
+	cg.homes = []string{e.cg.mem.home, e.cg.cpu.home}
 	tid := strconv.Itoa(syscall.Gettid())
 	for _, dir := range cg.dirs {
 		if err := writeFile(filepath.Join(dir, "tasks"), tid); err != nil {
@@ -203,6 +281,8 @@ func (s *slot) limit(vcpus float64, memMiB int64) (*cgroup, error) {
 			return nil, err
 		}
 		cg.memDir, cg.memLimit = cg.dirs[0], memBytes
+		// A reused cgroup counts the OOM kills of its earlier attempts.
+		cg.oomBase, _ = readKey(filepath.Join(cg.memDir, "memory.oom_control"), "oom_kill")
 	}
 	if vcpus > 0 {
 		if err := writeLimits(cg.dirs[1], cpuLimits(vcpus)); err != nil {
