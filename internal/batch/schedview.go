@@ -60,10 +60,31 @@ func (r *SchedulingReader) JobsInState(queue, status string, limit int) ([]JobDe
 	return r.s.jobsInStateTx(r.tx, queue, status, limit)
 }
 
+// JobIDsInState lists the IDs of the jobs JobsInState would describe, in
+// its order, without reading the jobs.
+func (r *SchedulingReader) JobIDsInState(queue, status string, limit int) ([]string, error) {
+	return jobIDsInStateTx(r.tx, queue, status, limit)
+}
+
+// Jobs describes jobs by ID within the reader's transaction, as
+// DescribeJobs does (IDs of no job left out).
+func (r *SchedulingReader) Jobs(ids []string) ([]JobDetail, error) {
+	return r.s.newJobTx(r.tx).details(ids)
+}
+
 // jobsInStateTx lists up to limit jobs of a queue in status, oldest first
 // for the states the scheduler works on (kindJobSched), newest first
 // otherwise (kindJobIdx).
 func (s *Service) jobsInStateTx(tx store.Tx, queue, status string, limit int) ([]JobDetail, error) {
+	ids, err := jobIDsInStateTx(tx, queue, status, limit)
+	if err != nil {
+		return nil, err
+	}
+	return s.newJobTx(tx).details(ids)
+}
+
+// jobIDsInStateTx lists the IDs jobsInStateTx describes.
+func jobIDsInStateTx(tx store.Tx, queue, status string, limit int) ([]string, error) {
 	if !validStatus(status) {
 		return nil, fmt.Errorf("batch: JobsInState: no job status %q", status)
 	}
@@ -84,5 +105,5 @@ func (s *Service) jobsInStateTx(tx store.Tx, queue, status string, limit int) ([
 			ids[i] = it.Key[strings.LastIndexByte(it.Key, 0)+1:]
 		}
 	}
-	return s.newJobTx(tx).details(ids)
+	return ids, nil
 }

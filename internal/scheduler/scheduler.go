@@ -181,6 +181,8 @@ type Scheduler struct {
 
 	// Owned by Run's goroutine.
 	running map[string]*attempt // job ID → attempt in flight
+	// waiting are the RUNNABLE jobs read, by ID (see runnable).
+	waiting map[string]*batch.JobDetail
 	// finishing are attempts whose process ended and whose capacity went
 	// back (attempt.execute releases it before recording the end), until
 	// their end is recorded: a TerminateJob meanwhile is theirs to record.
@@ -242,7 +244,7 @@ func New(cfg Config) *Scheduler {
 	}
 	return &Scheduler{
 		cfg: cfg, log: log, wake: make(chan struct{}, 1), done: make(chan struct{}, 1),
-		running: map[string]*attempt{}, finishing: map[string]*attempt{}, inflight: map[string]int{}, ceUsed: map[string]Resources{},
+		running: map[string]*attempt{}, waiting: map[string]*batch.JobDetail{}, finishing: map[string]*attempt{}, inflight: map[string]int{}, ceUsed: map[string]Resources{},
 		shares: map[shareKey]*shareUsage{}, sessions: map[string]*ceSession{}, blocked: map[string]blockInfo{}, allowed: map[string]time.Time{},
 		arraySize: map[string]int32{}, gpuFree: slices.Clone(cfg.GPUDevices),
 	}
@@ -545,6 +547,7 @@ func (s *Scheduler) view(ctx context.Context, now time.Time) (*view, error) {
 	// the decision places, so that it decides from one consistent state.
 	queues, stale := s.queues, s.stale || s.queues == nil
 	use := s.capacityUse()
+	seen := map[string]bool{}
 	err := s.cfg.Batch.ReadScheduling(ctx, func(r *batch.SchedulingReader) error {
 		if stale {
 			var err error
@@ -577,7 +580,7 @@ func (s *Scheduler) view(ctx context.Context, now time.Time) (*view, error) {
 				continue
 			}
 			var err error
-			if q.jobs, err = s.runnable(r, q, window); err != nil {
+			if q.jobs, err = s.runnable(r, q, window, seen); err != nil {
 				return err
 			}
 		}
@@ -585,6 +588,13 @@ func (s *Scheduler) view(ctx context.Context, now time.Time) (*view, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	// Jobs no longer listed (dispatched, cancelled, or out of the
+	// windows) are read again should they come back.
+	for id := range s.waiting {
+		if !seen[id] {
+			delete(s.waiting, id)
+		}
 	}
 	s.queues, s.stale = queues, false
 	v := &view{capacityUse: *use, now: now, queues: queues, allowed: map[string]bool{},
@@ -617,6 +627,7 @@ func (s *Scheduler) apply(ctx context.Context, p plan) error {
 		if err := s.cfg.Batch.SetRunnableReason(ctx, w.job.JobId, w.reason); err != nil && !errors.Is(err, batch.ErrJobState) {
 			s.log.Warn("scheduler: recording why a job waits", "job", w.job.JobId, "err", err)
 		}
+		delete(s.waiting, w.job.JobId) // read again, with its reason
 	}
 	s.blocked = p.blocked
 	for _, c := range p.cancels {
@@ -702,7 +713,13 @@ func (s *Scheduler) terminations(ctx context.Context) error {
 // runnable reads a queue's RUNNABLE jobs, oldest first, leaving out those
 // in flight; window is how many beyond those in flight that may still be
 // RUNNABLE (dispatched, MarkStarting not done).
-func (s *Scheduler) runnable(r *batch.SchedulingReader, q *queueView, window int) ([]batch.JobDetail, error) {
+//
+// A job is read once while it waits: its description is kept (s.waiting)
+// for the passes after, as long as it is listed RUNNABLE and not
+// dispatched. What may change of a RUNNABLE job is its statusReason, which
+// the scheduler itself writes (apply has it read again), and its tags,
+// which nothing here reads.
+func (s *Scheduler) runnable(r *batch.SchedulingReader, q *queueView, window int, seen map[string]bool) ([]batch.JobDetail, error) {
 	unmarked := 0
 	if s.inflight[q.name()] > 0 {
 		for _, a := range s.running {
@@ -711,14 +728,35 @@ func (s *Scheduler) runnable(r *batch.SchedulingReader, q *queueView, window int
 			}
 		}
 	}
-	jobs, err := r.JobsInState(q.name(), batch.JobStatusRunnable, unmarked+window)
+	ids, err := r.JobIDsInState(q.name(), batch.JobStatusRunnable, unmarked+window)
 	if err != nil {
 		return nil, err
 	}
-	out := jobs[:0]
-	for _, j := range jobs {
-		if s.running[j.JobId] == nil {
-			out = append(out, j)
+	var missing []string
+	for _, id := range ids {
+		if s.running[id] != nil {
+			continue
+		}
+		seen[id] = true
+		if _, ok := s.waiting[id]; !ok {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 {
+		jobs, err := r.Jobs(missing)
+		if err != nil {
+			return nil, err
+		}
+		for i := range jobs {
+			if jobs[i].Status == batch.JobStatusRunnable {
+				s.waiting[jobs[i].JobId] = &jobs[i]
+			}
+		}
+	}
+	out := make([]batch.JobDetail, 0, len(ids))
+	for _, id := range ids {
+		if j := s.waiting[id]; j != nil && s.running[id] == nil {
+			out = append(out, *j)
 		}
 	}
 	return out, nil
@@ -731,6 +769,7 @@ func (s *Scheduler) capacityUse() *capacityUse {
 
 // dispatch starts an attempt of j on c.
 func (s *Scheduler) dispatch(ctx context.Context, q *queueView, c *ceView, j *batch.JobDetail, need Resources) {
+	delete(s.waiting, j.JobId)
 	a := &attempt{
 		s: s, id: j.JobId, job: *j, queue: q.name(), ce: c.name(), need: need,
 		number:    len(j.Attempts) + 1,
