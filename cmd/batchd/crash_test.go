@@ -100,6 +100,20 @@ func TestKill9KeepsAcknowledgedWrites(t *testing.T) {
 	if len(out.Users) != 3 {
 		t.Fatalf("after kill -9: %d users, want 3", len(out.Users))
 	}
+	// Their calls' audit records, committed with the users, are in the
+	// trail's file once the restarted server has opened it, once each.
+	trail, err := os.ReadFile(filepath.Join(dir, "audit.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(trail), `"eventName":"CreateUser","awsRegion":"us-east-1"`); n != 3 {
+		t.Fatalf("%d CreateUser records after kill -9 and restart, want 3", n)
+	}
+	for _, name := range []string{"u1", "u2", "u3"} {
+		if !strings.Contains(string(trail), `"UserName":"`+name+`"`) {
+			t.Errorf("no audit record of CreateUser %s after kill -9", name)
+		}
+	}
 	// The root credentials are written once: a restart keeps the file and
 	// the key it names.
 	again, err := readCredentials(filepath.Join(dir, "root-credentials"))

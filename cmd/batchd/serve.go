@@ -21,7 +21,6 @@ import (
 	"batchd/internal/logs"
 	"batchd/internal/server"
 	"batchd/internal/sigv4"
-	"batchd/internal/store"
 	"batchd/internal/store/sqlite"
 	"batchd/internal/sts"
 )
@@ -244,8 +243,9 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 		}
 		fmt.Fprintf(stdout, "root credentials written to %s (profile batchd)\n", credPath)
 	}
+	auditQ := &auditQueue{st: db}
 	audit, err := server.OpenAudit(filepath.Join(cfg.DataDir, "audit.jsonl"), cfg.Region,
-		server.AuditOptions{MaxSize: cfg.AuditMaxSizeMiB << 20, MaxFiles: cfg.AuditMaxFiles, Log: log})
+		server.AuditOptions{MaxSize: cfg.AuditMaxSizeMiB << 20, MaxFiles: cfg.AuditMaxFiles, Log: log, Queue: auditQ})
 	if err != nil {
 		return err
 	}
@@ -257,7 +257,7 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 	endpoint := jobEndpoint(ln, cfg.TLSCert != "")
 	creds := server.NewCredentialsEndpoint(sts.New(iamSvc), endpoint, cfg.Now)
 	srv := server.New(server.Config{
-		IAM: iamSvc, STS: sts.New(iamSvc), Batch: batchSvc, Logs: logsSvc, Verifier: sigv4.NewVerifier(), Log: log, Audit: audit, WithCommitHook: store.WithCommitHook,
+		IAM: iamSvc, STS: sts.New(iamSvc), Batch: batchSvc, Logs: logsSvc, Verifier: sigv4.NewVerifier(), Log: log, Audit: audit, WithCommitHook: auditQ.withCommitHook,
 		Region: cfg.Region, TLS: cfg.TLSCert != "", Credentials: creds,
 	})
 	// The scheduler runs jobs; it is made first so that the evaluator can

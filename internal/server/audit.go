@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,7 +10,6 @@ import (
 	"log/slog"
 	"os"
 	"regexp"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -22,7 +23,11 @@ import (
 //
 // Record returns once its record is written and synced (group commit:
 // concurrent calls share one write and fsync), so the record of a call
-// reaches the disk before its response does. When the file cannot be
+// reaches the disk before its response does. A call that writes commits
+// its record with its write instead, in the store's transaction
+// (Config.WithCommitHook): durable with the write, it reaches the file
+// through AuditOptions.Queue within milliseconds, and at the next start
+// after a crash. When the file cannot be
 // written (a full disk), Record says so loudly through AuditOptions.Log,
 // keeps the records (up to maxAuditPending bytes; older ones are counted
 // and dropped past that) and writes them once it can again: at the next
@@ -47,6 +52,8 @@ type Audit struct {
 	dropped  int
 	stop     chan struct{}
 	done     chan struct{}
+	kickc    chan struct{} // Kick
+	exported chan struct{} // closed when the exporter ended
 	region   string
 	writeFn  func(f *os.File, b []byte) error // tests replace it
 	failedAt time.Time
@@ -60,7 +67,31 @@ type AuditOptions struct {
 	MaxFiles int
 	// Log hears that records cannot be written, and when they can again.
 	Log *slog.Logger
+	// Queue, when set, holds the records calls committed with their
+	// writes (Config.WithCommitHook); the trail moves them to its file.
+	Queue AuditQueue
 }
+
+// AuditQueue holds the records of calls that committed them with their
+// writes, in the store's transaction, until the trail's file has them.
+type AuditQueue interface {
+	// Pending returns up to n records, oldest first, with their keys.
+	Pending(ctx context.Context, n int) (keys []string, records [][]byte, err error)
+	// Remove forgets records the file has.
+	Remove(ctx context.Context, keys []string) error
+}
+
+// exportDelay gathers the records calls committed for one write of the
+// file; exportTick bounds how long one waits when no call says so.
+const (
+	exportDelay = 2 * time.Millisecond
+	exportTick  = time.Second
+	exportBatch = 1000
+	// dedupeTail is how much of the file's end is searched, at start, for
+	// the records the queue still holds: written to the file before a
+	// crash but not yet removed.
+	dedupeTail = 4 << 20
+)
 
 const (
 	maxAuditRecord  = 64 << 10
@@ -83,8 +114,114 @@ func OpenAudit(path, region string, opts AuditOptions) (*Audit, error) {
 	if err := a.open(); err != nil {
 		return nil, err
 	}
+	a.kickc, a.exported = make(chan struct{}, 1), make(chan struct{})
+	if opts.Queue != nil {
+		// What a crash left in the queue first, once, before any call.
+		if err := a.export(true); err != nil {
+			a.f.Close()
+			return nil, fmt.Errorf("audit trail: records left from the last run: %w", err)
+		}
+		go a.exporter()
+	} else {
+		close(a.exported)
+	}
 	go a.retrier()
 	return a, nil
+}
+
+// Kick tells the trail that a call committed its record to the queue.
+func (a *Audit) Kick() {
+	select {
+	case a.kickc <- struct{}{}:
+	default:
+	}
+}
+
+// exporter moves queued records to the file as calls commit them.
+func (a *Audit) exporter() {
+	defer close(a.exported)
+	t := time.NewTicker(exportTick)
+	defer t.Stop()
+	for {
+		select {
+		case <-a.stop:
+			return
+		case <-a.kickc:
+			time.Sleep(exportDelay) // more come meanwhile
+		case <-t.C:
+		}
+		if err := a.export(false); err != nil {
+			a.opts.Log.Error("audit trail: reading the records calls committed (they stay queued)", "err", err)
+		}
+	}
+}
+
+// export writes the queued records to the file, synced, and removes them
+// from the queue. With dedupe (at start) records already at the end of
+// the file (written before a crash that came before their removal) are
+// not written again.
+func (a *Audit) export(dedupe bool) error {
+	ctx := context.Background()
+	var tail []byte
+	if dedupe {
+		tail = fileTail(a.path, dedupeTail)
+	}
+	for {
+		keys, recs, err := a.opts.Queue.Pending(ctx, exportBatch)
+		if err != nil || len(keys) == 0 {
+			return err
+		}
+		var buf []byte
+		for _, r := range recs {
+			if dedupe && bytes.Contains(tail, eventIDOf(r)) {
+				continue
+			}
+			buf = append(buf, r...)
+		}
+		if len(buf) > 0 && !a.appendDurable(buf) {
+			// Kept in memory and written once the file can take it; they
+			// stay queued too (a crash meanwhile may write them twice).
+			return nil
+		}
+		if err := a.opts.Queue.Remove(ctx, keys); err != nil {
+			return err
+		}
+		if len(keys) < exportBatch {
+			return nil
+		}
+	}
+}
+
+// eventIDOf is the `"eventID":"..."` member of a record, or a string no
+// record holds.
+func eventIDOf(rec []byte) []byte {
+	const key = `"eventID":"`
+	i := bytes.Index(rec, []byte(key))
+	if i < 0 {
+		return []byte("\x00none\x00")
+	}
+	rest := rec[i+len(key):]
+	if j := bytes.IndexByte(rest, '"'); j >= 0 {
+		return rec[i : i+len(key)+j+1]
+	}
+	return []byte("\x00none\x00")
+}
+
+// fileTail returns up to n bytes of the end of the file at path.
+func fileTail(path string, n int64) []byte {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil
+	}
+	off := max(0, fi.Size()-n)
+	b := make([]byte, fi.Size()-off)
+	k, _ := f.ReadAt(b, off) // a short read searches less
+	return b[:k]
 }
 
 func (a *Audit) open() error {
@@ -110,10 +247,15 @@ func writeSync(f *os.File, b []byte) error {
 
 // append writes line and returns once it is durable, or once writing it
 // failed (it is then kept for later).
-func (a *Audit) append(line []byte) {
+func (a *Audit) append(line []byte) { a.appendDurable(line) }
+
+// appendDurable is append; it reports whether line is durable.
+func (a *Audit) appendDurable(line []byte) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.waitLocked(a.enqueueLocked(line))
+	seq := a.enqueueLocked(line)
+	a.waitLocked(seq)
+	return seq != 0 && a.durable >= seq
 }
 
 // enqueueLocked queues line; a.mu held. It returns the line's sequence
@@ -226,10 +368,17 @@ func (a *Audit) retrier() {
 	}
 }
 
-// Close writes what is kept (one last try) and closes the file.
+// Close writes what is kept and queued (one last try) and closes the
+// file.
 func (a *Audit) Close() error {
 	close(a.stop)
 	<-a.done
+	<-a.exported
+	if a.opts.Queue != nil {
+		if err := a.export(false); err != nil {
+			a.opts.Log.Error("audit trail: records calls committed stay queued for the next start", "err", err)
+		}
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for a.writing {
@@ -287,28 +436,6 @@ func (a *Audit) Record(c *Call, callErr error, replaces string) {
 	if err == nil {
 		a.append(line)
 	}
-}
-
-// RecordAhead appends c's record as a success while the call's write
-// commits (the store's commit hook): the two syncs overlap instead of
-// following each other. wait returns once the record is durable; eventID
-// names it, for a record that replaces it should the call fail after all.
-// c must not change meanwhile but for its verdicts, which are copied.
-func (a *Audit) RecordAhead(c *Call) (eventID string, wait func()) {
-	snap := Call{Principal: c.Principal, Env: c.Env, Params: c.Params, RequestID: c.RequestID, UserAgent: c.UserAgent,
-		Service: c.Service, Operation: c.Operation, start: c.start, verdicts: slices.Clone(c.verdicts), Input: c.Input}
-	eventID = newRequestID()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		line, _ := a.encodeAs(&snap, nil, "", eventID) // an error is logged
-		a.mu.Lock()
-		defer a.mu.Unlock()
-		if line != nil {
-			a.waitLocked(a.enqueueLocked(line))
-		}
-	}()
-	return eventID, func() { <-done }
 }
 
 // encodeAs is a call's record, eventID its ID, one JSON line; an error

@@ -102,20 +102,36 @@ func (s *Server) serveTyped(w http.ResponseWriter, r *http.Request, body []byte,
 // operation's input when it is not the input itself.
 var jsonAuditInputs = map[string]func(op string, in any) any{"logs": logsAuditInput}
 
-// auditAhead makes the call's first committed write (Config.WithCommitHook)
-// append its audit record, as a success, while that write commits: the
-// record and the write become durable together, instead of one sync after
-// the other (end replaces the record when the call fails after all).
+// auditAhead makes the call's first write that commits
+// (Config.WithCommitHook) commit its audit record too, as a success, in
+// the same transaction: the record is durable with the write, and reaches
+// the file through AuditOptions.Queue. end replaces it when the call
+// fails after all, or was authorized further after the record was taken.
 func (s *Server) auditAhead(c *Call) {
 	if s.cfg.Audit == nil || s.cfg.WithCommitHook == nil || c.sim != nil {
 		return
 	}
-	c.Ctx = s.cfg.WithCommitHook(c.Ctx, func() {
+	c.Ctx = s.cfg.WithCommitHook(c.Ctx, func() []byte {
 		c.aheadMu.Lock()
 		defer c.aheadMu.Unlock()
-		if c.aheadWait == nil {
-			c.aheadID, c.aheadWait = s.cfg.Audit.RecordAhead(c)
-			c.aheadVerdicts = len(c.verdicts)
+		if c.ahead != aheadNone {
+			return nil // one record per call: the first write's
+		}
+		id := newRequestID()
+		line, err := s.cfg.Audit.encodeAs(c, nil, "", id)
+		if err != nil {
+			return nil // logged; end records the call
+		}
+		c.ahead, c.aheadID, c.aheadVerdicts = aheadPending, id, len(c.verdicts)
+		return line
+	}, func(committed bool) {
+		c.aheadMu.Lock()
+		defer c.aheadMu.Unlock()
+		if c.ahead == aheadPending {
+			c.ahead = aheadNone
+			if committed {
+				c.ahead = aheadCommitted
+			}
 		}
 	})
 }
@@ -126,16 +142,16 @@ func (s *Server) auditAhead(c *Call) {
 func (s *Server) end(w http.ResponseWriter, r *http.Request, c *Call, p protocol, err error) {
 	if a := s.cfg.Audit; a != nil {
 		c.aheadMu.Lock()
-		id, wait, n := c.aheadID, c.aheadWait, c.aheadVerdicts
+		state, id, n := c.ahead, c.aheadID, c.aheadVerdicts
 		c.aheadMu.Unlock()
 		switch {
-		case wait == nil:
+		case state != aheadCommitted:
 			a.Record(c, err, "")
 		case err == nil && n == len(c.verdicts):
-			wait() // the record written ahead is the call's
+			a.Kick() // the record committed with the write is the call's
 		default:
 			// It failed after its write committed, or was authorized
-			// further after: this record replaces the one written ahead.
+			// further after: this record replaces the one committed.
 			a.Record(c, err, id)
 		}
 	}

@@ -30,11 +30,12 @@ type Config struct {
 	Verifier *sigv4.Verifier
 	Log      *slog.Logger
 	Audit    *Audit // nil: no audit trail
-	// WithCommitHook is the store's (store.WithCommitHook): a context whose
-	// writes call the hook as they commit, so that a call's audit record
-	// is written while its write commits. nil: records are written as
-	// calls end.
-	WithCommitHook func(ctx context.Context, hook func()) context.Context
+	// WithCommitHook returns a context whose next write that commits
+	// stores, in the same transaction, the record prepare gives (nil:
+	// none) in the queue of Audit (AuditOptions.Queue); done says whether
+	// it committed. cmd/batchd makes it of store.WithCommitHook. nil:
+	// every record is written to the file as its call ends.
+	WithCommitHook func(ctx context.Context, prepare func() []byte, done func(committed bool)) context.Context
 	Region         string
 	// TLS tells handlers that requests arrive over TLS (aws:SecureTransport).
 	TLS bool
@@ -295,10 +296,19 @@ type Call struct {
 	deniedCode string
 	// sim, when set, makes the call a simulation (see Simulate).
 	sim *simulation
-	// The audit record written ahead of the call's end (auditAhead): its
-	// event ID, its wait for durability and the verdicts it holds.
+	// The audit record committed with the call's first write (auditAhead):
+	// its state, event ID and the verdicts it holds.
 	aheadMu       sync.Mutex
+	ahead         aheadState
 	aheadID       string
-	aheadWait     func()
 	aheadVerdicts int
 }
+
+// aheadState is where a call's audit record committed with its write is.
+type aheadState int
+
+const (
+	aheadNone      aheadState = iota // none: end records the call
+	aheadPending                     // in a write not yet committed
+	aheadCommitted                   // committed with the write
+)

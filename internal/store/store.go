@@ -54,25 +54,43 @@ type Tx interface {
 	Count(kind, prefix string) (int, error)
 }
 
-// commitHookKey carries WithCommitHook's hook.
-type commitHookKey struct{}
-
-// WithCommitHook returns a context whose Updates call hook once their fn
-// has succeeded, just before the commit that makes them durable: what
-// must be durable with the write (the audit record of the call making it)
-// can be written meanwhile, not after. hook must be quick and must not
-// use the store; a commit may still fail after it ran, and the Update
-// then returns the error.
-func WithCommitHook(ctx context.Context, hook func()) context.Context {
-	return context.WithValue(ctx, commitHookKey{}, hook)
+// CommitHook adds a write to the Updates of a context (WithCommitHook):
+// what must be durable with them, in the same transaction — the audit
+// record of the call that makes them.
+type CommitHook struct {
+	// Prepare runs in the Update's caller, before its transaction; the
+	// write it returns (nil: none) runs in the transaction once fn
+	// succeeded, as part of fn (its failure is fn's).
+	Prepare func() func(Tx) error
+	// Done runs after the Update, with whether it committed.
+	Done func(committed bool)
 }
 
-// RunCommitHook calls the hook of ctx, if it has one; stores call it for
-// every Update whose fn succeeded, before committing it.
-func RunCommitHook(ctx context.Context) {
-	if hook, ok := ctx.Value(commitHookKey{}).(func()); ok {
-		hook()
+// commitHookKey carries a *CommitHook.
+type commitHookKey struct{}
+
+// WithCommitHook returns a context whose Updates run h.
+func WithCommitHook(ctx context.Context, h *CommitHook) context.Context {
+	return context.WithValue(ctx, commitHookKey{}, h)
+}
+
+// WrapUpdate is for stores: fn with the write of ctx's CommitHook added,
+// and the function to call with the outcome (nil without a hook).
+func WrapUpdate(ctx context.Context, fn func(Tx) error) (func(Tx) error, func(committed bool)) {
+	h, ok := ctx.Value(commitHookKey{}).(*CommitHook)
+	if !ok || h == nil {
+		return fn, nil
 	}
+	write := h.Prepare()
+	if write == nil {
+		return fn, h.Done
+	}
+	return func(tx Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return write(tx)
+	}, h.Done
 }
 
 // lazyKey marks a context's Updates as lazy (see Lazy).

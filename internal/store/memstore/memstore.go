@@ -37,9 +37,19 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 }
 
 // Update runs fn on a copy and keeps the copy only when fn succeeds.
-func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
+func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	fn, done := store.WrapUpdate(ctx, fn)
+	if done != nil {
+		defer func() {
+			if p := recover(); p != nil {
+				done(false)
+				panic(p)
+			}
+			done(err == nil)
+		}()
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -52,7 +62,6 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	if err := fn(t); err != nil {
 		return err
 	}
-	store.RunCommitHook(ctx)
 	s.data = cp
 	return nil
 }

@@ -255,7 +255,17 @@ func (db *DB) View(ctx context.Context, fn func(store.Tx) error) error {
 // returns an error or panics, its savepoint is rolled back — nothing it
 // wrote is kept, the others' writes are unaffected — and a panic goes on in
 // the caller. If the commit fails, every Update of the group fails.
-func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
+func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) (err error) {
+	fn, hookDone := store.WrapUpdate(ctx, fn)
+	if hookDone != nil {
+		defer func() {
+			if p := recover(); p != nil {
+				hookDone(false)
+				panic(p)
+			}
+			hookDone(err == nil)
+		}()
+	}
 	req := &writeReq{fn: fn, ctx: ctx, done: make(chan writeResult, 1)}
 	select {
 	case db.reqs <- req:
@@ -448,13 +458,6 @@ func (db *DB) commitGroup(group []*writeReq) {
 		}
 		if results[i].err == nil && !results[i].panicked {
 			ok++
-		}
-	}
-	if ok > 0 {
-		for i, r := range group {
-			if results[i].err == nil && !results[i].panicked {
-				store.RunCommitHook(r.ctx)
-			}
 		}
 	}
 	if ok == 0 {

@@ -1124,3 +1124,41 @@ func TestLazyUpdate(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// A CommitHook's write joins the Update's transaction: kept when it
+// commits, gone with it when fn fails; Done says which.
+func TestCommitHook(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	var outcomes []bool
+	hooked := func(key string) context.Context {
+		return store.WithCommitHook(ctx, &store.CommitHook{
+			Prepare: func() func(store.Tx) error {
+				return func(tx store.Tx) error { return tx.Put("audit", key, []byte("record")) }
+			},
+			Done: func(committed bool) { outcomes = append(outcomes, committed) },
+		})
+	}
+	if err := db.Update(hooked("a"), func(tx store.Tx) error { return tx.Put("k", "1", nil) }); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	if err := db.Update(hooked("b"), func(tx store.Tx) error { return boom }); !errors.Is(err, boom) {
+		t.Fatal(err)
+	}
+	err := db.View(ctx, func(tx store.Tx) error {
+		if _, err := tx.Get("audit", "a"); err != nil {
+			return fmt.Errorf("the committed Update's hook write: %w", err)
+		}
+		if _, err := tx.Get("audit", "b"); !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("the failed Update's hook write: %v, want it gone", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Error(err)
+	}
+	if len(outcomes) != 2 || !outcomes[0] || outcomes[1] {
+		t.Errorf("Done saw %v, want [true false]", outcomes)
+	}
+}
