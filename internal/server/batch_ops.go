@@ -11,7 +11,7 @@ import (
 // batchOps is AWS Batch's operation table (API Reference 2016-08-10;
 // actions, resources and condition keys from "Actions, resources, and
 // condition keys for AWS Batch", restated in shared/reference/batch-authz.md).
-var batchOps = map[string]restOp{
+var batchOps = map[string]op{
 	"CreateComputeEnvironment": jsonOp("batch:CreateComputeEnvironment",
 		func(c *Call, in *batch.CreateComputeEnvironmentRequest) error {
 			arn := c.batch().ComputeEnvironmentARN(in.ComputeEnvironmentName)

@@ -13,7 +13,7 @@ import (
 // ...:log-group:NAME:log-stream:STREAM, and both carry the group's tags as
 // aws:ResourceTag/K). DescribeLogGroups has no resource: it is authorized
 // on "*".
-var logsOps = map[string]restOp{
+var logsOps = map[string]op{
 	"CreateLogGroup": jsonOp("logs:CreateLogGroup",
 		func(c *Call, in *logs.CreateLogGroupRequest) error {
 			arn := c.logs().LogGroupARN(in.LogGroupName)

@@ -11,9 +11,10 @@ import (
 	"batchd/internal/iam/policy"
 )
 
-// queryOp is one row of a Query-protocol service's operation table: the IAM
-// action the operation needs, the resources it touches, the condition keys
-// it sets, and its handler.
+// queryOp is how a Query-protocol service (IAM, STS) declares a row of
+// its operation table, which queryTable makes an op: the IAM action the
+// operation needs, the resources it touches, the condition keys it sets,
+// and its handler, all on the call's parameters.
 type queryOp struct {
 	// Action is the IAM action; "" means the operation needs no permission
 	// (sts:GetCallerIdentity).
@@ -41,7 +42,43 @@ func (e *AccessDeniedError) ErrorMessage() string { return e.Message }
 // AccessDeniedException in AWS's "Common Errors".
 func (e *AccessDeniedError) HTTPStatus() int { return http.StatusForbidden }
 
-func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, body []byte, c *Call, service, xmlns string, ops map[string]queryOp) {
+// queryTable makes a Query service's rows ops: authorize asks for Action
+// on each of Resources with Keys (a parameter that could not be read
+// fails the call first), handle runs Handle.
+func queryTable(rows map[string]queryOp) map[string]op {
+	out := make(map[string]op, len(rows))
+	for name, row := range rows {
+		out[name] = op{
+			Action: row.Action,
+			authorize: func(c *Call, _ any) error {
+				if row.Action == "" {
+					return nil
+				}
+				resources := []string{"*"}
+				if row.Resources != nil {
+					resources = row.Resources(c)
+				}
+				var keys map[string][]string
+				if row.Keys != nil {
+					keys = row.Keys(c)
+				}
+				if c.paramErr != nil {
+					return c.paramErr
+				}
+				for _, res := range resources {
+					if err := c.Authorize(row.Action, res, keys); err != nil {
+						return err
+					}
+				}
+				return nil
+			},
+			handle: func(c *Call, _ any) (any, error) { return row.Handle(c) },
+		}
+	}
+	return out
+}
+
+func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, body []byte, c *Call, service, xmlns string, ops map[string]op) {
 	c.xmlns = xmlns
 	q, err := awsproto.ParseQuery(r, body)
 	if err != nil {
@@ -49,7 +86,7 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, body []byte,
 		return
 	}
 	c.Operation, c.Params = q.Action, &q.Params
-	op, ok := ops[q.Action]
+	row, ok := ops[q.Action]
 	if !ok {
 		s.end(w, r, c, protoQuery, awsproto.Errorf("InvalidAction", "Could not find operation %s for version %s", q.Action, q.Version))
 		return
@@ -58,28 +95,12 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, body []byte,
 		s.end(w, r, c, protoQuery, err)
 		return
 	}
-	if op.Action != "" {
-		resources := []string{"*"}
-		if op.Resources != nil {
-			resources = op.Resources(c)
-		}
-		var keys map[string][]string
-		if op.Keys != nil {
-			keys = op.Keys(c)
-		}
-		if c.paramErr != nil {
-			s.end(w, r, c, protoQuery, c.paramErr)
-			return
-		}
-		for _, res := range resources {
-			if err := c.Authorize(op.Action, res, keys); err != nil {
-				s.end(w, r, c, protoQuery, err)
-				return
-			}
-		}
+	if err := row.authorize(c, nil); err != nil {
+		s.end(w, r, c, protoQuery, err)
+		return
 	}
 	s.auditAhead(c)
-	result, err := op.Handle(c)
+	result, err := row.handle(c, nil)
 	if err == nil {
 		err = c.paramErr
 	}
@@ -88,7 +109,8 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, body []byte,
 		return
 	}
 	s.end(w, r, c, protoQuery, nil)
-	awsproto.WriteQueryResult(w, q.Action, xmlns, c.RequestID, result)
+	fields, _ := result.(awsproto.Fields) // Query handlers return Fields (queryTable)
+	awsproto.WriteQueryResult(w, q.Action, xmlns, c.RequestID, fields)
 }
 
 // Authorize asks whether the caller may do action on resource with the

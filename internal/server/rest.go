@@ -6,28 +6,30 @@ import (
 	"batchd/internal/awsproto"
 )
 
-// restOp is one row of a REST-JSON service's operation table: the IAM
-// action, then authorize (every resource the operation touches, its
+// op is one row of a service's operation table, for every protocol: the
+// IAM action, then authorize (every resource the operation touches, its
 // condition keys and the extra permissions it needs, such as iam:PassRole)
-// and handle, both on the decoded input.
-type restOp struct {
+// and handle. A typed protocol's (REST-JSON, JSON 1.1) input is decoded
+// into newInput's value first and given to both; a Query operation's
+// parameters are the call's (Call.Params), and its input nil.
+type op struct {
 	Action    string
-	newInput  func() any
+	newInput  func() any // nil for Query
 	authorize func(c *Call, in any) error
 	handle    func(c *Call, in any) (any, error)
 }
 
 // jsonOp builds a row for an operation whose input decodes into In.
 // authorize may be nil for operations that need only Action on "*".
-func jsonOp[In any](action string, authorize func(c *Call, in *In) error, handle func(c *Call, in *In) (any, error)) restOp {
-	op := restOp{Action: action, newInput: func() any { return new(In) }}
-	op.handle = func(c *Call, in any) (any, error) { return handle(c, in.(*In)) }
+func jsonOp[In any](action string, authorize func(c *Call, in *In) error, handle func(c *Call, in *In) (any, error)) op {
+	row := op{Action: action, newInput: func() any { return new(In) }}
+	row.handle = func(c *Call, in any) (any, error) { return handle(c, in.(*In)) }
 	if authorize == nil {
-		op.authorize = func(c *Call, _ any) error { return c.Authorize(action, "*", nil) }
+		row.authorize = func(c *Call, _ any) error { return c.Authorize(action, "*", nil) }
 	} else {
-		op.authorize = func(c *Call, in any) error { return authorize(c, in.(*In)) }
+		row.authorize = func(c *Call, in any) error { return authorize(c, in.(*In)) }
 	}
-	return op
+	return row
 }
 
 // serveTyped serves a service of typed inputs — REST-JSON (Batch) or JSON
@@ -36,7 +38,7 @@ func jsonOp[In any](action string, authorize func(c *Call, in *In) error, handle
 // checked against the model and decoded into the operation's typed input,
 // authorized and handled by the operation's row of ops; end audits the
 // call and writes its error in the protocol.
-func (s *Server) serveTyped(w http.ResponseWriter, r *http.Request, body []byte, c *Call, service string, p protocol, ops map[string]restOp) {
+func (s *Server) serveTyped(w http.ResponseWriter, r *http.Request, body []byte, c *Call, service string, p protocol, ops map[string]op) {
 	c.deniedCode = "AccessDeniedException"
 	var req interface{ Decode(any) error }
 	switch p {
@@ -70,8 +72,8 @@ func (s *Server) serveTyped(w http.ResponseWriter, r *http.Request, body []byte,
 		}
 		req = jr
 	}
-	op := ops[c.Operation]
-	in := op.newInput()
+	row := ops[c.Operation]
+	in := row.newInput()
 	if err := req.Decode(in); err != nil {
 		s.end(w, r, c, p, err)
 		return
@@ -80,12 +82,12 @@ func (s *Server) serveTyped(w http.ResponseWriter, r *http.Request, body []byte,
 	if f := jsonAuditInputs[service]; f != nil {
 		c.Input = f(c.Operation, in)
 	}
-	if err := op.authorize(c, in); err != nil {
+	if err := row.authorize(c, in); err != nil {
 		s.end(w, r, c, p, err)
 		return
 	}
 	s.auditAhead(c)
-	out, err := op.handle(c, in)
+	out, err := row.handle(c, in)
 	if err != nil {
 		s.end(w, r, c, p, err)
 		return

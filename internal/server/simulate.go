@@ -43,14 +43,14 @@ type SimulateRequest struct {
 // permission (iam:PassRole, batch:TagResource, ...). The request is allowed
 // when no step Denies.
 func (s *Server) Simulate(ctx context.Context, req SimulateRequest) ([]Step, error) {
-	op, ok := batchOps[req.Operation]
+	row, ok := batchOps[req.Operation]
 	if !ok {
 		return nil, fmt.Errorf("unknown Batch operation %q (want one of: %s)", req.Operation, strings.Join(BatchOperations(), ", "))
 	}
 	// The input is checked and decoded as the server's REST codec does
 	// (the model's constraints, AWS's messages): an input the live call
 	// refuses is refused here, with the same error.
-	in := op.newInput()
+	in := row.newInput()
 	m, err := awsproto.DecodeJSONObject(req.Input)
 	if err == nil {
 		err = awsproto.ValidateJSON("batch", req.Operation, m)
@@ -64,14 +64,14 @@ func (s *Server) Simulate(ctx context.Context, req SimulateRequest) ([]Step, err
 		// another request.
 		dec := json.NewDecoder(bytes.NewReader(req.Input))
 		dec.DisallowUnknownFields()
-		err = dec.Decode(op.newInput())
+		err = dec.Decode(row.newInput())
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s input: %w", req.Operation, err)
 	}
 	c := &Call{Ctx: ctx, srv: s, Service: "batch", Operation: req.Operation, Input: in,
 		sim: &simulation{decide: req.Decide, tags: req.Tags}}
-	if err := op.authorize(c, in); err != nil {
+	if err := row.authorize(c, in); err != nil {
 		return nil, err
 	}
 	return c.sim.steps, nil

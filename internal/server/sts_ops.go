@@ -12,7 +12,7 @@ import (
 const stsXMLNS = "https://sts.amazonaws.com/doc/2011-06-15/"
 
 // stsOps is STS's operation table (STS API Reference 2011-06-15).
-var stsOps = map[string]queryOp{
+var stsOps = queryTable(map[string]queryOp{
 	// GetCallerIdentity needs no permission; an explicit deny does not stop
 	// it (STS API Reference, GetCallerIdentity).
 	"GetCallerIdentity": {
@@ -117,7 +117,7 @@ var stsOps = map[string]queryOp{
 			return awsproto.Fields{{Name: "DecodedMessage", Value: msg}}, nil
 		},
 	},
-}
+})
 
 func credentialFields(cr *sts.Credentials) awsproto.Fields {
 	return awsproto.Fields{
