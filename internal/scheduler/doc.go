@@ -15,7 +15,14 @@
 //
 // An attempt is one dispatch: MarkStarting, the executor's Start,
 // MarkRunning with the log stream, and MarkFinished with the attempt's
-// container (exit code, reason, log stream, startedAt, stoppedAt). Exit 0
+// container (exit code, reason, log stream, startedAt, stoppedAt). The
+// executor prepares the attempt (its sandbox or container) while
+// MarkStarting commits, and starts the process only once it has
+// (executor.Spec.Ready). The attempt's capacity goes back as soon as its
+// process ended and its output is written; its end is recorded after, in
+// the same group commit as the next attempt's MarkStarting. Its log
+// stream is made by the first write of its output (100 ms after the
+// start at the latest), not before the start. Exit 0
 // is SUCCEEDED; any other end is FAILED unless retryStrategy gives another
 // attempt: evaluateOnExit's first matching condition (onStatusReason,
 // onReason, onExitCode: exact, or a prefix with a trailing '*') decides
@@ -44,7 +51,7 @@
 // Passes are driven by events: at once when Wake is called (the evaluator
 // does when jobs become RUNNABLE) or when Batch.Changes says a compute
 // environment, job queue or scheduling policy changed or a job was
-// cancelled or terminated; 3 ms after the previous pass when an attempt
+// cancelled or terminated; 1 ms after the previous pass when an attempt
 // ends, so that one pass serves several; and, as a safety net and the
 // clock of jobStateTimeLimitActions, every Tick (1 s) unwoken. A pass
 // reads the job queues that are VALID (DISABLED ones included),
