@@ -293,18 +293,10 @@ func (s *Service) makeStream(tx store.Tx, group, stream string, start *StreamSta
 			return err
 		}
 	}
-	if _, err := getGroup(tx, group); err != nil {
+	if err := insertStream(tx, group, stream, start.Created); err != errStreamExists {
 		return err
 	}
-	st := &streamDoc{Group: group, Name: stream, ID: newStreamID(), CreationTime: start.Created}
-	err := store.InsertJSON(tx, kindStream, streamKey(st.Group, st.Name), st)
-	if errors.Is(err, store.ErrExists) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	return setStreamIndexes(tx, st, nil)
+	return nil
 }
 
 func (s *Service) appendEvents(ctx context.Context, group, stream string, events []InputLogEvent, start *StreamStart) error {

@@ -18,20 +18,27 @@ func (s *Service) CreateLogStream(ctx context.Context, in *CreateLogStreamReques
 	if err := checkStreamName(in.LogStreamName); err != nil {
 		return err
 	}
-	st := &streamDoc{Group: in.LogGroupName, Name: in.LogStreamName, ID: newStreamID(), CreationTime: s.nowMillis()}
+	created := s.nowMillis()
 	return s.store.Update(ctx, func(tx store.Tx) error {
-		if _, err := getGroup(tx, in.LogGroupName); err != nil {
-			return err
-		}
-		err := store.InsertJSON(tx, kindStream, streamKey(st.Group, st.Name), st)
-		if errors.Is(err, store.ErrExists) {
-			return errStreamExists
-		}
-		if err != nil {
-			return err
-		}
-		return setStreamIndexes(tx, st, nil)
+		return insertStream(tx, in.LogGroupName, in.LogStreamName, created)
 	})
+}
+
+// insertStream creates a stream in an existing group, or fails with
+// errStreamExists or the group's errGroupNotFound.
+func insertStream(tx store.Tx, group, stream string, created int64) error {
+	if _, err := getGroup(tx, group); err != nil {
+		return err
+	}
+	st := &streamDoc{Group: group, Name: stream, ID: newStreamID(), CreationTime: created}
+	err := store.InsertJSON(tx, kindStream, streamKey(st.Group, st.Name), st)
+	if errors.Is(err, store.ErrExists) {
+		return errStreamExists
+	}
+	if err != nil {
+		return err
+	}
+	return setStreamIndexes(tx, st, nil)
 }
 
 // DeleteLogStream deletes a log stream and its events ("DeleteLogStream",
