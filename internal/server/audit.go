@@ -178,10 +178,8 @@ func (a *Audit) export(dedupe bool) error {
 			}
 			buf = append(buf, r...)
 		}
-		if len(buf) > 0 && !a.appendDurable(buf) {
-			// Kept in memory and written once the file can take it; they
-			// stay queued too (a crash meanwhile may write them twice).
-			return nil
+		if len(buf) > 0 && !a.appendQueued(buf) {
+			return nil // they wait in the queue for the file to take them
 		}
 		if err := a.opts.Queue.Remove(ctx, keys); err != nil {
 			return err
@@ -247,15 +245,31 @@ func writeSync(f *os.File, b []byte) error {
 
 // append writes line and returns once it is durable, or once writing it
 // failed (it is then kept for later).
-func (a *Audit) append(line []byte) { a.appendDurable(line) }
-
-// appendDurable is append; it reports whether line is durable.
-func (a *Audit) appendDurable(line []byte) bool {
+func (a *Audit) append(line []byte) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	seq := a.enqueueLocked(line)
+	a.waitLocked(a.enqueueLocked(line))
+}
+
+// appendQueued writes records the queue holds and reports whether they
+// are durable. When the file takes nothing (a full disk), they are not
+// kept in memory as other records are: the queue keeps them, and they are
+// written once, when the file can take them again.
+func (a *Audit) appendQueued(buf []byte) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.failing {
+		return false
+	}
+	seq := a.enqueueLocked(buf)
 	a.waitLocked(seq)
-	return seq != 0 && a.durable >= seq
+	if seq != 0 && a.durable >= seq {
+		return true
+	}
+	if i := bytes.Index(a.pending, buf); i >= 0 {
+		a.pending = append(a.pending[:i:i], a.pending[i+len(buf):]...)
+	}
+	return false
 }
 
 // enqueueLocked queues line; a.mu held. It returns the line's sequence

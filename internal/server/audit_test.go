@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -288,5 +289,53 @@ func TestAuditReplacingRecord(t *testing.T) {
 	}
 	if rec.Replaces != "ahead-id" || rec.ErrorCode != "InternalFailure" || rec.EventID == "ahead-id" || rec.RequestID != c.RequestID {
 		t.Errorf("replacing record %+v", rec)
+	}
+}
+
+// On a full disk the queued records wait in the queue (not once more in
+// memory each time the trail tries): once space returns, each is written
+// once.
+func TestAuditQueueFullDisk(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	q := &fakeQueue{}
+	a, err := OpenAudit(path, "us-east-1", AuditOptions{Queue: q, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	var full sync.Mutex
+	diskFull := true
+	a.mu.Lock()
+	a.writeFn = func(f *os.File, b []byte) error {
+		full.Lock()
+		defer full.Unlock()
+		if diskFull {
+			return errors.New("no space left on device")
+		}
+		return writeSync(f, b)
+	}
+	a.mu.Unlock()
+	for i := range 3 {
+		rec, _ := queuedRecord(t, a, fmt.Sprintf("Queued%d", i))
+		q.add(fmt.Sprint(i), rec)
+	}
+	for range 3 {
+		if err := a.export(false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := q.len(); n != 3 {
+		t.Fatalf("%d queued on a full disk, want the 3 kept", n)
+	}
+	full.Lock()
+	diskFull = false
+	full.Unlock()
+	a.Record(testCall("Direct", nil), nil, "") // the file takes records again
+	if err := a.export(false); err != nil {
+		t.Fatal(err)
+	}
+	got := lines(t, path)
+	if len(got) != 4 || q.len() != 0 {
+		t.Fatalf("after space returned: %d records (want 4: 3 queued once, 1 direct), %d queued", len(got), q.len())
 	}
 }
