@@ -2,6 +2,7 @@ package docker
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -330,5 +331,38 @@ func TestOutputWithoutAttach(t *testing.T) {
 	slices.Sort(out)
 	if res.ExitCode != 0 || !slices.Equal(out, []string{"one", "three", "two"}) {
 		t.Fatalf("res %+v out %q", res, out)
+	}
+}
+
+// Spec.Ready gates the start: it is called once the container is made
+// (created, not started); when it fails, Start returns its error and the
+// container is gone.
+func TestReadyGatesStart(t *testing.T) {
+	e, img := newTest(t, NetworkNone)
+	list := func() []string {
+		t.Helper()
+		l, err := e.cli.ContainerList(context.Background(), client.ContainerListOptions{All: true, Filters: client.Filters{}.Add("label", LabelInstance+"="+e.instance)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var states []string
+		for _, c := range l.Items {
+			states = append(states, string(c.State))
+		}
+		return states
+	}
+	refused := errors.New("not STARTING after all")
+	var seen []string
+	spec := executor.Spec{JobID: "ready", AttemptID: "ead70000000000000000000000000000", Image: img, Command: []string{"true"},
+		Ready: func() error { seen = list(); return refused }}
+	h, err := e.Start(t.Context(), spec, nil)
+	if !errors.Is(err, refused) || h != nil {
+		t.Fatalf("Start = %v, %v; want Ready's error", h, err)
+	}
+	if len(seen) != 1 || seen[0] != "created" {
+		t.Errorf("containers when Ready ran: %q, want one created, not started", seen)
+	}
+	if left := list(); len(left) != 0 {
+		t.Errorf("containers after a refused start: %q", left)
 	}
 }
