@@ -678,7 +678,7 @@ func TestSchedulerTransitions(t *testing.T) {
 				t.Errorf("MarkStarting SUBMITTED: %v", err)
 			}
 			f.advance()
-			if err := f.s.MarkRunning(ctx, a, AttemptContainerDetail{}); !errors.Is(err, ErrJobState) {
+			if err := f.s.MarkRunning(ctx, a, AttemptContainerDetail{}, 0); !errors.Is(err, ErrJobState) {
 				t.Errorf("MarkRunning RUNNABLE: %v", err)
 			}
 			if err := f.s.MarkFinished(ctx, a, AttemptDetail{}, true, ""); !errors.Is(err, ErrJobState) {
@@ -926,7 +926,7 @@ func TestDescribeJobsEmptyCollections(t *testing.T) {
 	if c := f.describe(id).Container; c.TaskArn != nil || c.ContainerInstanceArn != nil {
 		t.Errorf("STARTING: taskArn %v, containerInstanceArn %v, want none", deref(c.TaskArn), deref(c.ContainerInstanceArn))
 	}
-	if err := f.s.MarkRunning(ctx, id, AttemptContainerDetail{TaskArn: &task, ContainerInstanceArn: &inst}); err != nil {
+	if err := f.s.MarkRunning(ctx, id, AttemptContainerDetail{TaskArn: &task, ContainerInstanceArn: &inst}, 0); err != nil {
 		t.Fatal(err)
 	}
 	if c := f.describe(id).Container; deref(c.TaskArn) != task || deref(c.ContainerInstanceArn) != inst {
@@ -984,4 +984,29 @@ func lookupJSON(v any, path string) (any, bool) {
 		}
 	}
 	return v, true
+}
+
+// An attempt that ended before it was recorded RUNNING (a short job) is
+// recorded RUNNING and ended in one MarkFinished: startedAt is its
+// process's start, and a dependant is told.
+func TestFinishedBeforeRunning(t *testing.T) {
+	t.Parallel()
+	f := newJobsFixture(t)
+	ctx := context.Background()
+	id := f.submit(req("short"))
+	f.advance()
+	if err := f.s.MarkStarting(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	started, stopped, exit := f.clock.UnixMilli()-7, f.clock.UnixMilli(), int32(0)
+	att := AttemptDetail{StartedAt: &started, StoppedAt: &stopped,
+		Container: &AttemptContainerDetail{ExitCode: &exit, LogStreamName: ptrIf("jd/default/x")}}
+	if err := f.s.MarkFinished(ctx, id, att, true, "Essential container in task exited"); err != nil {
+		t.Fatal(err)
+	}
+	d := f.describe(id)
+	if d.Status != JobStatusSucceeded || deref(d.StartedAt) != started || len(d.Attempts) != 1 || deref(d.Attempts[0].StartedAt) != started ||
+		d.Container == nil || deref(d.Container.LogStreamName) != "jd/default/x" {
+		t.Errorf("job %s startedAt %d attempts %s; want SUCCEEDED, started at %d", d.Status, deref(d.StartedAt), jsonString(d.Attempts), started)
+	}
 }

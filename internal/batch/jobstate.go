@@ -517,8 +517,9 @@ func (s *Service) MarkStarting(ctx context.Context, jobID string) error {
 // MarkRunning records that a STARTING job's container runs, with what is
 // known of it so far (its log stream, ECS task and container instance,
 // which DescribeJobs shows in the job's container while it runs, as AWS
-// does): it is RUNNING, startedAt now.
-func (s *Service) MarkRunning(ctx context.Context, jobID string, c AttemptContainerDetail) error {
+// does): it is RUNNING since startedAt (milliseconds; 0 is now), when its
+// process started.
+func (s *Service) MarkRunning(ctx context.Context, jobID string, c AttemptContainerDetail, startedAt int64) error {
 	// Lazy: lost in a crash, the job is STARTING, and its attempt ends
 	// as a RUNNING one's would (the host's loss).
 	return s.transition(store.Lazy(ctx), jobID, func(t *jobTx, l *loaded) error {
@@ -526,6 +527,9 @@ func (s *Service) MarkRunning(ctx context.Context, jobID string, c AttemptContai
 			return stateError(l.rec, JobStatusStarting)
 		}
 		l.rec.StartedAt = t.now
+		if startedAt > 0 {
+			l.rec.StartedAt = startedAt
+		}
 		l.rec.recordContainer(&c)
 		return t.setStatus(l, JobStatusRunning, "")
 	})
@@ -562,7 +566,9 @@ func (r *jobRecord) recordContainer(c *AttemptContainerDetail) {
 // means retry, as AWS documents). Dependents are told.
 //
 // A job TerminateJob failed while it ran gets its attempt recorded and
-// stays FAILED; its termination request is cleared.
+// stays FAILED; its termination request is cleared. A STARTING job whose
+// attempt has a startedAt (its process ran, and ended before MarkRunning)
+// goes through RUNNING first, in the same write.
 //
 // The record is lazy (store.Lazy): durable with the next synced commit —
 // the next attempt's MarkStarting, any API write — and within
@@ -584,6 +590,14 @@ func (s *Service) MarkFinished(ctx context.Context, jobID string, attempt Attemp
 		}
 		if !terminatedRunning && r.Status != JobStatusStarting && r.Status != JobStatusRunning {
 			return stateError(r, JobStatusRunning)
+		}
+		if r.Status == JobStatusStarting && attempt.StartedAt != nil {
+			// It ran, and ended before RUNNING was recorded: it is, first.
+			r.StartedAt = *attempt.StartedAt
+			r.recordContainer(attempt.Container)
+			if err := t.setStatus(l, JobStatusRunning, ""); err != nil {
+				return err
+			}
 		}
 		if attempt.StartedAt == nil && r.StartedAt != 0 {
 			attempt.StartedAt = ptrIf(r.StartedAt)

@@ -102,7 +102,7 @@ func (f *jobsFixture) start(id string) {
 	if err := f.s.MarkStarting(ctx, id); err != nil {
 		f.t.Fatalf("MarkStarting %s: %v", id, err)
 	}
-	if err := f.s.MarkRunning(ctx, id, AttemptContainerDetail{LogStreamName: ptrIf("jd/default/" + id)}); err != nil {
+	if err := f.s.MarkRunning(ctx, id, AttemptContainerDetail{LogStreamName: ptrIf("jd/default/" + id)}, 0); err != nil {
 		f.t.Fatalf("MarkRunning %s: %v", id, err)
 	}
 }

@@ -270,15 +270,24 @@ func (a *attempt) execute(ctx context.Context, ready func() error) error {
 		return nil
 	}
 	a.started(h)
-	if err := s.cfg.Batch.MarkRunning(ctx, a.id, *cont); err != nil {
-		// Terminated while STARTING (or gone): stop the process; the
-		// attempt is still recorded below.
-		if errors.Is(err, batch.ErrJobState) {
-			a.stop(stopTerminate, s.jobReason(ctx, a.id), s.cfg.StopGrace)
-		} else {
-			s.log.Error("scheduler: MarkRunning", "job", a.id, "err", err)
+	startedAt := s.cfg.Now().UnixMilli()
+	// RUNNING is recorded runningDelay after the start; a job that ends
+	// sooner has it recorded with its end, in one write (MarkFinished of
+	// a STARTING job with a startedAt).
+	markRunning := func() {
+		if err := s.cfg.Batch.MarkRunning(ctx, a.id, *cont, startedAt); err != nil {
+			// Terminated while STARTING (or gone): stop the process; the
+			// attempt is still recorded below.
+			if errors.Is(err, batch.ErrJobState) {
+				a.stop(stopTerminate, s.jobReason(ctx, a.id), s.cfg.StopGrace)
+			} else {
+				s.log.Error("scheduler: MarkRunning", "job", a.id, "err", err)
+			}
 		}
 	}
+	rt := time.NewTimer(runningDelay)
+	defer rt.Stop()
+	running := rt.C
 
 	// Wait for the end, flushing output every second and stopping the
 	// attempt when it runs past its timeout.
@@ -315,16 +324,19 @@ wait:
 			out.flush()
 		case <-first:
 			out.flush()
+		case <-running:
+			running = nil
+			markRunning()
 		}
 	}
 	stoppedAt := s.cfg.Now().UnixMilli()
+	// The process is gone: its capacity goes back now, and the next
+	// attempt's start joins this end's writes (the store's group commit)
+	// instead of waiting for them.
+	s.endedAttempt(a)
 	if out != nil {
 		out.flush()
 	}
-	// The process is gone and its output written: its capacity goes back
-	// now, and the next attempt's start joins this end's commit (the
-	// store's group commit) instead of waiting for it.
-	s.endedAttempt(a)
 
 	if res.ExitCode >= 0 {
 		cont.ExitCode = ptr(int32(res.ExitCode))
@@ -333,6 +345,9 @@ wait:
 		cont.Reason = ptr(res.Reason)
 	}
 	att := batch.AttemptDetail{Container: cont, StoppedAt: &stoppedAt}
+	if running != nil {
+		att.StartedAt = &startedAt // never recorded RUNNING: MarkFinished does
+	}
 	kind, why := a.stopped()
 	switch {
 	case kind == stopTimeout:
@@ -509,6 +524,11 @@ type logWriter struct {
 // firstFlush is when an attempt's output is first written (its stream
 // made), after the start.
 const firstFlush = 100 * time.Millisecond
+
+// runningDelay is when a running attempt is recorded RUNNING, after its
+// process started (startedAt is the start's): an attempt that ends sooner
+// is recorded RUNNING and ended at once.
+const runningDelay = 20 * time.Millisecond
 
 // PutLogEvents' limits on a batch.
 const (

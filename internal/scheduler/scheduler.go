@@ -65,7 +65,7 @@ type Batch interface {
 	SetRunnableReason(ctx context.Context, jobID, reason string) error
 	CancelJob(ctx context.Context, in *batch.CancelJobRequest) (*batch.CancelJobResponse, error)
 	MarkStarting(ctx context.Context, jobID string) error
-	MarkRunning(ctx context.Context, jobID string, c batch.AttemptContainerDetail) error
+	MarkRunning(ctx context.Context, jobID string, c batch.AttemptContainerDetail, startedAt int64) error
 	MarkFinished(ctx context.Context, jobID string, attempt batch.AttemptDetail, succeeded bool, reason string) error
 	MarkTimedOut(ctx context.Context, jobID string, attempt batch.AttemptDetail, reason string) error
 	TerminationRequests(ctx context.Context, limit int) ([]string, error)

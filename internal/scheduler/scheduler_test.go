@@ -551,7 +551,7 @@ func TestRestartReconciliation(t *testing.T) {
 			}
 		}
 		for _, id := range []string{once, retried} {
-			if err := h.batch.MarkRunning(h.ctx, id, batch.AttemptContainerDetail{LogStreamName: ptr("jd/default/lost")}); err != nil {
+			if err := h.batch.MarkRunning(h.ctx, id, batch.AttemptContainerDetail{LogStreamName: ptr("jd/default/lost")}, 0); err != nil {
 				t.Fatal(err)
 			}
 		}
