@@ -18,11 +18,13 @@
 // container (exit code, reason, log stream, startedAt, stoppedAt). The
 // executor prepares the attempt (its sandbox or container) while
 // MarkStarting commits, and starts the process only once it has
-// (executor.Spec.Ready). The attempt's capacity goes back as soon as its
-// process ended and its output is written; its end is recorded after, in
-// the same group commit as the next attempt's MarkStarting. Its log
-// stream is made by the first write of its output (100 ms after the
-// start at the latest), not before the start. Exit 0
+// (executor.Spec.Ready). RUNNING is recorded 20 ms after the process
+// started (with the start's time); an attempt that ends sooner is recorded
+// RUNNING and ended in one write. The attempt's capacity goes back as soon
+// as its process ended; its last output and its end are written after, in
+// the same group commits as the next attempt's MarkStarting. Its log
+// stream is made by the first write of its output (100 ms after the start
+// at the latest), not before the start. Exit 0
 // is SUCCEEDED; any other end is FAILED unless retryStrategy gives another
 // attempt: evaluateOnExit's first matching condition (onStatusReason,
 // onReason, onExitCode: exact, or a prefix with a trailing '*') decides
