@@ -345,7 +345,8 @@ wait:
 		cont.Reason = ptr(res.Reason)
 	}
 	att := batch.AttemptDetail{Container: cont, StoppedAt: &stoppedAt}
-	if running != nil {
+	neverRan := res.ExitCode < 0 && res.Reason != ""
+	if running != nil && !neverRan {
 		att.StartedAt = &startedAt // never recorded RUNNING: MarkFinished does
 	}
 	kind, why := a.stopped()
@@ -356,7 +357,7 @@ wait:
 		return s.cfg.Batch.MarkFinished(ctx, a.id, att, false, why)
 	case kind == stopShutdown:
 		return s.cfg.Batch.MarkFinished(ctx, a.id, att, false, ReasonHostTerminated)
-	case res.ExitCode < 0 && res.Reason != "":
+	case neverRan:
 		// It never ran: the image could not be pulled, the container
 		// made or started.
 		cont.LogStreamName = nil

@@ -780,6 +780,11 @@ func TestCannotStart(t *testing.T) {
 			!strings.HasPrefix(deref(j.Container.Reason), "CannotStartContainerError: ") {
 			t.Errorf("job = %q, %d attempts, exit %v, reason %q", deref(j.StatusReason), len(j.Attempts), j.Container.ExitCode, deref(j.Container.Reason))
 		}
+		// It never ran: no startedAt, as on AWS for a task that did not
+		// start.
+		if j.StartedAt != nil || len(j.Attempts) == 1 && j.Attempts[0].StartedAt != nil {
+			t.Errorf("a job that never ran has startedAt %v (attempt %v)", deref(j.StartedAt), j.Attempts[0].StartedAt)
+		}
 	})
 }
 
