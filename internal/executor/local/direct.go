@@ -75,29 +75,30 @@ func startDirect(cfg *initConfig, cg *cgroup, sl *slot, files []*os.File, ready 
 		r := <-ch
 		return r.p, r.cannot, r.why, r.err
 	}
-	var run func()
-	run = func() {
-		runtime.LockOSThread()
-		if unix.Gettid() == unix.Getpid() {
-			// The main thread: /proc/self is its view, and the runtime
-			// never ends it. Held here, it cannot be the thread of the
-			// goroutine that does the work instead.
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				run()
-			}()
-			<-done
-			runtime.UnlockOSThread()
-			return
-		}
-		// Never unlocked: the thread, in the job's namespaces and without
-		// privileges, ends with this goroutine.
-		fork()
-	}
-	go run()
+	go onOwnThread(fork)
 	r := <-ch
 	return r.p, r.cannot, r.why, r.err
+}
+
+// onOwnThread runs fn on a thread of its own, locked to it and never
+// unlocked: the thread, which fn may change (namespaces, privileges,
+// cgroups), ends with fn. It is never the main thread, whose view
+// /proc/self is and which the runtime never ends: when the goroutine lands
+// there, it holds that thread, so that the goroutine it starts to do the
+// work cannot.
+func onOwnThread(fn func()) {
+	runtime.LockOSThread()
+	if unix.Gettid() == unix.Getpid() {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			onOwnThread(fn)
+		}()
+		<-done
+		runtime.UnlockOSThread()
+		return
+	}
+	fn()
 }
 
 // forkDirect runs on startDirect's locked thread.

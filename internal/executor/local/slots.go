@@ -7,15 +7,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // Under cgroup v1 a child is born in the cgroups of the thread that forks
@@ -169,26 +166,14 @@ func (e *Executor) takeSlot() *slot {
 	}
 	for len(p.ready)+p.making < slotsReady {
 		p.making++
-		go e.makeSlot()
+		go onOwnThread(e.makeSlot)
 	}
 	return s
 }
 
-// makeSlot makes one slot and, on its thread, waits for its attempt.
+// makeSlot makes one slot and, on its thread (onOwnThread), waits for its
+// attempt.
 func (e *Executor) makeSlot() {
-	runtime.LockOSThread()
-	if unix.Gettid() == unix.Getpid() {
-		// Never the main thread (see startDirect): held here, another
-		// thread makes the slot.
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			e.makeSlot()
-		}()
-		<-done
-		runtime.UnlockOSThread()
-		return
-	}
 	p := &e.slots
 	var b [6]byte
 	_, _ = rand.Read(b[:]) // crypto/rand never fails (Go 1.24)
