@@ -74,23 +74,31 @@ func WithCommitHook(ctx context.Context, h *CommitHook) context.Context {
 	return context.WithValue(ctx, commitHookKey{}, h)
 }
 
-// WrapUpdate is for stores: fn with the write of ctx's CommitHook added,
-// and the function to call with the outcome (nil without a hook).
-func WrapUpdate(ctx context.Context, fn func(Tx) error) (func(Tx) error, func(committed bool)) {
+// HookedUpdate is for stores: it runs update with fn and the write of
+// ctx's CommitHook added to it, and tells the hook whether it committed
+// (not when update panics: the panic goes on).
+func HookedUpdate(ctx context.Context, fn func(Tx) error, update func(fn func(Tx) error) error) (err error) {
 	h, ok := ctx.Value(commitHookKey{}).(*CommitHook)
 	if !ok || h == nil {
-		return fn, nil
+		return update(fn)
 	}
-	write := h.Prepare()
-	if write == nil {
-		return fn, h.Done
-	}
-	return func(tx Tx) error {
-		if err := fn(tx); err != nil {
-			return err
+	if write := h.Prepare(); write != nil {
+		inner := fn
+		fn = func(tx Tx) error {
+			if err := inner(tx); err != nil {
+				return err
+			}
+			return write(tx)
 		}
-		return write(tx)
-	}, h.Done
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			h.Done(false)
+			panic(p)
+		}
+		h.Done(err == nil)
+	}()
+	return update(fn)
 }
 
 // lazyKey marks a context's Updates as lazy (see Lazy).

@@ -37,20 +37,14 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 }
 
 // Update runs fn on a copy and keeps the copy only when fn succeeds.
-func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) (err error) {
+func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	fn, done := store.WrapUpdate(ctx, fn)
-	if done != nil {
-		defer func() {
-			if p := recover(); p != nil {
-				done(false)
-				panic(p)
-			}
-			done(err == nil)
-		}()
-	}
+	return store.HookedUpdate(ctx, fn, s.update)
+}
+
+func (s *Store) update(fn func(store.Tx) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cp := make(map[string]map[string][]byte, len(s.data))

@@ -255,17 +255,11 @@ func (db *DB) View(ctx context.Context, fn func(store.Tx) error) error {
 // returns an error or panics, its savepoint is rolled back — nothing it
 // wrote is kept, the others' writes are unaffected — and a panic goes on in
 // the caller. If the commit fails, every Update of the group fails.
-func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) (err error) {
-	fn, hookDone := store.WrapUpdate(ctx, fn)
-	if hookDone != nil {
-		defer func() {
-			if p := recover(); p != nil {
-				hookDone(false)
-				panic(p)
-			}
-			hookDone(err == nil)
-		}()
-	}
+func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
+	return store.HookedUpdate(ctx, fn, func(fn func(store.Tx) error) error { return db.update(ctx, fn) })
+}
+
+func (db *DB) update(ctx context.Context, fn func(store.Tx) error) error {
 	req := &writeReq{fn: fn, ctx: ctx, done: make(chan writeResult, 1)}
 	select {
 	case db.reqs <- req:
