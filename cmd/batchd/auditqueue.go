@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -56,7 +57,7 @@ func (q *auditQueue) Pending(ctx context.Context, n int) (keys []string, records
 func (q *auditQueue) Remove(ctx context.Context, keys []string) error {
 	return q.st.Update(store.Lazy(ctx), func(tx store.Tx) error {
 		for _, k := range keys {
-			if err := tx.Delete(kindAudit, k); err != nil && err != store.ErrNotFound {
+			if err := tx.Delete(kindAudit, k); err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
 		}

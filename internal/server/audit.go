@@ -427,9 +427,9 @@ type auditRecord struct {
 	EventType         string         `json:"eventType"`
 	RecipientAccount  string         `json:"recipientAccountId"`
 	Decisions         []auditVerdict `json:"batchdDecisions,omitempty"`
-	// Replaces is the event ID of the record written ahead for the
-	// same call, as a success, when its write committed (RecordAhead) but
-	// the call failed after all: this record is the call's.
+	// Replaces is the event ID of the record committed with the call's
+	// write, as a success (auditAhead), when the call failed after all or
+	// was authorized further: this record is the call's.
 	Replaces string `json:"batchdReplacesEventId,omitempty"`
 }
 
@@ -444,7 +444,7 @@ type auditVerdict struct {
 var secretParam = regexp.MustCompile(`(?i)password|secret|token|privatekey`)
 
 // Record appends one call, the record of its write replaced (see
-// RecordAhead) when replaces is not empty, and returns once it is durable.
+// auditAhead) when replaces is not empty, and returns once it is durable.
 func (a *Audit) Record(c *Call, callErr error, replaces string) {
 	line, err := a.encodeAs(c, callErr, replaces, newRequestID())
 	if err == nil {

@@ -124,18 +124,7 @@ func TestAuditRecoversAfterWriteErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	var full sync.Mutex
-	diskFull := true
-	a.mu.Lock()
-	a.writeFn = func(f *os.File, b []byte) error {
-		full.Lock()
-		defer full.Unlock()
-		if diskFull {
-			return errors.New("no space left on device")
-		}
-		return writeSync(f, b)
-	}
-	a.mu.Unlock()
+	spaceBack := fillDisk(a)
 	for i := range 5 {
 		a.Record(testCall(fmt.Sprintf("Op%d", i), nil), nil, "")
 	}
@@ -145,15 +134,35 @@ func TestAuditRecoversAfterWriteErrors(t *testing.T) {
 	if !strings.Contains(logged.String(), "cannot write records") {
 		t.Fatalf("no loud line: %q", logged.String())
 	}
-	full.Lock()
-	diskFull = false
-	full.Unlock()
+	spaceBack()
 	a.Record(testCall("Op5", nil), nil, "")
 	if n := len(lines(t, path)); n != 6 {
 		t.Fatalf("%d records after space returned, want 6", n)
 	}
 	if !strings.Contains(logged.String(), "writing again") {
 		t.Errorf("recovery not said: %q", logged.String())
+	}
+}
+
+// fillDisk makes the trail's writes fail as on a full disk, until the
+// function it returns is called.
+func fillDisk(a *Audit) (spaceBack func()) {
+	var mu sync.Mutex
+	full := true
+	a.mu.Lock()
+	a.writeFn = func(f *os.File, b []byte) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if full {
+			return errors.New("no space left on device")
+		}
+		return writeSync(f, b)
+	}
+	a.mu.Unlock()
+	return func() {
+		mu.Lock()
+		full = false
+		mu.Unlock()
 	}
 }
 
@@ -303,18 +312,7 @@ func TestAuditQueueFullDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	var full sync.Mutex
-	diskFull := true
-	a.mu.Lock()
-	a.writeFn = func(f *os.File, b []byte) error {
-		full.Lock()
-		defer full.Unlock()
-		if diskFull {
-			return errors.New("no space left on device")
-		}
-		return writeSync(f, b)
-	}
-	a.mu.Unlock()
+	spaceBack := fillDisk(a)
 	for i := range 3 {
 		rec, _ := queuedRecord(t, a, fmt.Sprintf("Queued%d", i))
 		q.add(fmt.Sprint(i), rec)
@@ -327,9 +325,7 @@ func TestAuditQueueFullDisk(t *testing.T) {
 	if n := q.len(); n != 3 {
 		t.Fatalf("%d queued on a full disk, want the 3 kept", n)
 	}
-	full.Lock()
-	diskFull = false
-	full.Unlock()
+	spaceBack()
 	a.Record(testCall("Direct", nil), nil, "") // the file takes records again
 	if err := a.export(false); err != nil {
 		t.Fatal(err)
