@@ -121,8 +121,7 @@ type cgroup struct {
 // ("vCPU", "memory", "vCPU/memory") the attempt runs.
 func (s *cgroups) create(name string, vcpus float64, memMiB int64) (cg *cgroup, without, why string) {
 	wantCPU, wantMem := vcpus > 0, memMiB > 0
-	quota := int64(math.Ceil(vcpus * cfsPeriod))
-	quota = max(quota, 1000) // the kernel's minimum quota: 1 ms
+	quota := cfsQuota(vcpus)
 	memBytes := memMiB << 20
 	if s.v2 != "" {
 		cg, err := s.createV2(name, wantCPU, wantMem, quota, memBytes)
@@ -168,10 +167,15 @@ func memoryLimits(memBytes int64) [][2]string {
 	return [][2]string{{"memory.limit_in_bytes", v}, {"?memory.memsw.limit_in_bytes", v}}
 }
 
+// cfsQuota is the CPU bandwidth quota of vcpus per cfsPeriod, in
+// microseconds: at least the kernel's minimum, 1 ms.
+func cfsQuota(vcpus float64) int64 {
+	return max(int64(math.Ceil(vcpus*cfsPeriod)), 1000)
+}
+
 // cpuLimits are the v1 cpu controller's files for vcpus.
 func cpuLimits(vcpus float64) [][2]string {
-	quota := max(int64(math.Ceil(vcpus*cfsPeriod)), 1000) // the kernel's minimum quota: 1 ms
-	return [][2]string{{"cpu.cfs_period_us", strconv.Itoa(cfsPeriod)}, {"cpu.cfs_quota_us", strconv.FormatInt(quota, 10)}}
+	return [][2]string{{"cpu.cfs_period_us", strconv.Itoa(cfsPeriod)}, {"cpu.cfs_quota_us", strconv.FormatInt(cfsQuota(vcpus), 10)}}
 }
 
 // writeLimits writes files (see memoryLimits) in dir.
