@@ -238,3 +238,6 @@ func escape(b *bytes.Buffer, s string) {
 		}
 	}
 }
+
+// StatusOf is the HTTP status err is written with.
+func StatusOf(err error) int { return toError(err).Status }

@@ -9,9 +9,11 @@ package batch
 // environments as ARNs, in ascending order.
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -426,12 +428,82 @@ func (s *Service) GetJobQueueSnapshot(ctx context.Context, in *GetJobQueueSnapsh
 			return err
 		}
 		out.FrontOfQueue = &FrontOfQueueDetail{Jobs: front, LastUpdatedAt: ptrTo(s.nowMillis())}
-		return nil
+		out.QueueUtilization, err = s.queueUtilization(tx, q)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// topShares is how many shares GetJobQueueSnapshot's fair-share
+// utilization lists: "the top 20 shares with the highest capacity
+// utilization" (Batch API Reference, FairshareUtilizationDetail).
+const topShares = 20
+
+// queueUtilization is the vCPUs the queue's STARTING and RUNNING jobs hold
+// now, in all and, for a fair-share queue, by share.
+func (s *Service) queueUtilization(tx store.Tx, q *JobQueueDetail) (*QueueSnapshotUtilizationDetail, error) {
+	total := 0.0
+	byShare := map[string]float64{}
+	for _, status := range []string{JobStatusStarting, JobStatusRunning} {
+		jobs, err := s.jobsInStateTx(tx, q.JobQueueName, status, 0)
+		if err != nil {
+			return nil, err
+		}
+		for i := range jobs {
+			v := JobVCPUs(jobs[i].Container)
+			total += v
+			byShare[deref(jobs[i].ShareIdentifier)] += v
+		}
+	}
+	out := &QueueSnapshotUtilizationDetail{LastUpdatedAt: ptrTo(s.nowMillis()),
+		TotalCapacityUsage: []QueueSnapshotCapacityUsage{{CapacityUnit: ptrTo("VCPU"), Quantity: ptrTo(total)}}}
+	if q.SchedulingPolicyArn == nil || *q.SchedulingPolicyArn == "" {
+		return out, nil
+	}
+	shares := make([]string, 0, len(byShare))
+	for sh := range byShare {
+		shares = append(shares, sh)
+	}
+	slices.SortFunc(shares, func(a, b string) int {
+		if c := cmp.Compare(byShare[b], byShare[a]); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	fs := &FairshareUtilizationDetail{ActiveShareCount: ptrTo(int64(len(shares))), TopCapacityUtilization: []FairshareCapacityUtilization{}}
+	for _, sh := range shares[:min(len(shares), topShares)] {
+		fs.TopCapacityUtilization = append(fs.TopCapacityUtilization, FairshareCapacityUtilization{ShareIdentifier: ptrTo(sh),
+			CapacityUsage: []FairshareCapacityUsage{{CapacityUnit: ptrTo("VCPU"), Quantity: ptrTo(byShare[sh])}}})
+	}
+	out.FairshareUtilization = fs
+	return out, nil
+}
+
+// JobVCPUs is the vCPUs a job's container asks for: its VCPU
+// resourceRequirement, which takes precedence over the deprecated vcpus
+// (Batch API Reference, ContainerProperties); one when it asks for none.
+func JobVCPUs(c *ContainerDetail) float64 {
+	if c == nil {
+		return 1
+	}
+	v := 0.0
+	if c.Vcpus != nil {
+		v = float64(*c.Vcpus)
+	}
+	for _, rr := range c.ResourceRequirements {
+		if rr.Type == ResourceTypeVcpu {
+			if f, err := strconv.ParseFloat(rr.Value, 64); err == nil && f > 0 && !math.IsInf(f, 0) {
+				v = f
+			}
+		}
+	}
+	if v <= 0 {
+		return 1
+	}
+	return v
 }
 
 // queueFront lists the first n RUNNABLE jobs of a queue in the order the

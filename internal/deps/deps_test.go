@@ -41,6 +41,7 @@ var allowed = map[string][]string{
 	"internal/scheduler":                  {"internal/batch", "internal/executor", "internal/iam"},
 	"internal/botocore":                   {},
 	"internal/deps":                       {},
+	"internal/console":                    {"internal/awsproto", "internal/iam"},
 }
 
 // stdOnly lists packages that must not import anything outside the standard

@@ -1,7 +1,6 @@
 package scheduler
 
 import (
-	"math"
 	"strconv"
 
 	"batchd/internal/batch"
@@ -61,22 +60,15 @@ func (u *capacityUse) anyRoom(ces []*ceView) bool {
 // vcpus and memory (AWS Batch API Reference, ContainerProperties). A job
 // that asks for no vCPU counts as one.
 func jobNeeds(c *batch.ContainerDetail) Resources {
-	var r Resources
+	r := Resources{VCPUs: batch.JobVCPUs(c)}
 	if c == nil {
-		return Resources{VCPUs: 1}
-	}
-	if c.Vcpus != nil {
-		r.VCPUs = float64(*c.Vcpus)
+		return r
 	}
 	if c.Memory != nil {
 		r.MemoryMiB = int64(*c.Memory)
 	}
 	for _, rr := range c.ResourceRequirements {
 		switch rr.Type {
-		case batch.ResourceTypeVcpu:
-			if v, err := strconv.ParseFloat(rr.Value, 64); err == nil && v > 0 && !math.IsInf(v, 0) {
-				r.VCPUs = v
-			}
 		case batch.ResourceTypeMemory:
 			if v, err := strconv.ParseInt(rr.Value, 10, 64); err == nil && v >= 0 {
 				r.MemoryMiB = v
@@ -86,9 +78,6 @@ func jobNeeds(c *batch.ContainerDetail) Resources {
 				r.GPUs = v
 			}
 		}
-	}
-	if r.VCPUs <= 0 {
-		r.VCPUs = 1
 	}
 	return r
 }

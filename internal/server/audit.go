@@ -222,6 +222,32 @@ func fileTail(path string, n int64) []byte {
 	return b[:k]
 }
 
+// recentTail is how much of the file's end Recent reads.
+const recentTail = 4 << 20
+
+// Recent returns up to n of the most recent records written to the file,
+// newest first (records still queued are not among them yet).
+func (a *Audit) Recent(n int) ([]json.RawMessage, error) {
+	a.mu.Lock()
+	path := a.path
+	a.mu.Unlock()
+	tail := fileTail(path, recentTail)
+	if i := bytes.IndexByte(tail, '\n'); i >= 0 && len(tail) == recentTail {
+		tail = tail[i+1:] // the first line may be cut
+	}
+	var out []json.RawMessage
+	for len(tail) > 0 && len(out) < n {
+		tail = bytes.TrimRight(tail, "\n")
+		i := bytes.LastIndexByte(tail, '\n')
+		line := tail[i+1:]
+		tail = tail[:max(i, 0)]
+		if json.Valid(line) {
+			out = append(out, json.RawMessage(line))
+		}
+	}
+	return out, nil
+}
+
 func (a *Audit) open() error {
 	f, err := os.OpenFile(a.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
@@ -420,6 +446,7 @@ type auditRecord struct {
 	UserAgent         string         `json:"userAgent"`
 	UserIdentity      map[string]any `json:"userIdentity"`
 	RequestParameters any            `json:"requestParameters,omitempty"`
+	ResponseElements  any            `json:"responseElements,omitempty"`
 	ErrorCode         string         `json:"errorCode,omitempty"`
 	ErrorMessage      string         `json:"errorMessage,omitempty"`
 	RequestID         string         `json:"requestID"`
@@ -464,6 +491,9 @@ func (a *Audit) encodeAs(c *Call, callErr error, replaces, eventID string) ([]by
 	}
 	if p.UserName != "" {
 		rec.UserIdentity["userName"] = p.UserName
+	}
+	if c.eventType != "" {
+		rec.EventType, rec.ResponseElements = c.eventType, c.responseElements
 	}
 	switch {
 	case c.Params != nil:

@@ -85,19 +85,26 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, body []byte,
 		s.writeErrorNS(w, r, protoQuery, xmlns, c.RequestID, err)
 		return
 	}
+	fields, err := s.runQuery(c, q, service, ops)
+	s.end(w, r, c, protoQuery, err)
+	if err == nil {
+		awsproto.WriteQueryResult(w, q.Action, xmlns, c.RequestID, fields)
+	}
+}
+
+// runQuery checks, authorizes and handles a parsed Query request, and
+// returns its result fields; the caller ends the call (end, finish).
+func (s *Server) runQuery(c *Call, q *awsproto.QueryRequest, service string, ops map[string]op) (awsproto.Fields, error) {
 	c.Operation, c.Params = q.Action, &q.Params
 	row, ok := ops[q.Action]
 	if !ok {
-		s.end(w, r, c, protoQuery, awsproto.Errorf("InvalidAction", "Could not find operation %s for version %s", q.Action, q.Version))
-		return
+		return nil, awsproto.Errorf("InvalidAction", "Could not find operation %s for version %s", q.Action, q.Version)
 	}
 	if err := awsproto.Validate(service, q.Action, c.Params); err != nil {
-		s.end(w, r, c, protoQuery, err)
-		return
+		return nil, err
 	}
 	if err := row.authorize(c, nil); err != nil {
-		s.end(w, r, c, protoQuery, err)
-		return
+		return nil, err
 	}
 	s.auditAhead(c)
 	result, err := row.handle(c, nil)
@@ -105,12 +112,10 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, body []byte,
 		err = c.paramErr
 	}
 	if err != nil {
-		s.end(w, r, c, protoQuery, err)
-		return
+		return nil, err
 	}
-	s.end(w, r, c, protoQuery, nil)
 	fields, _ := result.(awsproto.Fields) // Query handlers return Fields (queryTable)
-	awsproto.WriteQueryResult(w, q.Action, xmlns, c.RequestID, fields)
+	return fields, nil
 }
 
 // Authorize asks whether the caller may do action on resource with the

@@ -39,23 +39,35 @@ func jsonOp[In any](action string, authorize func(c *Call, in *In) error, handle
 // authorized and handled by the operation's row of ops; end audits the
 // call and writes its error in the protocol.
 func (s *Server) serveTyped(w http.ResponseWriter, r *http.Request, body []byte, c *Call, service string, p protocol, ops map[string]op) {
+	out, err := s.runTyped(r, body, c, service, p, ops)
+	s.end(w, r, c, p, err)
+	if err != nil {
+		return
+	}
+	if p == protoRESTJSON {
+		awsproto.WriteJSON(w, http.StatusOK, c.RequestID, out)
+	} else {
+		awsproto.WriteJSON11(w, service, c.RequestID, out)
+	}
+}
+
+// runTyped decodes, checks, authorizes and handles a typed request, and
+// returns the operation's output; the caller ends the call (end, finish).
+func (s *Server) runTyped(r *http.Request, body []byte, c *Call, service string, p protocol, ops map[string]op) (any, error) {
 	c.deniedCode = "AccessDeniedException"
 	var req interface{ Decode(any) error }
 	switch p {
 	case protoRESTJSON:
 		rr, err := awsproto.ParseRESTJSON(service, r, body)
 		if err != nil {
-			s.end(w, r, c, p, err)
-			return
+			return nil, err
 		}
 		c.Operation = rr.Operation
 		if _, ok := ops[rr.Operation]; !ok {
-			s.end(w, r, c, p, awsproto.Errorf("UnknownOperationException", "The operation %s is not supported by batchd.", rr.Operation))
-			return
+			return nil, awsproto.Errorf("UnknownOperationException", "The operation %s is not supported by batchd.", rr.Operation)
 		}
 		if err := awsproto.ValidateJSON(service, rr.Operation, rr.Input()); err != nil {
-			s.end(w, r, c, p, err)
-			return
+			return nil, err
 		}
 		req = rr
 	default:
@@ -67,37 +79,24 @@ func (s *Server) serveTyped(w http.ResponseWriter, r *http.Request, body []byte,
 			err = jr.Validate(service)
 		}
 		if err != nil {
-			s.end(w, r, c, p, err)
-			return
+			return nil, err
 		}
 		req = jr
 	}
 	row := ops[c.Operation]
 	in := row.newInput()
 	if err := req.Decode(in); err != nil {
-		s.end(w, r, c, p, err)
-		return
+		return nil, err
 	}
 	c.Input = in
 	if f := jsonAuditInputs[service]; f != nil {
 		c.Input = f(c.Operation, in)
 	}
 	if err := row.authorize(c, in); err != nil {
-		s.end(w, r, c, p, err)
-		return
+		return nil, err
 	}
 	s.auditAhead(c)
-	out, err := row.handle(c, in)
-	if err != nil {
-		s.end(w, r, c, p, err)
-		return
-	}
-	s.end(w, r, c, p, nil)
-	if p == protoRESTJSON {
-		awsproto.WriteJSON(w, http.StatusOK, c.RequestID, out)
-	} else {
-		awsproto.WriteJSON11(w, service, c.RequestID, out)
-	}
+	return row.handle(c, in)
 }
 
 // jsonAuditInputs gives, for a service, what the audit trail records of an
@@ -142,6 +141,18 @@ func (s *Server) auditAhead(c *Call) {
 // nil, its error is written in the protocol's format, a denial with its
 // encoded authorization message.
 func (s *Server) end(w http.ResponseWriter, r *http.Request, c *Call, p protocol, err error) {
+	s.finish(c, err)
+	if err == nil {
+		return
+	}
+	if ad, ok := err.(*AccessDeniedError); ok && s.cfg.STS != nil {
+		w.Header().Set("X-Batchd-Authorization-Message", s.cfg.STS.EncodeAuthorizationMessage(c.Principal, ad.Verdict))
+	}
+	s.writeErrorNS(w, r, p, c.xmlns, c.RequestID, err)
+}
+
+// finish audits a call that ended with err (nil: it succeeded).
+func (s *Server) finish(c *Call, err error) {
 	if a := s.cfg.Audit; a != nil {
 		c.aheadMu.Lock()
 		state, id, n := c.ahead, c.aheadID, c.aheadVerdicts
@@ -157,11 +168,4 @@ func (s *Server) end(w http.ResponseWriter, r *http.Request, c *Call, p protocol
 			a.Record(c, err, id)
 		}
 	}
-	if err == nil {
-		return
-	}
-	if ad, ok := err.(*AccessDeniedError); ok && s.cfg.STS != nil {
-		w.Header().Set("X-Batchd-Authorization-Message", s.cfg.STS.EncodeAuthorizationMessage(c.Principal, ad.Verdict))
-	}
-	s.writeErrorNS(w, r, p, c.xmlns, c.RequestID, err)
 }

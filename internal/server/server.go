@@ -294,6 +294,10 @@ type Call struct {
 	// deniedCode is the code of a denial in the service's protocol:
 	// AccessDenied (Query) or AccessDeniedException (JSON).
 	deniedCode string
+	// eventType is the audit record's (default AwsApiCall), and
+	// responseElements what it records of the response (ConsoleLogin).
+	eventType        string
+	responseElements any
 	// sim, when set, makes the call a simulation (see Simulate).
 	sim *simulation
 	// The audit record committed with the call's first write (auditAhead):
