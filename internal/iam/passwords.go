@@ -271,13 +271,22 @@ func (s *Service) UpdateAccountPasswordPolicy(ctx context.Context, p PasswordPol
 	if p.MinimumPasswordLength == 0 {
 		p.MinimumPasswordLength = 6
 	}
-	switch {
-	case p.MinimumPasswordLength < 6 || p.MinimumPasswordLength > maxPasswordLength:
-		return errorf(CodeValidationError, "1 validation error detected: Value '%d' at 'minimumPasswordLength' failed to satisfy constraint: Member must have value less than or equal to 128", p.MinimumPasswordLength)
-	case p.MaxPasswordAge < 0 || p.MaxPasswordAge > 1095:
-		return errorf(CodeValidationError, "1 validation error detected: Value '%d' at 'maxPasswordAge' failed to satisfy constraint: Member must have value less than or equal to 1095", p.MaxPasswordAge)
-	case p.PasswordReusePrevention < 0 || p.PasswordReusePrevention > maxReusePrevention:
-		return errorf(CodeValidationError, "1 validation error detected: Value '%d' at 'passwordReusePrevention' failed to satisfy constraint: Member must have value less than or equal to 24", p.PasswordReusePrevention)
+	// The wire checks these ranges against the model first; callers in
+	// process get the same answer.
+	for _, r := range []struct {
+		field     string
+		v, lo, hi int
+	}{
+		{"minimumPasswordLength", p.MinimumPasswordLength, 6, maxPasswordLength},
+		{"maxPasswordAge", p.MaxPasswordAge, 0, 1095},
+		{"passwordReusePrevention", p.PasswordReusePrevention, 0, maxReusePrevention},
+	} {
+		if r.v < r.lo {
+			return errorf(CodeValidationError, "1 validation error detected: Value '%d' at '%s' failed to satisfy constraint: Member must have value greater than or equal to %d", r.v, r.field, max(r.lo, 1))
+		}
+		if r.v > r.hi {
+			return errorf(CodeValidationError, "1 validation error detected: Value '%d' at '%s' failed to satisfy constraint: Member must have value less than or equal to %d", r.v, r.field, r.hi)
+		}
 	}
 	return s.update(ctx, func(tx store.Tx) error { return put(tx, kindPasswordPolicy, s.account, &p) })
 }

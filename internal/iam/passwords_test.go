@@ -169,6 +169,12 @@ func TestAccountPasswordPolicy(t *testing.T) {
 	err = s.DeleteAccountPasswordPolicy(ctx)
 	rtWantErr(t, err, CodeNoSuchEntity, "The Password Policy with domain name 123456789012 cannot be found.")
 
+	err = s.UpdateAccountPasswordPolicy(ctx, PasswordPolicy{MinimumPasswordLength: 5})
+	rtWantErr(t, err, CodeValidationError, "1 validation error detected: Value '5' at 'minimumPasswordLength' failed to satisfy constraint: Member must have value greater than or equal to 6")
+	err = s.UpdateAccountPasswordPolicy(ctx, PasswordPolicy{MaxPasswordAge: 1096})
+	rtWantErr(t, err, CodeValidationError, "1 validation error detected: Value '1096' at 'maxPasswordAge' failed to satisfy constraint: Member must have value less than or equal to 1095")
+	err = s.UpdateAccountPasswordPolicy(ctx, PasswordPolicy{PasswordReusePrevention: -1})
+	rtWantErr(t, err, CodeValidationError, "1 validation error detected: Value '-1' at 'passwordReusePrevention' failed to satisfy constraint: Member must have value greater than or equal to 1")
 	rtMust(t, s.UpdateAccountPasswordPolicy(ctx, PasswordPolicy{RequireNumbers: true, MaxPasswordAge: 90}))
 	p, err := s.GetAccountPasswordPolicy(ctx)
 	rtMust(t, err)
