@@ -72,6 +72,10 @@ type Config struct {
 	// JobRetention is how long a finished job is kept after it ends (AWS:
 	// at least 7 days); 0 keeps jobs forever.
 	JobRetention time.Duration
+	// RootPasswordFile names a file whose first line is set as the account
+	// root's console password at start (kept only as a hash); "" leaves
+	// the root's password as it is.
+	RootPasswordFile string
 	// Now is the clock of identities and sessions (session expiry); nil
 	// is the system clock. Tests set it; there is no flag.
 	Now func() time.Time
@@ -132,6 +136,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 		retention = v
 	}
 	fs.DurationVar(&cfg.JobRetention, "job-retention", retention, "how long a finished job is kept after it ends, then removed from DescribeJobs and ListJobs; 0 keeps jobs forever (BATCHD_JOB_RETENTION; AWS keeps them at least 7 days)")
+	fs.StringVar(&cfg.RootPasswordFile, "root-password-file", env("BATCHD_ROOT_PASSWORD_FILE", ""), "file whose first line becomes the root user's console password at start (BATCHD_ROOT_PASSWORD_FILE)")
 	devDefault := getenv("BATCHD_DEV") == "1" || strings.EqualFold(getenv("BATCHD_DEV"), "true")
 	fs.BoolVar(&cfg.Dev, "dev", devDefault, "also accept the well-known root key test/test (BATCHD_DEV)")
 	if err := fs.Parse(args); err != nil {
@@ -235,6 +240,12 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 	keyID, secret, err := iamSvc.Bootstrap(ctx, devKey, devSecret)
 	if err != nil {
 		return err
+	}
+	if cfg.RootPasswordFile != "" {
+		if err := setRootPassword(ctx, iamSvc, cfg.RootPasswordFile); err != nil {
+			return err
+		}
+		log.Info("root password set", "from", cfg.RootPasswordFile)
 	}
 	credPath := filepath.Join(cfg.DataDir, "root-credentials")
 	if keyID != "" && keyID != devKey {
@@ -346,6 +357,24 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return hs.Shutdown(shutdownCtx)
+}
+
+// setRootPassword sets the root's password to the first line of path
+// (without its line ending). The password is in no error it returns.
+func setRootPassword(ctx context.Context, s *iam.Service, path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("--root-password-file: %w", err)
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	line = strings.TrimSuffix(line, "\r")
+	if line == "" {
+		return fmt.Errorf("--root-password-file: %s: the first line is empty", path)
+	}
+	if err := s.SetRootPassword(ctx, line); err != nil {
+		return fmt.Errorf("--root-password-file: %s: %w", path, err)
+	}
+	return nil
 }
 
 // defaultMaxConnections is 4096, or, under a lower limit of open files,

@@ -35,6 +35,13 @@ type testServer struct {
 // given) and reads the root credentials it wrote.
 func startServer(t testing.TB, dir string) *testServer {
 	t.Helper()
+	return startServerWith(t, dir, nil)
+}
+
+// startServerWith is startServer with the configuration changed by edit
+// (when not nil) before the server starts.
+func startServerWith(t testing.TB, dir string, edit func(*Config)) *testServer {
+	t.Helper()
 	if dir == "" {
 		dir = t.TempDir()
 	}
@@ -47,6 +54,9 @@ func startServer(t testing.TB, dir string) *testServer {
 	cfg := defaultConfig()
 	cfg.DataDir = dir
 	cfg.Executor = "local" // the tests of the container executor choose it
+	if edit != nil {
+		edit(&cfg)
+	}
 	go func() { done <- Serve(ctx, cfg, ln, slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard) }()
 	ts := &testServer{URL: "http://" + ln.Addr().String(), DataDir: dir}
 	ts.stop = func() {

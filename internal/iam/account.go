@@ -26,7 +26,8 @@ const (
 // GetAccountSummary returns the account's IAM usage and quotas under the
 // keys of AWS's SummaryMap (IAM API Reference, GetAccountSummary). Entities
 // batchd does not have (MFA devices, server and signing certificates,
-// identity providers, passwords) count 0.
+// identity providers) count 0; AccountPasswordPresent is 1 once the root
+// has a password (SetRootPassword).
 func (s *Service) GetAccountSummary(ctx context.Context) (map[string]int32, error) {
 	m := map[string]int32{
 		"UsersQuota":                        int32(s.limits.Users),
@@ -98,6 +99,11 @@ func (s *Service) GetAccountSummary(ctx context.Context) (map[string]int32, erro
 			inUse += len(r.AttachedPolicies)
 		}
 		m["PolicyVersionsInUse"] = int32(inUse)
+		if set, err := rootPasswordSet(tx, s.account); err != nil {
+			return err
+		} else if set {
+			m["AccountPasswordPresent"] = 1
+		}
 		m["AccountAccessKeysPresent"] = 0
 		if slices.ContainsFunc(keys, func(k *AccessKey) bool { return k.User == "" }) {
 			m["AccountAccessKeysPresent"] = 1

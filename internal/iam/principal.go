@@ -148,7 +148,7 @@ func (s *Service) authenticate(ctx context.Context, keyID string) (*authEntry, e
 			if !found {
 				return errInvalidToken
 			}
-			p = &Principal{Kind: policy.User, ARN: u.ARN, Account: s.account, UserName: u.Name, UserID: u.ID}
+			p = s.userPrincipal(u)
 		}
 		p.AccessKeyID = keyID
 		e.principal = p

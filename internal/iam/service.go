@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"batchd/internal/iam/policy"
 	"batchd/internal/store"
 )
@@ -20,6 +22,9 @@ type Config struct {
 	Now       func() time.Time
 	// Limits override AWS's default quotas (zero fields keep AWS's).
 	Limits Limits
+	// PasswordHashCost is the bcrypt cost of console passwords; 0 is
+	// bcrypt's default (10). Tests lower it to bcrypt.MinCost.
+	PasswordHashCost int
 }
 
 // Limits are IAM's quotas (IAM User Guide, "IAM and AWS STS quotas").
@@ -58,6 +63,11 @@ type Service struct {
 	partition string
 	now       func() time.Time
 	limits    Limits
+	hashCost  int
+
+	// dummy is the hash sign-ins of unknown users are compared against.
+	dummyOnce sync.Once
+	dummy     []byte
 
 	// gen counts IAM writes; caches built at an older generation are stale.
 	gen      atomic.Uint64
@@ -83,6 +93,10 @@ func New(cfg Config) *Service {
 		s.now = time.Now
 	}
 	s.limits.fill()
+	s.hashCost = cfg.PasswordHashCost
+	if s.hashCost == 0 {
+		s.hashCost = bcrypt.DefaultCost
+	}
 	return s
 }
 
@@ -140,6 +154,9 @@ func list[T any](tx store.Tx, kind, prefix string) ([]*T, error) {
 type account struct {
 	ID         string
 	CreateDate time.Time
+	// RootPasswordHash is the bcrypt hash of the root's password
+	// (SetRootPassword); empty when it has none.
+	RootPasswordHash []byte `json:",omitempty"`
 }
 
 // Bootstrap creates the account and, when none exists, root access keys. It

@@ -113,6 +113,18 @@ func (s *Service) UpdateUser(ctx context.Context, name, newName, newPath string)
 					}
 				}
 			}
+			// The login profile follows its user.
+			if p, found, err := get[loginProfile](tx, kindLoginProfile, nameKey(u.Name)); err != nil {
+				return err
+			} else if found {
+				p.UserName = newName
+				if err := tx.Delete(kindLoginProfile, nameKey(u.Name)); err != nil {
+					return err
+				}
+				if err := put(tx, kindLoginProfile, nameKey(newName), p); err != nil {
+					return err
+				}
+			}
 		}
 		if newName != "" {
 			u.Name = newName
@@ -122,13 +134,18 @@ func (s *Service) UpdateUser(ctx context.Context, name, newName, newPath string)
 	})
 }
 
-// DeleteUser deletes a user that has no access keys, policies or group
-// memberships left, as IAM requires.
+// DeleteUser deletes a user that has no login profile, access keys,
+// policies or group memberships left, as IAM requires.
 func (s *Service) DeleteUser(ctx context.Context, name string) error {
 	return s.update(ctx, func(tx store.Tx) error {
 		u, err := loadHolder[User](tx, userHolder, name)
 		if err != nil {
 			return err
+		}
+		if _, found, err := get[loginProfile](tx, kindLoginProfile, nameKey(u.Name)); err != nil {
+			return err
+		} else if found {
+			return deleteConflict("Cannot delete entity, must delete login profile first.")
 		}
 		keys, err := list[AccessKey](tx, kindAccessKey, "")
 		if err != nil {

@@ -470,6 +470,18 @@ type auditVerdict struct {
 // secretParam matches request parameters never written to the audit trail.
 var secretParam = regexp.MustCompile(`(?i)password|secret|token|privatekey`)
 
+// passwordSettings are parameters secretParam matches that are settings
+// about passwords, not passwords: the trail keeps them, as CloudTrail does.
+var passwordSettings = map[string]bool{
+	"PasswordResetRequired": true, "MinimumPasswordLength": true, "AllowUsersToChangePassword": true,
+	"MaxPasswordAge": true, "PasswordReusePrevention": true,
+}
+
+// isSecretParam reports whether a Query parameter is left out of the trail.
+func isSecretParam(name string) bool {
+	return secretParam.MatchString(name) && !passwordSettings[name]
+}
+
 // Record appends one call, the record of its write replaced (see
 // auditAhead) when replaces is not empty, and returns once it is durable.
 func (a *Audit) Record(c *Call, callErr error, replaces string) {
@@ -499,7 +511,7 @@ func (a *Audit) encodeAs(c *Call, callErr error, replaces, eventID string) ([]by
 	case c.Params != nil:
 		params := map[string]any{}
 		for _, k := range c.Params.Names() {
-			if !secretParam.MatchString(k) && !strings.HasPrefix(k, "X-Amz-") {
+			if !isSecretParam(k) && !strings.HasPrefix(k, "X-Amz-") {
 				params[k], _ = c.Params.String(k)
 			}
 		}

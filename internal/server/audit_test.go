@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"batchd/internal/awsproto"
 	"batchd/internal/iam"
 	"batchd/internal/iam/policy"
 )
@@ -333,5 +336,57 @@ func TestAuditQueueFullDisk(t *testing.T) {
 	got := lines(t, path)
 	if len(got) != 4 || q.len() != 0 {
 		t.Fatalf("after space returned: %d records (want 4: 3 queued once, 1 direct), %d queued", len(got), q.len())
+	}
+}
+
+// Passwords of the login profile operations and ChangePassword never reach
+// the audit trail; the other parameters do.
+func TestAuditRedactsPasswords(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	a, err := OpenAudit(path, "us-east-1", AuditOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets := []string{"Pl41n-Secret-1", "0ld-Secret-2", "N3w-Secret-3"}
+	for _, body := range []string{
+		"Action=CreateLoginProfile&Version=2010-05-08&UserName=alice&Password=" + secrets[0] + "&PasswordResetRequired=true",
+		"Action=UpdateLoginProfile&Version=2010-05-08&UserName=alice&Password=" + secrets[0],
+		"Action=ChangePassword&Version=2010-05-08&OldPassword=" + secrets[1] + "&NewPassword=" + secrets[2],
+	} {
+		r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		q, err := awsproto.ParseQuery(r, []byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := testCall(q.Action, nil)
+		c.Service, c.Params = "iam", &q.Params
+		a.Record(c, nil, "")
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	l := lines(t, path)
+	if len(l) != 3 {
+		t.Fatalf("%d records, want 3", len(l))
+	}
+	for _, line := range l {
+		for _, s := range secrets {
+			if strings.Contains(line, s) {
+				t.Errorf("a password is in the audit trail: %s", line)
+			}
+		}
+		var rec struct{ RequestParameters map[string]any }
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatal(err)
+		}
+		for k := range rec.RequestParameters {
+			if strings.Contains(strings.ToLower(k), "password") && k != "PasswordResetRequired" {
+				t.Errorf("parameter %s recorded: %s", k, line)
+			}
+		}
+	}
+	if !strings.Contains(l[0], `"UserName":"alice"`) || !strings.Contains(l[0], `"PasswordResetRequired":"true"`) {
+		t.Errorf("UserName and PasswordResetRequired not recorded: %s", l[0])
 	}
 }

@@ -15,7 +15,7 @@ const iamXMLNS = "https://iam.amazonaws.com/doc/2010-05-08/"
 // resources and condition keys from the Service Authorization Reference,
 // "Actions, resources, and condition keys for AWS Identity and Access
 // Management"). It is assembled from the tables of each entity's file.
-var iamOps = queryTable(mergeOps(userOps, accessKeyOps, groupOps, policyOps, roleOps, profileOps, accountOps))
+var iamOps = queryTable(mergeOps(userOps, accessKeyOps, groupOps, policyOps, roleOps, profileOps, loginOps, accountOps))
 
 func mergeOps(tables ...map[string]queryOp) map[string]queryOp {
 	out := map[string]queryOp{}

@@ -24,6 +24,10 @@ type queryOp struct {
 	Resources func(c *Call) []string
 	// Keys returns the condition keys the operation sets.
 	Keys func(c *Call) map[string][]string
+	// ExplicitOnly, when set and true for the call, makes only an explicit
+	// Deny refuse it: IAM itself grants the action (the password policy's
+	// AllowUsersToChangePassword), so no Allow is needed.
+	ExplicitOnly func(c *Call) bool
 	// Handle runs the operation and returns its result fields.
 	Handle func(c *Call) (awsproto.Fields, error)
 }
@@ -62,11 +66,13 @@ func queryTable(rows map[string]queryOp) map[string]op {
 				if row.Keys != nil {
 					keys = row.Keys(c)
 				}
+				explicitOnly := row.ExplicitOnly != nil && row.ExplicitOnly(c)
 				if c.paramErr != nil {
 					return c.paramErr
 				}
 				for _, res := range resources {
-					if err := c.Authorize(row.Action, res, keys); err != nil {
+					chk := iam.Check{Action: row.Action, Resource: res, Keys: keys}
+					if err := c.check(chk, explicitOnly); err != nil {
 						return err
 					}
 				}
