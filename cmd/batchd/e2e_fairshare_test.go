@@ -80,3 +80,47 @@ func TestFairShareWeights(t *testing.T) {
 		t.Errorf("of the first 5 jobs started, %d were light's; want at least 3 (order %+v)", light, starts)
 	}
 }
+
+// GetJobQueueSnapshot's queueUtilization gives the vCPUs the queue's
+// running jobs hold, in all and, on a fair-share queue, by share, the
+// largest first (Batch API Reference, QueueSnapshotUtilizationDetail).
+func TestQueueSnapshotUtilization(t *testing.T) {
+	t.Parallel()
+	ts := startJobServer(t, func(c *Config) { c.HostVCPUs = 4 })
+	c := ts.batch(ts.Root)
+	ctx := context.Background()
+	unmanagedCE(t, c, "ce")
+	sp := call(c.CreateSchedulingPolicy(ctx, &batch.CreateSchedulingPolicyInput{Name: aws.String("fair"), FairsharePolicy: &batchtypes.FairsharePolicy{
+		ShareDistribution: []batchtypes.ShareAttributes{{ShareIdentifier: aws.String("a")}, {ShareIdentifier: aws.String("b")}}}})).ok(t)
+	call(c.CreateJobQueue(ctx, &batch.CreateJobQueueInput{
+		JobQueueName: aws.String("q"), Priority: aws.Int32(1), SchedulingPolicyArn: sp.Arn,
+		ComputeEnvironmentOrder: []batchtypes.ComputeEnvironmentOrder{{Order: aws.Int32(1), ComputeEnvironment: aws.String("ce")}}})).ok(t)
+	register(t, c, shellDef("long", "sleep 60"))
+	var ids []string
+	for share, vcpus := range map[string]string{"a": "1", "b": "2"} {
+		id := submit(t, c, &batch.SubmitJobInput{JobName: aws.String(share), JobQueue: aws.String("q"), JobDefinition: aws.String("long"),
+			ShareIdentifier: aws.String(share), SchedulingPriorityOverride: aws.Int32(1), ContainerOverrides: &batchtypes.ContainerOverrides{
+				ResourceRequirements: []batchtypes.ResourceRequirement{{Type: batchtypes.ResourceTypeVcpu, Value: aws.String(vcpus)}}}})
+		ids = append(ids, id)
+	}
+	for _, id := range ids {
+		waitJob(t, c, id, batchtypes.JobStatusRunning, 30*time.Second)
+	}
+	snap := call(c.GetJobQueueSnapshot(ctx, &batch.GetJobQueueSnapshotInput{JobQueue: aws.String("q")})).ok(t)
+	u := snap.QueueUtilization
+	if u == nil || len(u.TotalCapacityUsage) != 1 || aws.ToFloat64(u.TotalCapacityUsage[0].Quantity) != 3 || aws.ToString(u.TotalCapacityUsage[0].CapacityUnit) != "VCPU" {
+		t.Fatalf("queueUtilization %+v", u)
+	}
+	fs := u.FairshareUtilization
+	if fs == nil || aws.ToInt64(fs.ActiveShareCount) != 2 || len(fs.TopCapacityUtilization) != 2 {
+		t.Fatalf("fairshareUtilization %+v", fs)
+	}
+	top := fs.TopCapacityUtilization
+	if aws.ToString(top[0].ShareIdentifier) != "b" || aws.ToFloat64(top[0].CapacityUsage[0].Quantity) != 2 ||
+		aws.ToString(top[1].ShareIdentifier) != "a" || aws.ToFloat64(top[1].CapacityUsage[0].Quantity) != 1 {
+		t.Fatalf("topCapacityUtilization %+v %+v", top[0], top[1])
+	}
+	for _, id := range ids {
+		call(c.TerminateJob(ctx, &batch.TerminateJobInput{JobId: aws.String(id), Reason: aws.String("done")})).ok(t)
+	}
+}

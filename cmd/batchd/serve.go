@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"batchd/internal/batch"
+	"batchd/internal/console"
 	"batchd/internal/iam"
 	"batchd/internal/logs"
 	"batchd/internal/server"
@@ -271,6 +272,8 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 		IAM: iamSvc, STS: sts.New(iamSvc), Batch: batchSvc, Logs: logsSvc, Verifier: sigv4.NewVerifier(), Log: log, Audit: audit, WithCommitHook: auditQ.withCommitHook,
 		Region: cfg.Region, TLS: cfg.TLSCert != "", Credentials: creds,
 	})
+	con := console.New(console.Config{API: srv, Identities: consoleIdentities{iamSvc}, AccountID: cfg.AccountID, Region: cfg.Region,
+		Secure: cfg.TLSCert != "", Log: log, Now: cfg.Now})
 	// The scheduler runs jobs; it is made first so that the evaluator can
 	// wake it when jobs become RUNNABLE.
 	sched, execs, err := newScheduler(ctx, cfg, batchSvc, iamSvc, logsSvc, creds, endpoint, log)
@@ -327,7 +330,7 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 	// unknown caller's body within 10 s and a known one's within 60 s
 	// (the server's own deadlines), idle connections closed after 2
 	// minutes, and at most --max-connections open at once.
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+	hs := &http.Server{Handler: withConsole(srv, con), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	maxConns := cfg.MaxConnections
 	if maxConns <= 0 {
