@@ -51,7 +51,7 @@ func detectCgroups(root string, self []byte) *cgroups {
 		}
 		ctrls := strings.Fields(string(data))
 		if slices.Contains(ctrls, "cpu") && slices.Contains(ctrls, "memory") {
-			return &cgroups{v2: filepath.Join(mount, "batchd")}
+			return &cgroups{v2: filepath.Join(v2Home(mount, self), "batchd")}
 		}
 		whys = append(whys, fmt.Sprintf("cgroup v2 at %s lacks the cpu and memory controllers", mount))
 	}
@@ -85,6 +85,49 @@ const (
 )
 
 // parseSelfCgroup maps each v1 controller to batchd's cgroup path in it.
+// v2Home is where a unified hierarchy's attempts' cgroups go: under the
+// cgroup systemd delegated to batchd's service (Delegate=yes, which
+// systemd marks with the trusted.delegate extended attribute, "1") when
+// batchd runs in it or in a subgroup of it (DelegateSubgroup=), so that
+// systemd's and batchd's cgroups never mix; else under the hierarchy's
+// root. A delegated cgroup must hold no process of its own for its
+// children to get controllers (cgroup v2's "no internal processes"), so
+// batchd, when it runs in the delegated cgroup itself, moves into its
+// subgroup "supervisor", as DelegateSubgroup=supervisor would have put it.
+func v2Home(mount string, self []byte) string {
+	own := ""
+	for line := range strings.SplitSeq(string(self), "\n") {
+		if p, ok := strings.CutPrefix(line, "0::"); ok {
+			own = p
+		}
+	}
+	for dir := own; strings.HasPrefix(dir, "/") && dir != "/"; dir = filepath.Dir(dir) {
+		full := filepath.Join(mount, dir)
+		if !delegated(full) {
+			continue
+		}
+		if dir == own {
+			sup := filepath.Join(full, "supervisor")
+			if err := os.Mkdir(sup, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+				return mount
+			}
+			// cgroup.procs moves the whole process, every thread.
+			if err := writeFile(filepath.Join(sup, "cgroup.procs"), strconv.Itoa(os.Getpid())); err != nil {
+				return mount
+			}
+		}
+		return full
+	}
+	return mount
+}
+
+// delegated reports whether systemd delegated the cgroup at dir.
+func delegated(dir string) bool {
+	buf := make([]byte, 8)
+	n, err := syscall.Getxattr(dir, "trusted.delegate", buf)
+	return err == nil && string(buf[:n]) == "1"
+}
+
 func parseSelfCgroup(self []byte) map[string]string {
 	own := map[string]string{}
 	for line := range strings.SplitSeq(string(self), "\n") {

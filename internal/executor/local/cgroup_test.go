@@ -3,6 +3,7 @@ package local
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -22,6 +23,45 @@ func tree(t *testing.T, files map[string]string) string {
 		}
 	}
 	return root
+}
+
+// Under systemd with Delegate=yes, attempts' cgroups go in the service's
+// delegated cgroup (marked trusted.delegate=1), beside batchd's own
+// subgroup, never at the hierarchy's root.
+func TestDetectCgroupsDelegated(t *testing.T) {
+	t.Parallel()
+	files := map[string]string{
+		"cgroup.controllers": "cpu memory\n",
+		"system.slice/batchd.service/supervisor/cgroup.procs":       "",
+		"system.slice/other.service/cgroup.procs":                   "",
+		"system.slice/batchd.service/cgroup.controllers":            "cpu memory\n",
+		"system.slice/batchd.service/supervisor/cgroup.controllers": "",
+		"system.slice/other.service/cgroup.controllers":             "",
+	}
+	root := tree(t, files)
+	delegate := filepath.Join(root, "system.slice/batchd.service")
+	if err := syscall.Setxattr(delegate, "trusted.delegate", []byte("1"), 0); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("setting trusted.delegate (CI runs as root): %v", err)
+		}
+		t.Skipf("trusted xattrs need root: %v", err)
+	}
+	for _, tc := range []struct{ name, self, v2 string }{
+		{"in DelegateSubgroup", "0::/system.slice/batchd.service/supervisor\n", "system.slice/batchd.service/batchd"},
+		{"in the delegated cgroup itself", "0::/system.slice/batchd.service\n", "system.slice/batchd.service/batchd"},
+		{"not delegated", "0::/system.slice/other.service\n", "batchd"},
+		{"root", "0::/\n", "batchd"},
+	} {
+		cg := detectCgroups(root, []byte(tc.self))
+		if got, _ := filepath.Rel(root, cg.v2); got != tc.v2 {
+			t.Errorf("%s: v2 parent = %q, want %q", tc.name, got, tc.v2)
+		}
+	}
+	// Run in the delegated cgroup, batchd moved itself to its subgroup.
+	procs, err := os.ReadFile(filepath.Join(delegate, "supervisor", "cgroup.procs"))
+	if err != nil || strings.TrimSpace(string(procs)) != strconv.Itoa(os.Getpid()) {
+		t.Errorf("supervisor/cgroup.procs = %q, %v; want this process", procs, err)
+	}
 }
 
 func TestDetectCgroups(t *testing.T) {

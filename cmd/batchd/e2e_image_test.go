@@ -1,0 +1,94 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"batchd/internal/executor/docker/dockertest"
+)
+
+// The Dockerfile builds an image of the static binary that runs as a
+// non-root user and serves: built here with the engine's classic builder
+// (FROM scratch needs no registry), as its comment tells users to.
+func TestContainerImage(t *testing.T) {
+	host := dockertest.Host(t)
+	docker := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("docker", args...)
+		cmd.Env = append(os.Environ(), "DOCKER_HOST="+host)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("docker %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	dir := t.TempDir()
+	build := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(dir, "batchd"), ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, f := range []string{"Dockerfile", ".dockerignore", "packaging"} {
+		if out, err := exec.Command("cp", "-r", filepath.Join("..", "..", f), dir).CombinedOutput(); err != nil {
+			t.Fatalf("cp %s: %v\n%s", f, err, out)
+		}
+	}
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	tag := "batchd-image-test:" + hex.EncodeToString(b[:])
+	docker("build", "-q", "-t", tag, dir)
+	t.Cleanup(func() { exec.Command("docker", "-H", host, "rmi", "-f", tag).Run() }) // best effort
+
+	if out := docker("run", "--rm", tag, "--help"); !strings.Contains(out, "batchd serve") {
+		t.Fatalf("batchd --help in the image: %s", out)
+	}
+	if user := docker("image", "inspect", "-f", "{{.Config.User}}", tag); user != "65532:65532" {
+		t.Fatalf("image user %q", user)
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	id := docker("run", "-d", "--network", "host", tag, "serve", "--listen", "127.0.0.1:"+strconv.Itoa(port), "--executor", "local")
+	t.Cleanup(func() { exec.Command("docker", "-H", host, "rm", "-f", id).Run() }) // best effort
+	url := "http://127.0.0.1:" + strconv.Itoa(port) + "/console/signin"
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		res, err := http.Get(url)
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			logs, _ := exec.Command("docker", "-H", host, "logs", id).CombinedOutput()
+			t.Fatalf("the container does not serve %s: %v\n%s", url, err, logs)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	pid := docker("inspect", "-f", "{{.State.Pid}}", id)
+	status, err := os.ReadFile("/proc/" + pid + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[0] == "Uid:" && f[1] != "65532" {
+			t.Fatalf("batchd runs as uid %s in its container, want 65532", f[1])
+		}
+	}
+}
