@@ -21,6 +21,7 @@ import (
 	"batchd/internal/logs"
 	"batchd/internal/server"
 	"batchd/internal/sigv4"
+	"batchd/internal/store"
 	"batchd/internal/store/sqlite"
 	"batchd/internal/sts"
 )
@@ -72,16 +73,27 @@ type Config struct {
 	// JobRetention is how long a finished job is kept after it ends (AWS:
 	// at least 7 days); 0 keeps jobs forever.
 	JobRetention time.Duration
+	// MetricsListen, when set, is the address /metrics is served on
+	// instead of the main listener (where it is then an AWS path).
+	MetricsListen string
+	// LogFormat is "text" or "json"; LogLevel "debug", "info", "warn" or
+	// "error" (serveMain makes the logger of them).
+	LogFormat string
+	LogLevel  string
 	// Now is the clock of identities and sessions (session expiry); nil
 	// is the system clock. Tests set it; there is no flag.
 	Now func() time.Time
+	// metricsAddr, when set, is told the address of the metrics
+	// listener (tests; there is no flag).
+	metricsAddr func(net.Addr)
 }
 
 func defaultConfig() Config {
 	vcpus, mem := hostDefaults()
 	return Config{Listen: "127.0.0.1:8080", DataDir: "batchd-data", Region: "us-east-1", AccountID: "123456789012",
 		HostVCPUs: vcpus, HostMemoryMiB: mem, HostGPUs: -1, DockerNetwork: "isolated",
-		AuditMaxSizeMiB: 100, AuditMaxFiles: 10, MaxConnections: defaultMaxConnections(), JobRetention: 7 * 24 * time.Hour}
+		AuditMaxSizeMiB: 100, AuditMaxFiles: 10, MaxConnections: defaultMaxConnections(), JobRetention: 7 * 24 * time.Hour,
+		LogFormat: "text", LogLevel: "info"}
 }
 
 // parseServeFlags reads flags, each defaulting to its BATCHD_* environment
@@ -132,6 +144,9 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 		retention = v
 	}
 	fs.DurationVar(&cfg.JobRetention, "job-retention", retention, "how long a finished job is kept after it ends, then removed from DescribeJobs and ListJobs; 0 keeps jobs forever (BATCHD_JOB_RETENTION; AWS keeps them at least 7 days)")
+	fs.StringVar(&cfg.MetricsListen, "metrics-listen", env("BATCHD_METRICS_LISTEN", ""), "address to serve /metrics on instead of the main listener, e.g. 127.0.0.1:9090 (BATCHD_METRICS_LISTEN)")
+	fs.StringVar(&cfg.LogFormat, "log-format", env("BATCHD_LOG_FORMAT", cfg.LogFormat), "log format: text or json (BATCHD_LOG_FORMAT)")
+	fs.StringVar(&cfg.LogLevel, "log-level", env("BATCHD_LOG_LEVEL", cfg.LogLevel), "log level: debug (a line per request), info (a line per job status change), warn or error (BATCHD_LOG_LEVEL)")
 	devDefault := getenv("BATCHD_DEV") == "1" || strings.EqualFold(getenv("BATCHD_DEV"), "true")
 	fs.BoolVar(&cfg.Dev, "dev", devDefault, "also accept the well-known root key test/test (BATCHD_DEV)")
 	if err := fs.Parse(args); err != nil {
@@ -169,6 +184,9 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	if cfg.DockerNetwork == "" {
 		return cfg, errors.New("--docker-network must not be empty")
 	}
+	if _, err := newLogger(io.Discard, cfg.LogFormat, cfg.LogLevel); err != nil {
+		return cfg, err
+	}
 	if cfg.HostMemoryMiB <= 0 {
 		return cfg, fmt.Errorf("--host-memory-mib must be positive, not %d (MemTotal of /proc/meminfo is its default)", cfg.HostMemoryMiB)
 	}
@@ -183,7 +201,11 @@ func serveMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 		return 2
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	log, err := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
+	if err != nil {
+		fmt.Fprintf(stderr, "batchd serve: %v\n", err)
+		return 2
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		fmt.Fprintf(stderr, "batchd serve: %v\n", err)
@@ -243,6 +265,12 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 		}
 		fmt.Fprintf(stdout, "root credentials written to %s (profile batchd)\n", credPath)
 	}
+	// Metrics: batchd's own registry; the domain packages get hooks.
+	var batchSvc *batch.Service
+	metrics := server.NewMetrics(server.MetricsConfig{JobCounts: func(ctx context.Context) (map[string]map[string]int, error) {
+		return batchSvc.JobCounts(ctx)
+	}, Log: log})
+	db.ObserveCommits(metrics.StoreCommitted)
 	auditQ := &auditQueue{st: db}
 	audit, err := server.OpenAudit(filepath.Join(cfg.DataDir, "audit.jsonl"), cfg.Region,
 		server.AuditOptions{MaxSize: cfg.AuditMaxSizeMiB << 20, MaxFiles: cfg.AuditMaxFiles, Log: log, Queue: auditQ})
@@ -250,22 +278,24 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 		return err
 	}
 	defer audit.Close()
-	batchSvc := batch.New(batch.Config{Store: db, Roles: batchRoles{iamSvc}, AccountID: cfg.AccountID, Region: cfg.Region,
-		Limits: batch.Limits{ComputeEnvironments: cfg.MaxComputeEnvironments, JobQueues: cfg.MaxJobQueues}, Log: log})
+	batchSvc = batch.New(batch.Config{Store: db, Roles: batchRoles{iamSvc}, AccountID: cfg.AccountID, Region: cfg.Region,
+		Limits: batch.Limits{ComputeEnvironments: cfg.MaxComputeEnvironments, JobQueues: cfg.MaxJobQueues}, Log: log,
+		OnJobChange: metrics.JobChanged})
 	logsSvc := logs.New(logs.Config{Store: db, Region: cfg.Region, AccountID: cfg.AccountID, Now: cfg.Now})
 	// Job roles' credentials, served on this listener to jobs on this host.
 	endpoint := jobEndpoint(ln, cfg.TLSCert != "")
 	creds := server.NewCredentialsEndpoint(sts.New(iamSvc), endpoint, cfg.Now)
-	srv := server.New(server.Config{
-		IAM: iamSvc, STS: sts.New(iamSvc), Batch: batchSvc, Logs: logsSvc, Verifier: sigv4.NewVerifier(), Log: log, Audit: audit, WithCommitHook: auditQ.withCommitHook,
-		Region: cfg.Region, TLS: cfg.TLSCert != "", Credentials: creds,
-	})
 	// The scheduler runs jobs; it is made first so that the evaluator can
 	// wake it when jobs become RUNNABLE.
-	sched, execs, err := newScheduler(ctx, cfg, batchSvc, iamSvc, logsSvc, creds, endpoint, log)
+	sched, execs, err := newScheduler(ctx, cfg, batchSvc, iamSvc, logsSvc, creds, endpoint, log, metrics)
 	if err != nil {
 		return err
 	}
+	srv := server.New(server.Config{
+		IAM: iamSvc, STS: sts.New(iamSvc), Batch: batchSvc, Logs: logsSvc, Verifier: sigv4.NewVerifier(), Log: log, Audit: audit, WithCommitHook: auditQ.withCommitHook,
+		Region: cfg.Region, TLS: cfg.TLSCert != "", Credentials: creds,
+		Ready: func(ctx context.Context) error { return ready(ctx, db, sched) }, Metrics: metrics, ServeMetrics: cfg.MetricsListen == "",
+	})
 	defer execs.Close()
 	defer func() {
 		// The jobs dir, once its attempts are gone; a left one is
@@ -331,6 +361,14 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 			errc <- hs.Serve(ln)
 		}
 	}()
+	if cfg.MetricsListen != "" {
+		stopMetrics, err := serveMetrics(cfg, metrics, log)
+		if err != nil {
+			hs.Close()
+			return err
+		}
+		defer stopMetrics()
+	}
 	scheme := "http"
 	if cfg.TLSCert != "" {
 		scheme = "https"
@@ -484,4 +522,79 @@ func (r batchRoles) EnsureServiceLinkedRole(ctx context.Context) (string, error)
 		return "", err
 	}
 	return role.ARN, nil
+}
+
+// newLogger returns the logger of --log-format and --log-level.
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	switch level {
+	case "debug":
+		lv = slog.LevelDebug
+	case "info", "":
+		lv = slog.LevelInfo
+	case "warn":
+		lv = slog.LevelWarn
+	case "error":
+		lv = slog.LevelError
+	default:
+		return nil, fmt.Errorf("--log-level must be debug, info, warn or error, not %q", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text", "":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format must be text or json, not %q", format)
+}
+
+// readiness is what /readyz asks: a store that answers a read, a
+// scheduler whose loop runs.
+type readiness interface{ Running() bool }
+
+// ready answers /readyz with a short reason, the cause being logged where
+// it happened (the store's errors, the supervisor's restarts).
+func ready(ctx context.Context, st store.Store, sched readiness) error {
+	err := st.View(ctx, func(tx store.Tx) error {
+		_, err := tx.Get("batchd.ready", "probe")
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return errors.New("store: not ready")
+	}
+	if !sched.Running() {
+		return errors.New("scheduler: not running")
+	}
+	return nil
+}
+
+// serveMetrics serves /metrics alone on --metrics-listen, until stop.
+func serveMetrics(cfg Config, m *server.Metrics, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", cfg.MetricsListen)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics-listen: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET "+server.MetricsPath, m.Handler())
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics listener failed; /metrics is not served until batchd restarts", "err", err)
+		}
+	}()
+	log.Info("metrics serving", "endpoint", "http://"+ln.Addr().String()+server.MetricsPath)
+	if cfg.metricsAddr != nil {
+		cfg.metricsAddr(ln.Addr())
+	}
+	return func() {
+		hs.Close()
+		<-done
+	}, nil
 }
