@@ -100,6 +100,25 @@ func defaultConfig() Config {
 // variable and then to the built-in default.
 func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
 	cfg := defaultConfig()
+	fs := serveFlags(&cfg, getenv)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {} // serveMain prints it
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	return cfg, checkServeConfig(fs, cfg)
+}
+
+const serveSynopsis = `batchd serve [flags]`
+
+const serveNotes = `Each flag defaults to the environment variable it names, then to the
+default shown. /healthz, /readyz and /metrics are served without
+authentication (see --metrics-listen); the README's "Operating batchd"
+section tells what they answer.`
+
+// serveFlags defines serve's flags on cfg, each defaulting to its
+// environment variable (read with getenv) and then to cfg's value.
+func serveFlags(cfg *Config, getenv func(string) string) *flag.FlagSet {
 	env := func(name, def string) string {
 		if v := getenv(name); v != "" {
 			return v
@@ -107,7 +126,6 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 		return def
 	}
 	fs := flag.NewFlagSet("batchd serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.Listen, "listen", env("BATCHD_LISTEN", cfg.Listen), "address to listen on (BATCHD_LISTEN)")
 	fs.StringVar(&cfg.DataDir, "data-dir", env("BATCHD_DATA_DIR", cfg.DataDir), "directory for the database, keys and audit trail (BATCHD_DATA_DIR)")
 	fs.StringVar(&cfg.Region, "region", env("BATCHD_REGION", cfg.Region), "the region batchd serves (BATCHD_REGION)")
@@ -149,56 +167,63 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&cfg.LogLevel, "log-level", env("BATCHD_LOG_LEVEL", cfg.LogLevel), "log level: debug (a line per request), info (a line per job status change), warn or error (BATCHD_LOG_LEVEL)")
 	devDefault := getenv("BATCHD_DEV") == "1" || strings.EqualFold(getenv("BATCHD_DEV"), "true")
 	fs.BoolVar(&cfg.Dev, "dev", devDefault, "also accept the well-known root key test/test (BATCHD_DEV)")
-	if err := fs.Parse(args); err != nil {
-		return cfg, err
-	}
+	return fs
+}
+
+// checkServeConfig refuses what serve cannot run with.
+func checkServeConfig(fs *flag.FlagSet, cfg Config) error {
 	if fs.NArg() > 0 {
-		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	if len(cfg.AccountID) != 12 || strings.Trim(cfg.AccountID, "0123456789") != "" {
-		return cfg, fmt.Errorf("--account-id must be 12 digits, not %q", cfg.AccountID)
+		return fmt.Errorf("--account-id must be 12 digits, not %q", cfg.AccountID)
 	}
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
-		return cfg, errors.New("--tls-cert and --tls-key go together")
+		return errors.New("--tls-cert and --tls-key go together")
 	}
 	if cfg.HostVCPUs <= 0 {
-		return cfg, fmt.Errorf("--host-vcpus must be positive, not %d", cfg.HostVCPUs)
+		return fmt.Errorf("--host-vcpus must be positive, not %d", cfg.HostVCPUs)
 	}
 	if cfg.MaxConnections <= 0 {
-		return cfg, fmt.Errorf("--max-connections must be positive, not %d", cfg.MaxConnections)
+		return fmt.Errorf("--max-connections must be positive, not %d", cfg.MaxConnections)
 	}
 	if cfg.JobRetention < 0 {
-		return cfg, fmt.Errorf("--job-retention must not be negative")
+		return fmt.Errorf("--job-retention must not be negative")
 	}
 	if cfg.AuditMaxSizeMiB <= 0 || cfg.AuditMaxFiles <= 0 {
-		return cfg, fmt.Errorf("--audit-max-size-mib and --audit-max-files must be positive")
+		return fmt.Errorf("--audit-max-size-mib and --audit-max-files must be positive")
 	}
 	switch cfg.Executor {
 	case "", "docker", "local":
 	default:
-		return cfg, fmt.Errorf("--executor must be docker or local, not %q", cfg.Executor)
+		return fmt.Errorf("--executor must be docker or local, not %q", cfg.Executor)
 	}
 	if cfg.HostGPUs < -1 {
-		return cfg, fmt.Errorf("--host-gpus must be -1 (detect) or more, not %d", cfg.HostGPUs)
+		return fmt.Errorf("--host-gpus must be -1 (detect) or more, not %d", cfg.HostGPUs)
 	}
 	if cfg.DockerNetwork == "" {
-		return cfg, errors.New("--docker-network must not be empty")
+		return errors.New("--docker-network must not be empty")
 	}
 	if _, err := newLogger(io.Discard, cfg.LogFormat, cfg.LogLevel); err != nil {
-		return cfg, err
+		return err
 	}
 	if cfg.HostMemoryMiB <= 0 {
-		return cfg, fmt.Errorf("--host-memory-mib must be positive, not %d (MemTotal of /proc/meminfo is its default)", cfg.HostMemoryMiB)
+		return fmt.Errorf("--host-memory-mib must be positive, not %d (MemTotal of /proc/meminfo is its default)", cfg.HostMemoryMiB)
 	}
-	return cfg, nil
+	return nil
 }
 
 func serveMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg, err := parseServeFlags(args, os.Getenv, stderr)
 	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(stderr, "batchd serve: %v\n", err)
+		def := defaultConfig()
+		fs := serveFlags(&def, os.Getenv)
+		if errors.Is(err, flag.ErrHelp) {
+			printUsage(stdout, fs, serveSynopsis, serveNotes)
+			return 0
 		}
+		fmt.Fprintf(stderr, "batchd serve: %v\n\n", err)
+		printUsage(stderr, fs, serveSynopsis, serveNotes)
 		return 2
 	}
 	log, err := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
