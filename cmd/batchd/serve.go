@@ -292,8 +292,8 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 	}
 	// Metrics: batchd's own registry; the domain packages get hooks.
 	var batchSvc *batch.Service
-	metrics := server.NewMetrics(server.MetricsConfig{JobCounts: func(ctx context.Context) (map[string]map[string]int, error) {
-		return batchSvc.JobCounts(ctx)
+	metrics := server.NewMetrics(server.MetricsConfig{JobCounts: func(ctx context.Context, statuses ...string) (map[string]map[string]int, error) {
+		return batchSvc.JobCounts(ctx, statuses...)
 	}, Log: log})
 	db.ObserveCommits(metrics.StoreCommitted)
 	auditQ := &auditQueue{st: db}

@@ -45,12 +45,17 @@ func (t *jobTx) noteChange(r, p *jobRecord, from string) {
 	})
 }
 
-// JobCounts returns how many jobs each job queue holds in each status, in
-// one read transaction: a count of each (queue, status) range of the
-// listing index, not a read of the jobs. Array children are not counted
-// (their parent is, PENDING while they run); nor are jobs of queues that
-// were deleted.
-func (s *Service) JobCounts(ctx context.Context) (map[string]map[string]int, error) {
+// JobCounts returns how many jobs each job queue holds in each of
+// statuses (every status when none is given), in one read transaction: a
+// count of each (queue, status) range of the listing index, not a read of
+// the jobs. Array children are not counted (their parent is, PENDING while
+// they run); nor are jobs of queues that were deleted. A count costs in
+// proportion to the jobs in its range: the finished ones, kept for
+// --job-retention, are the many.
+func (s *Service) JobCounts(ctx context.Context, statuses ...string) (map[string]map[string]int, error) {
+	if len(statuses) == 0 {
+		statuses = jobStatuses
+	}
 	out := map[string]map[string]int{}
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		queues, err := tx.List(kindJQ, "", "", 0)
@@ -58,8 +63,8 @@ func (s *Service) JobCounts(ctx context.Context) (map[string]map[string]int, err
 			return err
 		}
 		for _, q := range queues {
-			byStatus := make(map[string]int, len(jobStatuses))
-			for _, st := range jobStatuses {
+			byStatus := make(map[string]int, len(statuses))
+			for _, st := range statuses {
 				n, err := tx.Count(kindJobIdx, idxPrefix(q.Key, st))
 				if err != nil {
 					return err

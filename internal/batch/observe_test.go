@@ -3,7 +3,13 @@ package batch
 import (
 	"context"
 	"errors"
+	"fmt"
+	"path/filepath"
 	"testing"
+	"time"
+
+	"batchd/internal/store"
+	"batchd/internal/store/sqlite"
 )
 
 // OnJobChange hears each status change once its write committed, with
@@ -57,5 +63,54 @@ func TestOnJobChange(t *testing.T) {
 	}
 	if counts["q"][JobStatusFailed] != 1 || counts["q"][JobStatusRunnable] != 0 || len(counts["q"]) != len(jobStatuses) {
 		t.Errorf("JobCounts = %v", counts)
+	}
+}
+
+// BenchmarkJobCounts measures the scrape-time count of batchd_jobs over
+// one queue holding a million finished jobs in SQLite (index entries
+// only: JobCounts reads nothing else).
+func BenchmarkJobCounts(b *testing.B) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "batchd.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	s := New(Config{Store: db, Roles: &fakeRoles{}, AccountID: testAccount, Region: testRegion, Now: func() time.Time { return testNow }})
+	createTestCE(b, s, "ce")
+	createTestQueue(b, s, "q", "ce")
+	const total, batchSize = 1_000_000, 50_000
+	for i := 0; i < total; i += batchSize {
+		err := db.Update(ctx, func(tx store.Tx) error {
+			for j := i; j < i+batchSize; j++ {
+				if err := tx.Put(kindJobIdx, idxKey("q", JobStatusSucceeded, int64(j), fmt.Sprintf("job-%08d", j)), []byte("{}")); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	counts, err := s.JobCounts(ctx)
+	if err != nil || counts["q"][JobStatusSucceeded] != total {
+		b.Fatalf("JobCounts = %v, %v", counts["q"], err)
+	}
+	for _, bc := range []struct {
+		name     string
+		statuses []string
+	}{
+		{"all", nil},
+		{"unfinished", []string{JobStatusSubmitted, JobStatusPending, JobStatusRunnable, JobStatusStarting, JobStatusRunning}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := s.JobCounts(ctx, bc.statuses...); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

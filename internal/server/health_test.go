@@ -108,3 +108,53 @@ func TestMetricsObservationsDoNotAllocate(t *testing.T) {
 		}
 	}
 }
+
+// batchd_jobs counts unfinished jobs at every scrape and finished ones at
+// most every finishedEvery, adding those that finish in between.
+func TestJobsGaugeCountsFinishedSeldom(t *testing.T) {
+	var calls []int
+	store := map[string]int{batch.JobStatusRunning: 2, batch.JobStatusSucceeded: 1000}
+	m := NewMetrics(MetricsConfig{JobCounts: func(_ context.Context, statuses ...string) (map[string]map[string]int, error) {
+		calls = append(calls, len(statuses))
+		out := map[string]int{}
+		for _, st := range []string{batch.JobStatusSubmitted, batch.JobStatusPending, batch.JobStatusRunnable, batch.JobStatusStarting, batch.JobStatusRunning, batch.JobStatusSucceeded, batch.JobStatusFailed} {
+			if len(statuses) == 0 || strings.Contains(strings.Join(statuses, ","), st) {
+				out[st] = store[st]
+			}
+		}
+		return map[string]map[string]int{"q": out}, nil
+	}})
+	gauge := func(status string) float64 {
+		t.Helper()
+		fams, err := m.Registry().Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range fams {
+			if f.GetName() != "batchd_jobs" {
+				continue
+			}
+			for _, s := range f.Metric {
+				if s.Label[1].GetValue() == status {
+					return s.Gauge.GetValue()
+				}
+			}
+		}
+		t.Fatalf("no batchd_jobs{status=%q}", status)
+		return 0
+	}
+	if got := gauge(batch.JobStatusSucceeded); got != 1000 {
+		t.Errorf("SUCCEEDED = %v, want 1000", got)
+	}
+	store[batch.JobStatusRunning], store[batch.JobStatusSucceeded] = 1, 1001
+	m.JobChanged(batch.JobChange{Queue: "q", From: batch.JobStatusRunning, To: batch.JobStatusSucceeded})
+	if got := gauge(batch.JobStatusSucceeded); got != 1001 {
+		t.Errorf("SUCCEEDED after one finished = %v, want 1001", got)
+	}
+	if got := gauge(batch.JobStatusRunning); got != 1 {
+		t.Errorf("RUNNING = %v, want 1", got)
+	}
+	if calls[0] != 0 || calls[1] != 5 || calls[2] != 5 {
+		t.Errorf("counts asked for %v statuses, want all (0) then the 5 unfinished", calls)
+	}
+}
