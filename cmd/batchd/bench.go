@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -33,24 +35,40 @@ type benchConfig struct {
 	ServiceRole string
 }
 
+const benchUsage = `Usage:
+  batchd bench submit --endpoint URL [--clients 32] [--jobs N] [--array-size K]
+
+Run "batchd bench submit --help" for its flags.
+`
+
+const benchSubmitSynopsis = "batchd bench submit --endpoint URL [--clients 32] [--jobs N] [--array-size K]"
+
+const benchSubmitNotes = `Submits jobs to an AWS Batch endpoint from concurrent clients and reports
+the rate and latencies. Credentials come from the AWS SDK's default chain
+(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ...); the flags
+without an environment variable in parentheses have none.`
+
 func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && isHelp(args[0]) {
+		fmt.Fprint(stdout, benchUsage)
+		return 0
+	}
 	if len(args) == 0 || args[0] != "submit" {
-		fmt.Fprintln(stderr, "usage: batchd bench submit --endpoint URL [--clients 32] [--jobs N] [--array-size K]")
+		fmt.Fprint(stderr, benchUsage)
 		return 2
 	}
 	fs := flag.NewFlagSet("batchd bench submit", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var bc benchConfig
-	fs.StringVar(&bc.Endpoint, "endpoint", "", "AWS Batch endpoint URL (empty: AWS's own endpoint for the region)")
-	fs.StringVar(&bc.Region, "region", "us-east-1", "region")
-	fs.StringVar(&bc.Profile, "profile", "", "shared credentials profile (default: the SDK's default chain)")
+	fs.StringVar(&bc.Endpoint, "endpoint", os.Getenv("AWS_ENDPOINT_URL"), "AWS Batch endpoint URL; empty: AWS's own endpoint for the region (AWS_ENDPOINT_URL)")
+	fs.StringVar(&bc.Region, "region", cmp.Or(os.Getenv("AWS_REGION"), "us-east-1"), "region (AWS_REGION)")
+	fs.StringVar(&bc.Profile, "profile", os.Getenv("AWS_PROFILE"), "shared credentials profile; empty: the SDK's default chain (AWS_PROFILE)")
 	fs.IntVar(&bc.Clients, "clients", 32, "concurrent clients")
 	fs.IntVar(&bc.Jobs, "jobs", 10000, "jobs to submit")
 	fs.IntVar(&bc.ArraySize, "array-size", 0, "submit array jobs of this size (0: plain jobs)")
 	fs.StringVar(&bc.Prefix, "prefix", "batchd-bench", "name prefix of the compute environment, queue and job definition it creates or reuses")
 	fs.StringVar(&bc.ServiceRole, "service-role", "", "serviceRole of the compute environment it creates (some AWS Batch emulators require one)")
-	if err := fs.Parse(args[1:]); err != nil {
-		return 2
+	if ok, code := parseFlags(fs, benchSubmitSynopsis, benchSubmitNotes, args[1:], stdout, stderr); !ok {
+		return code
 	}
 	if bc.Clients < 1 || bc.Jobs < 1 || bc.ArraySize == 1 || bc.ArraySize > 10000 || bc.ArraySize < 0 {
 		fmt.Fprintln(stderr, "batchd bench submit: --clients and --jobs must be positive; --array-size 0 or 2..10000")

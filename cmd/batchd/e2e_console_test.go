@@ -442,3 +442,120 @@ func TestConsoleSessionLocks(t *testing.T) {
 		t.Fatalf("ConsoleLogin records: %d Success, %d Failure; want 1 and 5", ok, failed)
 	}
 }
+
+// consoleSignIn signs hc in as user (or the root, user "") and fails the
+// test otherwise.
+func consoleSignIn(t *testing.T, hc *http.Client, base, user, password string) {
+	t.Helper()
+	tok := formToken(t, hc, base+"/signin")
+	form := url.Values{"csrf": {tok}, "account": {"123456789012"}, "user": {user}, "password": {password}}
+	if user == "" {
+		form.Set("kind", "root")
+	}
+	res, body := postForm(t, hc, base+"/signin", form, nil)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in of %q: %d %s", user, res.StatusCode, body)
+	}
+}
+
+func getPage(t *testing.T, hc *http.Client, page string) (int, string) {
+	t.Helper()
+	res, err := hc.Get(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.StatusCode, string(b)
+}
+
+// Every page renders what the API gives the signed-in user: definitions
+// with their revisions, compute environments, a fair-share policy with
+// its shares' usage, a queue's jobs by name filter, a submit with
+// parameters, and the audit trail, which a user without
+// cloudtrail:LookupEvents is refused in AWS's words.
+func TestConsolePages(t *testing.T) {
+	pwFile := filepath.Join(t.TempDir(), "root-password")
+	if err := os.WriteFile(pwFile, []byte("Root-Passw0rd!\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ts := startJobServer(t, func(c *Config) { c.RootPasswordFile = pwFile; c.HostVCPUs = 4 })
+	base := ts.URL + "/console"
+	ctx := context.Background()
+	c := ts.batch(ts.Root)
+	unmanagedCE(t, c, "ce")
+	sp := call(c.CreateSchedulingPolicy(ctx, &batch.CreateSchedulingPolicyInput{Name: aws.String("fair"), FairsharePolicy: &batchtypes.FairsharePolicy{
+		ShareDistribution: []batchtypes.ShareAttributes{{ShareIdentifier: aws.String("teamA"), WeightFactor: aws.Float32(0.5)}}}})).ok(t)
+	call(c.CreateJobQueue(ctx, &batch.CreateJobQueueInput{JobQueueName: aws.String("fq"), Priority: aws.Int32(1), SchedulingPolicyArn: sp.Arn,
+		ComputeEnvironmentOrder: []batchtypes.ComputeEnvironmentOrder{{Order: aws.Int32(1), ComputeEnvironment: aws.String("ce")}}})).ok(t)
+	register(t, c, shellDef("echoer", "echo Ref::word"))
+	def := shellDef("echoer", "echo second Ref::word")
+	def.Parameters = map[string]string{"word": "default"}
+	register(t, c, def)
+	long := submit(t, c, &batch.SubmitJobInput{JobName: aws.String("long-one"), JobQueue: aws.String("fq"), JobDefinition: aws.String("echoer"),
+		ShareIdentifier: aws.String("teamA"), SchedulingPriorityOverride: aws.Int32(1),
+		ContainerOverrides: &batchtypes.ContainerOverrides{Command: []string{"sleep", "60"}}})
+	waitJob(t, c, long, batchtypes.JobStatusRunning, 30*time.Second)
+
+	hc := consoleClient(t)
+	consoleSignIn(t, hc, base, "", "Root-Passw0rd!")
+	for _, tc := range []struct{ page, want string }{
+		{"/job-definitions", `<td>2</td><td>2</td>`}, // latest revision 2, two revisions
+		{"/job-definitions/echoer", "Revision 1"},
+		{"/compute-environments", "UNMANAGED"},
+		{"/scheduling-policies", `<tr data-share="teamA"><td>teamA</td><td>1</td></tr>`},
+		{"/queues/fq?status=RUNNING", "long-one"},
+		{"/queues/fq?name=long*", "long-one"},
+		{"/jobs/" + long, "teamA"},
+		{"/", `data-status="RUNNING"><a href="/console/queues/fq?status=RUNNING">1</a>`},
+	} {
+		code, body := getPage(t, hc, base+tc.page)
+		if code != http.StatusOK || !strings.Contains(body, tc.want) {
+			t.Errorf("%s: %d, want %q in\n%s", tc.page, code, tc.want, body)
+		}
+	}
+	if _, body := getPage(t, hc, base+"/queues/fq?name=nomatch*"); strings.Contains(body, "long-one") {
+		t.Error("the name filter let another job through")
+	}
+
+	// Submit with a parameter: the job runs with it.
+	tok := formToken(t, hc, base+"/submit?definition=echoer")
+	res, body := postForm(t, hc, base+"/submit", url.Values{"csrf": {tok}, "definition": {"echoer:2"}, "jobName": {"with-param"},
+		"jobQueue": {"fq"}, "parameters": {"word=console"}, "share": {"teamA"}, "priority": {"1"}}, nil)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("submit: %d %s", res.StatusCode, body)
+	}
+	id := strings.TrimPrefix(strings.SplitN(res.Header.Get("Location"), "?", 2)[0], "/console/jobs/")
+	j := describeJob(t, c, id)
+	if aws.ToString(j.JobName) != "with-param" || j.Parameters["word"] != "console" {
+		t.Fatalf("submitted %s with parameters %v", aws.ToString(j.JobName), j.Parameters)
+	}
+	res, body = postForm(t, hc, base+"/submit", url.Values{"csrf": {tok}, "definition": {"echoer"}, "jobName": {"bad name!"}, "jobQueue": {"fq"}}, nil)
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "ClientException") {
+		t.Fatalf("bad submit: %d %s", res.StatusCode, body)
+	}
+
+	// The audit page: the root sees the sign-in; dave may not look.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, body := getPage(t, hc, base+"/audit")
+		if code == http.StatusOK && strings.Contains(body, "signin.amazonaws.com ConsoleLogin") && strings.Contains(body, "batch.amazonaws.com SubmitJob") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("audit page: %d %s", code, body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	loginUser(t, ts.iam(ts.Root), "dave", "Dave-console-1", consoleBatchUser)
+	dave := consoleClient(t)
+	consoleSignIn(t, dave, base, "dave", "Dave-console-1")
+	code, body := getPage(t, dave, base+"/audit")
+	if code != http.StatusForbidden || !strings.Contains(body, "is not authorized to perform: cloudtrail:LookupEvents") {
+		t.Fatalf("dave's audit page: %d %s", code, body)
+	}
+	call(c.TerminateJob(ctx, &batch.TerminateJobInput{JobId: aws.String(long), Reason: aws.String("done")})).ok(t)
+}

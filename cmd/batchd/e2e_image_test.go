@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -41,6 +42,21 @@ func TestContainerImage(t *testing.T) {
 		if out, err := exec.Command("cp", "-r", filepath.Join("..", "..", f), dir).CombinedOutput(); err != nil {
 			t.Fatalf("cp %s: %v\n%s", f, err, out)
 		}
+	}
+	// The modes a checkout and a build get under the usual umask (022):
+	// this test process's is batchd's own 077.
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		mode := os.FileMode(0o644)
+		if d.IsDir() || path == filepath.Join(dir, "batchd") {
+			mode = 0o755
+		}
+		return os.Chmod(path, mode)
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	var b [6]byte
 	if _, err := rand.Read(b[:]); err != nil {

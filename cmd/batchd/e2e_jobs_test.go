@@ -33,6 +33,12 @@ import (
 // startJobServer is startServer with cfg adjusted by mutate.
 func startJobServer(t testing.TB, mutate func(*Config)) *testServer {
 	t.Helper()
+	return startLoggedServer(t, mutate, slog.New(slog.NewTextHandler(io.Discard, nil)))
+}
+
+// startLoggedServer is startJobServer logging to log.
+func startLoggedServer(t testing.TB, mutate func(*Config), log *slog.Logger) *testServer {
+	t.Helper()
 	dir := t.TempDir()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -46,7 +52,7 @@ func startJobServer(t testing.TB, mutate func(*Config)) *testServer {
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	go func() { done <- Serve(ctx, cfg, ln, slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard) }()
+	go func() { done <- Serve(ctx, cfg, ln, log, io.Discard) }()
 	ts := &testServer{URL: "http://" + ln.Addr().String(), DataDir: dir}
 	var once sync.Once
 	ts.stop = func() {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"batchd/internal/executor/docker"
@@ -33,14 +34,17 @@ Usage:
                [--host-vcpus N] [--host-memory-mib MIB] [--host-gpus N]
                [--executor docker|local] [--docker-host URL] [--docker-network isolated|host|none|NAME]
                [--jobs-dir DIR] [--local-user NAME|UID]
+               [--metrics-listen ADDR] [--log-format text|json] [--log-level debug|info|warn|error]
   batchd bench submit --endpoint URL [--clients 32] [--jobs N] [--array-size K]
   batchd policy validate [--kind KIND] [--json] FILE...
   batchd policy simulate --policy FILE|aws:NAME... --action A --resource R [flags]
   batchd policy simulate --policy FILE|aws:NAME... --request OPERATION --input JSON [flags]
   batchd policy eval  < cases.jsonl > decisions.jsonl
   batchd policy builtins
+  batchd version
 
-Run "batchd policy SUBCOMMAND -h" for the flags of each.
+Run "batchd COMMAND --help" (or "batchd policy SUBCOMMAND --help") for the
+flags of each, with the environment variables they default to.
 `
 
 // Main runs batchd with args (without the program name) and returns the exit
@@ -58,7 +62,12 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return benchMain(ctx, args[1:], stdout, stderr)
 	case "policy":
 		return policyMain(ctx, args[1:], stdin, stdout, stderr)
-	case "-h", "--help", "help":
+	case "version":
+		return versionMain(args[1:], stdout, stderr)
+	case "--version", "-version":
+		fmt.Fprint(stdout, versionText(debug.ReadBuildInfo))
+		return 0
+	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
 	}

@@ -19,7 +19,7 @@ import (
 
 func policyMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, policyUsage)
 		return 2
 	}
 	switch args[0] {
@@ -28,20 +28,48 @@ func policyMain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	case "simulate":
 		return policySimulate(args[1:], stdout, stderr)
 	case "eval":
+		fs := flag.NewFlagSet("batchd policy eval", flag.ContinueOnError)
+		if ok, code := parseFlags(fs, "batchd policy eval < cases.jsonl > decisions.jsonl", policyEvalNotes, args[1:], stdout, stderr); !ok {
+			return code
+		}
 		if err := policy.NewEvaluator().Stream(ctx, stdin, stdout); err != nil {
 			fmt.Fprintf(stderr, "batchd policy eval: %v\n", err)
 			return 1
 		}
 		return 0
 	case "builtins":
+		fs := flag.NewFlagSet("batchd policy builtins", flag.ContinueOnError)
+		if ok, code := parseFlags(fs, "batchd policy builtins", "Lists the built-in AWS managed policies, usable as aws:NAME.", args[1:], stdout, stderr); !ok {
+			return code
+		}
 		for _, m := range policy.Builtins() {
 			fmt.Fprintf(stdout, "%-40s %s\n", "aws:"+m.Name, m.ARN)
 		}
 		return 0
 	}
-	fmt.Fprintf(stderr, "batchd policy: unknown subcommand %q\n\n%s", args[0], usage)
+	if isHelp(args[0]) {
+		fmt.Fprint(stdout, policyUsage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "batchd policy: unknown subcommand %q\n\n%s", args[0], policyUsage)
 	return 2
 }
+
+const policyUsage = `Usage:
+  batchd policy validate [--kind KIND] [--json] FILE...
+  batchd policy simulate --policy FILE|aws:NAME... --action A --resource R [flags]
+  batchd policy simulate --policy FILE|aws:NAME... --request OPERATION --input JSON [flags]
+  batchd policy eval  < cases.jsonl > decisions.jsonl
+  batchd policy builtins
+
+Run "batchd policy SUBCOMMAND --help" for the flags of each. The policy
+commands read no environment variables: every value is a flag.
+`
+
+const policyEvalNotes = `Reads evaluation cases, one JSON object a line, and writes a decision for
+each, one JSON object a line, in order.`
+
+const policyNoEnv = "The policy commands read no environment variables: every value is a flag."
 
 // listFlag collects a repeatable flag.
 type listFlag []string
@@ -51,11 +79,10 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 func policyValidate(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("batchd policy validate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	kind := fs.String("kind", "managed", "where the policy is used: managed, inline-user, inline-group, inline-role, boundary, session, resource, trust")
 	asJSON := fs.Bool("json", false, "print findings as JSON")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if ok, code := parseFlags(fs, "batchd policy validate [--kind KIND] [--json] FILE...", "Validates policy documents (FILE, or a built-in aws:NAME) as IAM Access Analyzer does; exit 1 on an error finding.\n"+policyNoEnv, args, stdout, stderr); !ok {
+		return code
 	}
 	k, err := policy.ParseDocKind(*kind)
 	if err != nil {
@@ -145,7 +172,6 @@ func loadPolicy(name string) (*policy.Policy, error) {
 
 func policySimulate(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("batchd policy simulate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var policies, boundaries, sessions, ctxArgs listFlag
 	fs.Var(&policies, "policy", "identity-based policy FILE or built-in aws:NAME (repeatable)")
 	fs.Var(&boundaries, "boundary", "permissions boundary FILE or aws:NAME")
@@ -162,8 +188,9 @@ func policySimulate(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&tagArgs, "resource-tag", "ARN=KEY=VALUE: a tag of a resource the request touches (repeatable; with --request)")
 	region := fs.String("region", "us-east-1", "the region of the request's resources (with --request)")
 	account := fs.String("account", "", "the account of the request's resources (with --request; default: the principal's)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	synopsis := "batchd policy simulate --policy FILE|aws:NAME... --action A --resource R [flags]\n  batchd policy simulate --policy FILE|aws:NAME... --request OPERATION --input JSON [flags]"
+	if ok, code := parseFlags(fs, synopsis, "Evaluates a request against policies as AWS does and explains the decision.\n"+policyNoEnv, args, stdout, stderr); !ok {
+		return code
 	}
 	policies = append(policies, fs.Args()...)
 	if *operation == "" && (*action == "" || *resource == "") {

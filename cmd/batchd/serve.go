@@ -22,6 +22,7 @@ import (
 	"batchd/internal/logs"
 	"batchd/internal/server"
 	"batchd/internal/sigv4"
+	"batchd/internal/store"
 	"batchd/internal/store/sqlite"
 	"batchd/internal/sts"
 )
@@ -77,22 +78,52 @@ type Config struct {
 	// root's console password at start (kept only as a hash); "" leaves
 	// the root's password as it is.
 	RootPasswordFile string
+	// MetricsListen, when set, is the address /metrics is served on
+	// instead of the main listener (where it is then an AWS path).
+	MetricsListen string
+	// LogFormat is "text" or "json"; LogLevel "debug", "info", "warn" or
+	// "error" (serveMain makes the logger of them).
+	LogFormat string
+	LogLevel  string
 	// Now is the clock of identities and sessions (session expiry); nil
 	// is the system clock. Tests set it; there is no flag.
 	Now func() time.Time
+	// metricsAddr, when set, is told the address of the metrics
+	// listener (tests; there is no flag).
+	metricsAddr func(net.Addr)
 }
 
 func defaultConfig() Config {
 	vcpus, mem := hostDefaults()
 	return Config{Listen: "127.0.0.1:8080", DataDir: "batchd-data", Region: "us-east-1", AccountID: "123456789012",
 		HostVCPUs: vcpus, HostMemoryMiB: mem, HostGPUs: -1, DockerNetwork: "isolated",
-		AuditMaxSizeMiB: 100, AuditMaxFiles: 10, MaxConnections: defaultMaxConnections(), JobRetention: 7 * 24 * time.Hour}
+		AuditMaxSizeMiB: 100, AuditMaxFiles: 10, MaxConnections: defaultMaxConnections(), JobRetention: 7 * 24 * time.Hour,
+		LogFormat: "text", LogLevel: "info"}
 }
 
 // parseServeFlags reads flags, each defaulting to its BATCHD_* environment
 // variable and then to the built-in default.
 func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
 	cfg := defaultConfig()
+	fs := serveFlags(&cfg, getenv)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {} // serveMain prints it
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	return cfg, checkServeConfig(fs, cfg)
+}
+
+const serveSynopsis = `batchd serve [flags]`
+
+const serveNotes = `Each flag defaults to the environment variable it names, then to the
+default shown. /healthz, /readyz and /metrics are served without
+authentication (see --metrics-listen); the README's "Operating batchd"
+section tells what they answer.`
+
+// serveFlags defines serve's flags on cfg, each defaulting to its
+// environment variable (read with getenv) and then to cfg's value.
+func serveFlags(cfg *Config, getenv func(string) string) *flag.FlagSet {
 	env := func(name, def string) string {
 		if v := getenv(name); v != "" {
 			return v
@@ -100,7 +131,6 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 		return def
 	}
 	fs := flag.NewFlagSet("batchd serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.Listen, "listen", env("BATCHD_LISTEN", cfg.Listen), "address to listen on (BATCHD_LISTEN)")
 	fs.StringVar(&cfg.DataDir, "data-dir", env("BATCHD_DATA_DIR", cfg.DataDir), "directory for the database, keys and audit trail (BATCHD_DATA_DIR)")
 	fs.StringVar(&cfg.Region, "region", env("BATCHD_REGION", cfg.Region), "the region batchd serves (BATCHD_REGION)")
@@ -138,58 +168,75 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	}
 	fs.DurationVar(&cfg.JobRetention, "job-retention", retention, "how long a finished job is kept after it ends, then removed from DescribeJobs and ListJobs; 0 keeps jobs forever (BATCHD_JOB_RETENTION; AWS keeps them at least 7 days)")
 	fs.StringVar(&cfg.RootPasswordFile, "root-password-file", env("BATCHD_ROOT_PASSWORD_FILE", ""), "file whose first line becomes the root user's console password at start (BATCHD_ROOT_PASSWORD_FILE)")
+	fs.StringVar(&cfg.MetricsListen, "metrics-listen", env("BATCHD_METRICS_LISTEN", ""), "address to serve /metrics on instead of the main listener, e.g. 127.0.0.1:9090 (BATCHD_METRICS_LISTEN)")
+	fs.StringVar(&cfg.LogFormat, "log-format", env("BATCHD_LOG_FORMAT", cfg.LogFormat), "log format: text or json (BATCHD_LOG_FORMAT)")
+	fs.StringVar(&cfg.LogLevel, "log-level", env("BATCHD_LOG_LEVEL", cfg.LogLevel), "log level: debug (a line per request), info (a line per job status change), warn or error (BATCHD_LOG_LEVEL)")
 	devDefault := getenv("BATCHD_DEV") == "1" || strings.EqualFold(getenv("BATCHD_DEV"), "true")
 	fs.BoolVar(&cfg.Dev, "dev", devDefault, "also accept the well-known root key test/test (BATCHD_DEV)")
-	if err := fs.Parse(args); err != nil {
-		return cfg, err
-	}
+	return fs
+}
+
+// checkServeConfig refuses what serve cannot run with.
+func checkServeConfig(fs *flag.FlagSet, cfg Config) error {
 	if fs.NArg() > 0 {
-		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	if len(cfg.AccountID) != 12 || strings.Trim(cfg.AccountID, "0123456789") != "" {
-		return cfg, fmt.Errorf("--account-id must be 12 digits, not %q", cfg.AccountID)
+		return fmt.Errorf("--account-id must be 12 digits, not %q", cfg.AccountID)
 	}
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
-		return cfg, errors.New("--tls-cert and --tls-key go together")
+		return errors.New("--tls-cert and --tls-key go together")
 	}
 	if cfg.HostVCPUs <= 0 {
-		return cfg, fmt.Errorf("--host-vcpus must be positive, not %d", cfg.HostVCPUs)
+		return fmt.Errorf("--host-vcpus must be positive, not %d", cfg.HostVCPUs)
 	}
 	if cfg.MaxConnections <= 0 {
-		return cfg, fmt.Errorf("--max-connections must be positive, not %d", cfg.MaxConnections)
+		return fmt.Errorf("--max-connections must be positive, not %d", cfg.MaxConnections)
 	}
 	if cfg.JobRetention < 0 {
-		return cfg, fmt.Errorf("--job-retention must not be negative")
+		return fmt.Errorf("--job-retention must not be negative")
 	}
 	if cfg.AuditMaxSizeMiB <= 0 || cfg.AuditMaxFiles <= 0 {
-		return cfg, fmt.Errorf("--audit-max-size-mib and --audit-max-files must be positive")
+		return fmt.Errorf("--audit-max-size-mib and --audit-max-files must be positive")
 	}
 	switch cfg.Executor {
 	case "", "docker", "local":
 	default:
-		return cfg, fmt.Errorf("--executor must be docker or local, not %q", cfg.Executor)
+		return fmt.Errorf("--executor must be docker or local, not %q", cfg.Executor)
 	}
 	if cfg.HostGPUs < -1 {
-		return cfg, fmt.Errorf("--host-gpus must be -1 (detect) or more, not %d", cfg.HostGPUs)
+		return fmt.Errorf("--host-gpus must be -1 (detect) or more, not %d", cfg.HostGPUs)
 	}
 	if cfg.DockerNetwork == "" {
-		return cfg, errors.New("--docker-network must not be empty")
+		return errors.New("--docker-network must not be empty")
+	}
+	if _, err := newLogger(io.Discard, cfg.LogFormat, cfg.LogLevel); err != nil {
+		return err
 	}
 	if cfg.HostMemoryMiB <= 0 {
-		return cfg, fmt.Errorf("--host-memory-mib must be positive, not %d (MemTotal of /proc/meminfo is its default)", cfg.HostMemoryMiB)
+		return fmt.Errorf("--host-memory-mib must be positive, not %d (MemTotal of /proc/meminfo is its default)", cfg.HostMemoryMiB)
 	}
-	return cfg, nil
+	return nil
 }
 
 func serveMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg, err := parseServeFlags(args, os.Getenv, stderr)
 	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(stderr, "batchd serve: %v\n", err)
+		def := defaultConfig()
+		fs := serveFlags(&def, os.Getenv)
+		if errors.Is(err, flag.ErrHelp) {
+			printUsage(stdout, fs, serveSynopsis, serveNotes)
+			return 0
 		}
+		fmt.Fprintf(stderr, "batchd serve: %v\n\n", err)
+		printUsage(stderr, fs, serveSynopsis, serveNotes)
 		return 2
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	log, err := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
+	if err != nil {
+		fmt.Fprintf(stderr, "batchd serve: %v\n", err)
+		return 2
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		fmt.Fprintf(stderr, "batchd serve: %v\n", err)
@@ -255,6 +302,12 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 		}
 		fmt.Fprintf(stdout, "root credentials written to %s (profile batchd)\n", credPath)
 	}
+	// Metrics: batchd's own registry; the domain packages get hooks.
+	var batchSvc *batch.Service
+	metrics := server.NewMetrics(server.MetricsConfig{JobCounts: func(ctx context.Context, statuses ...string) (map[string]map[string]int, error) {
+		return batchSvc.JobCounts(ctx, statuses...)
+	}, Log: log})
+	db.ObserveCommits(metrics.StoreCommitted)
 	auditQ := &auditQueue{st: db}
 	audit, err := server.OpenAudit(filepath.Join(cfg.DataDir, "audit.jsonl"), cfg.Region,
 		server.AuditOptions{MaxSize: cfg.AuditMaxSizeMiB << 20, MaxFiles: cfg.AuditMaxFiles, Log: log, Queue: auditQ})
@@ -262,24 +315,26 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 		return err
 	}
 	defer audit.Close()
-	batchSvc := batch.New(batch.Config{Store: db, Roles: batchRoles{iamSvc}, AccountID: cfg.AccountID, Region: cfg.Region,
-		Limits: batch.Limits{ComputeEnvironments: cfg.MaxComputeEnvironments, JobQueues: cfg.MaxJobQueues}, Log: log})
+	batchSvc = batch.New(batch.Config{Store: db, Roles: batchRoles{iamSvc}, AccountID: cfg.AccountID, Region: cfg.Region,
+		Limits: batch.Limits{ComputeEnvironments: cfg.MaxComputeEnvironments, JobQueues: cfg.MaxJobQueues}, Log: log,
+		OnJobChange: metrics.JobChanged})
 	logsSvc := logs.New(logs.Config{Store: db, Region: cfg.Region, AccountID: cfg.AccountID, Now: cfg.Now})
 	// Job roles' credentials, served on this listener to jobs on this host.
 	endpoint := jobEndpoint(ln, cfg.TLSCert != "")
 	creds := server.NewCredentialsEndpoint(sts.New(iamSvc), endpoint, cfg.Now)
-	srv := server.New(server.Config{
-		IAM: iamSvc, STS: sts.New(iamSvc), Batch: batchSvc, Logs: logsSvc, Verifier: sigv4.NewVerifier(), Log: log, Audit: audit, WithCommitHook: auditQ.withCommitHook,
-		Region: cfg.Region, TLS: cfg.TLSCert != "", Credentials: creds,
-	})
-	con := console.New(console.Config{API: srv, Identities: consoleIdentities{iamSvc}, AccountID: cfg.AccountID, Region: cfg.Region,
-		Secure: cfg.TLSCert != "", Log: log, Now: cfg.Now})
 	// The scheduler runs jobs; it is made first so that the evaluator can
 	// wake it when jobs become RUNNABLE.
-	sched, execs, err := newScheduler(ctx, cfg, batchSvc, iamSvc, logsSvc, creds, endpoint, log)
+	sched, execs, err := newScheduler(ctx, cfg, batchSvc, iamSvc, logsSvc, creds, endpoint, log, metrics)
 	if err != nil {
 		return err
 	}
+	srv := server.New(server.Config{
+		IAM: iamSvc, STS: sts.New(iamSvc), Batch: batchSvc, Logs: logsSvc, Verifier: sigv4.NewVerifier(), Log: log, Audit: audit, WithCommitHook: auditQ.withCommitHook,
+		Region: cfg.Region, TLS: cfg.TLSCert != "", Credentials: creds,
+		Ready: func(ctx context.Context) error { return ready(ctx, db, sched) }, Metrics: metrics, ServeMetrics: cfg.MetricsListen == "",
+	})
+	con := console.New(console.Config{API: srv, Identities: consoleIdentities{iamSvc}, AccountID: cfg.AccountID, Region: cfg.Region,
+		Secure: cfg.TLSCert != "", Log: log, Now: cfg.Now})
 	defer execs.Close()
 	defer func() {
 		// The jobs dir, once its attempts are gone; a left one is
@@ -345,6 +400,14 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 			errc <- hs.Serve(ln)
 		}
 	}()
+	if cfg.MetricsListen != "" {
+		stopMetrics, err := serveMetrics(cfg, metrics, log)
+		if err != nil {
+			hs.Close()
+			return err
+		}
+		defer stopMetrics()
+	}
 	scheme := "http"
 	if cfg.TLSCert != "" {
 		scheme = "https"
@@ -516,4 +579,79 @@ func (r batchRoles) EnsureServiceLinkedRole(ctx context.Context) (string, error)
 		return "", err
 	}
 	return role.ARN, nil
+}
+
+// newLogger returns the logger of --log-format and --log-level.
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	switch level {
+	case "debug":
+		lv = slog.LevelDebug
+	case "info", "":
+		lv = slog.LevelInfo
+	case "warn":
+		lv = slog.LevelWarn
+	case "error":
+		lv = slog.LevelError
+	default:
+		return nil, fmt.Errorf("--log-level must be debug, info, warn or error, not %q", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text", "":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format must be text or json, not %q", format)
+}
+
+// readiness is what /readyz asks: a store that answers a read, a
+// scheduler whose loop runs.
+type readiness interface{ Running() bool }
+
+// ready answers /readyz with a short reason, the cause being logged where
+// it happened (the store's errors, the supervisor's restarts).
+func ready(ctx context.Context, st store.Store, sched readiness) error {
+	err := st.View(ctx, func(tx store.Tx) error {
+		_, err := tx.Get("batchd.ready", "probe")
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return errors.New("store: not ready")
+	}
+	if !sched.Running() {
+		return errors.New("scheduler: not running")
+	}
+	return nil
+}
+
+// serveMetrics serves /metrics alone on --metrics-listen, until stop.
+func serveMetrics(cfg Config, m *server.Metrics, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", cfg.MetricsListen)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics-listen: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET "+server.MetricsPath, m.Handler())
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics listener failed; /metrics is not served until batchd restarts", "err", err)
+		}
+	}()
+	log.Info("metrics serving", "endpoint", "http://"+ln.Addr().String()+server.MetricsPath)
+	if cfg.metricsAddr != nil {
+		cfg.metricsAddr(ln.Addr())
+	}
+	return func() {
+		hs.Close()
+		<-done
+	}, nil
 }

@@ -27,14 +27,31 @@ type watchedStore struct {
 	store.Store
 	gen     *atomic.Uint64
 	changed func()
+	// onJob, when set, hears the job changes of each Update that
+	// committed (Config.OnJobChange).
+	onJob func(JobChange)
 }
 
 func (w watchedStore) Update(ctx context.Context, fn func(store.Tx) error) error {
 	var touched atomic.Bool
-	err := w.Store.Update(ctx, func(tx store.Tx) error { return fn(watchedTx{tx, w.gen, &touched}) })
+	var changes *[]JobChange
+	if w.onJob != nil {
+		changes = new([]JobChange)
+	}
+	err := w.Store.Update(ctx, func(tx store.Tx) error {
+		if changes != nil {
+			*changes = (*changes)[:0] // what a failed run noted is gone
+		}
+		return fn(watchedTx{tx, w.gen, &touched, changes})
+	})
 	if touched.Load() {
 		w.gen.Add(1)
 		w.changed()
+	}
+	if err == nil && changes != nil {
+		for _, c := range *changes {
+			w.onJob(c)
+		}
 	}
 	return err
 }
@@ -43,6 +60,9 @@ type watchedTx struct {
 	store.Tx
 	gen     *atomic.Uint64
 	touched *atomic.Bool
+	// changes collects the Update's job changes (noteChange); nil when
+	// no one listens.
+	changes *[]JobChange
 }
 
 func (t watchedTx) note(kind string) {

@@ -216,6 +216,11 @@ func (t *jobTx) create(r *jobRecord) *loaded {
 	l := &loaded{rec: r}
 	t.jobs[r.ID] = l
 	t.touch(l)
+	if !r.isChild() {
+		t.noteChange(r, r, "")
+	} else if p, ok := t.jobs[r.Parent]; ok {
+		t.noteChange(r, p.rec, "")
+	}
 	return l
 }
 

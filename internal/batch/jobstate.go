@@ -70,6 +70,7 @@ func (t *jobTx) setStatus(l *loaded, status, reason string) error {
 		t.done = append(t.done, r.ID)
 	}
 	if !r.isChild() {
+		t.noteChange(r, r, old)
 		return nil
 	}
 	pl, err := t.get(r.Parent)
@@ -80,6 +81,7 @@ func (t *jobTx) setStatus(l *loaded, status, reason string) error {
 		return fmt.Errorf("batch: array child %s has no parent", r.ID)
 	}
 	p := pl.rec
+	t.noteChange(r, p, old)
 	p.Summary[old]--
 	p.Summary[status]++
 	p.SummaryAt = t.now

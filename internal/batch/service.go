@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -74,6 +73,10 @@ type Config struct {
 	// Log hears what the operator must know (a job record set aside);
 	// nil discards it.
 	Log *slog.Logger
+	// OnJobChange, when set, is told of every job status change once it
+	// committed, in the committing goroutine: it must be quick and must
+	// not call the Service.
+	OnJobChange func(JobChange)
 }
 
 // Service is the Batch domain. It is safe for concurrent use.
@@ -115,9 +118,19 @@ func New(cfg Config) *Service {
 	s := &Service{store: cfg.Store, roles: cfg.Roles, account: cfg.AccountID, region: cfg.Region, partition: cfg.Partition, now: cfg.Now, limits: cfg.Limits, log: cfg.Log,
 		wake: make(chan struct{}, 1), changes: make(chan struct{}, 1)}
 	if s.log == nil {
-		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		s.log = slog.New(slog.DiscardHandler)
 	}
-	s.store = watchedStore{Store: cfg.Store, gen: &s.gen, changed: s.changed}
+	ws := watchedStore{Store: cfg.Store, gen: &s.gen, changed: s.changed}
+	logChanges := s.log.Enabled(context.Background(), slog.LevelInfo)
+	switch hook := cfg.OnJobChange; {
+	case logChanges && hook != nil:
+		ws.onJob = func(c JobChange) { s.logChange(c); hook(c) }
+	case logChanges:
+		ws.onJob = s.logChange
+	default:
+		ws.onJob = hook
+	}
+	s.store = ws
 	if s.partition == "" {
 		s.partition = "aws"
 	}

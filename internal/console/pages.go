@@ -663,7 +663,7 @@ func (c *Console) jobDefinition(w http.ResponseWriter, r *http.Request, s *sessi
 }
 
 type submitData struct {
-	Definition, JobName, JobQueue, Parameters, Command, Environment, VCPUs, Memory string
+	Definition, JobName, JobQueue, Parameters, Command, Environment, VCPUs, Memory, Share, Priority string
 	Queues                                                                         []jobQueue
 }
 
@@ -685,10 +685,21 @@ func (c *Console) submit(w http.ResponseWriter, r *http.Request, s *session) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	d := submitData{Definition: r.PostFormValue("definition"), JobName: r.PostFormValue("jobName"), JobQueue: r.PostFormValue("jobQueue"),
 		Parameters: r.PostFormValue("parameters"), Command: r.PostFormValue("command"), Environment: r.PostFormValue("environment"),
-		VCPUs: r.PostFormValue("vcpus"), Memory: r.PostFormValue("memory")}
+		VCPUs: r.PostFormValue("vcpus"), Memory: r.PostFormValue("memory"), Share: r.PostFormValue("share"), Priority: r.PostFormValue("priority")}
 	in := map[string]any{"jobName": d.JobName, "jobQueue": d.JobQueue, "jobDefinition": d.Definition}
 	bad := func(msg string) {
 		c.renderSubmit(w, r, s, http.StatusBadRequest, d, &apiError{Code: "ClientException", Message: msg})
+	}
+	if sh := strings.TrimSpace(d.Share); sh != "" {
+		in["shareIdentifier"] = sh
+	}
+	if p := strings.TrimSpace(d.Priority); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil {
+			bad("schedulingPriorityOverride: a whole number.")
+			return
+		}
+		in["schedulingPriorityOverride"] = n
 	}
 	params, err := pairs(d.Parameters)
 	if err != nil {

@@ -42,9 +42,13 @@ type attempt struct {
 	number    int
 	arraySize int32
 	executor  executor.Executor
-	principal *iam.Principal // the compute environment's service session
-	ctx       context.Context
-	cancel    context.CancelFunc
+	execName  string // its name, a key of Config.Executors when executor is set
+	// dispatched is when the loop dispatched the attempt (for
+	// Config.OnStart).
+	dispatched time.Time
+	principal  *iam.Principal // the compute environment's service session
+	ctx        context.Context
+	cancel     context.CancelFunc
 	// marked is set once MarkStarting returned: the job is no longer
 	// RUNNABLE.
 	marked atomic.Bool
@@ -209,6 +213,13 @@ func (a *attempt) execute(ctx context.Context, ready func() error) error {
 	if stream != "" {
 		cont.LogStreamName = ptr(stream)
 	}
+	// ended tells Config.OnAttemptEnd of an end that was recorded.
+	ended := func(succeeded bool, reason string, err error) error {
+		if err == nil && s.cfg.OnAttemptEnd != nil {
+			s.cfg.OnAttemptEnd(succeeded, reason)
+		}
+		return err
+	}
 	failStart := func(statusReason, containerReason string) error {
 		if ready() != nil {
 			return nil // run says why
@@ -217,7 +228,14 @@ func (a *attempt) execute(ctx context.Context, ready func() error) error {
 			cont.Reason = ptr(containerReason)
 		}
 		cont.LogStreamName = nil
-		return s.cfg.Batch.MarkFinished(ctx, a.id, batch.AttemptDetail{Container: cont, StoppedAt: ptr(s.cfg.Now().UnixMilli())}, false, statusReason)
+		why := AttemptCannotStart
+		switch kind, _ := a.stopped(); kind {
+		case stopShutdown:
+			why = AttemptHost
+		case stopTerminate:
+			why = AttemptTerminated
+		}
+		return ended(false, why, s.cfg.Batch.MarkFinished(ctx, a.id, batch.AttemptDetail{Container: cont, StoppedAt: ptr(s.cfg.Now().UnixMilli())}, false, statusReason))
 	}
 	switch kind, why := a.stopped(); kind {
 	case stopShutdown:
@@ -271,6 +289,9 @@ func (a *attempt) execute(ctx context.Context, ready func() error) error {
 	}
 	a.started(h)
 	startedAt := s.cfg.Now().UnixMilli()
+	if s.cfg.OnStart != nil {
+		s.cfg.OnStart(a.execName, time.Since(a.dispatched))
+	}
 	// RUNNING is recorded runningDelay after the start; a job that ends
 	// sooner has it recorded with its end, in one write (MarkFinished of
 	// a STARTING job with a startedAt).
@@ -352,18 +373,19 @@ wait:
 	kind, why := a.stopped()
 	switch {
 	case kind == stopTimeout:
-		return s.cfg.Batch.MarkTimedOut(ctx, a.id, att, reasonTimeout)
+		return ended(false, AttemptTimeout, s.cfg.Batch.MarkTimedOut(ctx, a.id, att, reasonTimeout))
 	case kind == stopTerminate:
-		return s.cfg.Batch.MarkFinished(ctx, a.id, att, false, why)
+		return ended(false, AttemptTerminated, s.cfg.Batch.MarkFinished(ctx, a.id, att, false, why))
 	case kind == stopShutdown:
-		return s.cfg.Batch.MarkFinished(ctx, a.id, att, false, ReasonHostTerminated)
+		return ended(false, AttemptHost, s.cfg.Batch.MarkFinished(ctx, a.id, att, false, ReasonHostTerminated))
 	case neverRan:
 		// It never ran: the image could not be pulled, the container
 		// made or started.
 		cont.LogStreamName = nil
-		return s.cfg.Batch.MarkFinished(ctx, a.id, att, false, reasonFailedToStart)
+		return ended(false, AttemptCannotStart, s.cfg.Batch.MarkFinished(ctx, a.id, att, false, reasonFailedToStart))
 	}
-	return s.cfg.Batch.MarkFinished(ctx, a.id, att, res.ExitCode == 0 && !res.OOM, reasonExited)
+	succeeded := res.ExitCode == 0 && !res.OOM
+	return ended(succeeded, AttemptExit, s.cfg.Batch.MarkFinished(ctx, a.id, att, succeeded, reasonExited))
 }
 
 // unableToAssume is ECS's reason for a task whose role it may not assume.

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"batchd/internal/batch"
@@ -134,7 +135,23 @@ type Config struct {
 	// ShutdownGrace is that time when batchd stops; default 5 s.
 	ShutdownGrace time.Duration
 	Log           *slog.Logger
+	// OnStart, when set, hears how long an attempt took from its
+	// dispatch to its process (or container) started, by executor name
+	// (a key of Executors).
+	OnStart func(executor string, d time.Duration)
+	// OnAttemptEnd, when set, hears each attempt whose end was recorded:
+	// whether it succeeded and why it ended, one of the Attempt* reasons.
+	OnAttemptEnd func(succeeded bool, reason string)
 }
+
+// Why an attempt ended, as Config.OnAttemptEnd hears it: a bounded set.
+const (
+	AttemptExit        = "exit"         // its process exited
+	AttemptTimeout     = "timeout"      // it ran past attemptDurationSeconds
+	AttemptTerminated  = "terminated"   // TerminateJob
+	AttemptHost        = "host"         // batchd stopped while it ran
+	AttemptCannotStart = "cannot_start" // it could not be started
+)
 
 // Reasons and names AWS uses.
 const (
@@ -202,6 +219,8 @@ type Scheduler struct {
 	// requests with it.
 	queues []*queueView
 	stale  bool
+	// loop is set while Run dispatches (Running).
+	loop atomic.Bool
 }
 
 // ceSession is a compute environment's service role session.
@@ -258,6 +277,10 @@ func (s *Scheduler) Wake() {
 	}
 }
 
+// Running reports whether Run is dispatching: it has ended the attempts
+// a previous batchd left and has not returned.
+func (s *Scheduler) Running() bool { return s.loop.Load() }
+
 // Run ends the attempts a previous batchd left behind, then dispatches
 // until ctx is done; it then stops every attempt (SIGTERM, SIGKILL after
 // ShutdownGrace), records how each ended, and returns nil once all have.
@@ -273,6 +296,8 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	tick := time.NewTicker(s.cfg.Tick)
 	defer tick.Stop()
 	defer s.shutdown()
+	s.loop.Store(true)
+	defer s.loop.Store(false)
 	var lastErr string
 	failures := 0
 	for {
@@ -772,10 +797,12 @@ func (s *Scheduler) dispatch(ctx context.Context, q *queueView, c *ceView, j *ba
 	delete(s.waiting, j.JobId)
 	a := &attempt{
 		s: s, id: j.JobId, job: *j, queue: q.name(), ce: c.name(), need: need,
-		number:    len(j.Attempts) + 1,
-		executor:  s.cfg.Executors[s.executorName(c.detail)],
-		principal: s.sessions[c.name()].principal,
-		cluster:   clusterName(c.detail),
+		number:     len(j.Attempts) + 1,
+		execName:   s.executorName(c.detail),
+		executor:   s.cfg.Executors[s.executorName(c.detail)],
+		dispatched: time.Now(),
+		principal:  s.sessions[c.name()].principal,
+		cluster:    clusterName(c.detail),
 	}
 	if q.fair != nil {
 		a.share = deref(j.ShareIdentifier)

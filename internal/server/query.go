@@ -88,7 +88,7 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, body []byte,
 	c.xmlns = xmlns
 	q, err := awsproto.ParseQuery(r, body)
 	if err != nil {
-		s.writeErrorNS(w, r, protoQuery, xmlns, c.RequestID, err)
+		c.code = s.writeErrorNS(w, r, protoQuery, xmlns, c.RequestID, err)
 		return
 	}
 	fields, err := s.runQuery(c, q, service, ops)
@@ -176,6 +176,9 @@ func (c *Call) check(chk iam.Check, explicitOnly bool) error {
 		// A simulation goes on past a denial, to show every check.
 		c.sim.steps = append(c.sim.steps, step)
 		return nil
+	}
+	if m := c.srv.cfg.Metrics; m != nil {
+		m.decision(chk.Action, !step.Denies())
 	}
 	if !step.Denies() {
 		return nil

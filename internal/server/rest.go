@@ -145,10 +145,12 @@ func (s *Server) end(w http.ResponseWriter, r *http.Request, c *Call, p protocol
 	if err == nil {
 		return
 	}
-	if ad, ok := err.(*AccessDeniedError); ok && s.cfg.STS != nil {
+	ad, denied := err.(*AccessDeniedError)
+	c.denied = denied
+	if denied && s.cfg.STS != nil {
 		w.Header().Set("X-Batchd-Authorization-Message", s.cfg.STS.EncodeAuthorizationMessage(c.Principal, ad.Verdict))
 	}
-	s.writeErrorNS(w, r, p, c.xmlns, c.RequestID, err)
+	c.code = s.writeErrorNS(w, r, p, c.xmlns, c.RequestID, err)
 }
 
 // finish audits a call that ended with err (nil: it succeeded).

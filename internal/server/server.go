@@ -42,6 +42,15 @@ type Config struct {
 	// Credentials serves job roles' credentials under
 	// CredentialsPathPrefix, ahead of SigV4; nil: not served.
 	Credentials http.Handler
+	// Ready answers /readyz: nil when batchd can serve, else an error
+	// whose text is a short reason ("store: not ready") sent as it is.
+	// nil: always ready.
+	Ready func(ctx context.Context) error
+	// Metrics hears every request and authorization decision; nil: none
+	// kept. ServeMetrics serves them at MetricsPath, ahead of SigV4 (else
+	// that path is an AWS path like any other).
+	Metrics      *Metrics
+	ServeMetrics bool
 }
 
 // Server is batchd's http.Handler.
@@ -108,13 +117,31 @@ func guessProtocol(r *http.Request) protocol {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.operatorPath(w, r) {
+		return
+	}
 	if s.cfg.Credentials != nil && strings.HasPrefix(r.URL.Path, CredentialsPathPrefix) {
 		// The container credentials protocol: a token, no signature.
 		s.cfg.Credentials.ServeHTTP(w, r)
 		return
 	}
+	start := time.Now()
 	reqID := newRequestID()
 	w.Header().Set("x-amzn-RequestId", reqID)
+	debug := s.log.Enabled(r.Context(), slog.LevelDebug)
+	var sw *statusWriter
+	if debug {
+		sw = &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		w = sw
+	}
+	c, code := s.serveAWS(w, r, reqID)
+	s.observe(r, c, code, reqID, sw, start)
+}
+
+// serveAWS serves an AWS API request and returns its call (nil when the
+// request ended before it was authenticated) and, for a request that ended
+// before it was routed, its error code.
+func (s *Server) serveAWS(w http.ResponseWriter, r *http.Request, reqID string) (*Call, string) {
 	// Until the caller's key is known, the connection gets a short time
 	// for what it still has to send.
 	rc := http.NewResponseController(w)
@@ -124,63 +151,54 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	proto := guessProtocol(r)
 	signed, err := sigv4.Parse(r)
 	if err != nil {
-		s.writeError(w, r, proto, reqID, err)
-		return
+		return nil, s.writeError(w, r, proto, reqID, err)
 	}
 	ctx := r.Context()
 	xmlns := iamXMLNS
 	if signed.Service == "sts" {
 		xmlns = stsXMLNS
 	}
-	fail := func(err error) { s.writeErrorNS(w, r, proto, xmlns, reqID, err) }
+	fail := func(err error) (*Call, string) { return nil, s.writeErrorNS(w, r, proto, xmlns, reqID, err) }
 	if err := s.cfg.Verifier.Validate(signed); err != nil {
-		fail(err)
-		return
+		return fail(err)
 	}
 	if !s.regionServed(signed) {
 		// AWS refuses a scope for another region than the endpoint's, as
 		// a signature mismatch ("Signature Version 4 ... credential
 		// scope"): a Deny on aws:RequestedRegion must not be bypassed by
 		// signing for another region.
-		fail(signatureMismatch("Credential should be scoped to a valid region, not '" + signed.Region + "'. "))
-		return
+		return fail(signatureMismatch("Credential should be scoped to a valid region, not '" + signed.Region + "'. "))
 	}
 	// The key first, the body after: a caller without a key batchd knows
 	// never gets a body read.
 	p, secret, err := s.cfg.IAM.Authenticate(ctx, signed.AccessKeyID, signed.SecurityToken)
 	if err != nil {
-		fail(err)
-		return
+		return fail(err)
 	}
 	limit := maxBodyFor(signed.Service)
 	tooLarge := awsproto.Errorf("RequestEntityTooLarge", "Request body exceeds %d bytes.", limit)
 	if r.ContentLength > limit {
-		fail(tooLarge)
-		return
+		return fail(tooLarge)
 	}
 	if err := rc.SetReadDeadline(time.Now().Add(bodyTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
 		s.log.Warn("setting the body's read deadline", "requestId", reqID, "err", err)
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
-		fail(awsproto.Errorf("IncompleteBody", "The request body could not be read."))
-		return
+		return fail(awsproto.Errorf("IncompleteBody", "The request body could not be read."))
 	}
 	if int64(len(body)) > limit {
-		fail(tooLarge)
-		return
+		return fail(tooLarge)
 	}
 	if hash := signed.PayloadHash; (hash == "UNSIGNED-PAYLOAD" || strings.HasPrefix(hash, "STREAMING-")) && (!signed.Presigned || len(body) > 0) {
 		// An Amazon S3 feature: every operation batchd serves carries its
 		// parameters in the body or the signed URL, so the body must be
 		// signed. (A presigned URL of an empty body may be signed over
 		// UNSIGNED-PAYLOAD, as S3-style presigners do.)
-		fail(signatureMismatch("The request body must be signed: X-Amz-Content-Sha256 " + hash + " is not accepted by this service."))
-		return
+		return fail(signatureMismatch("The request body must be signed: X-Amz-Content-Sha256 " + hash + " is not accepted by this service."))
 	}
 	if err := s.cfg.Verifier.Verify(r, body, signed, secret); err != nil {
-		fail(err)
-		return
+		return fail(err)
 	}
 	s.cfg.IAM.RecordKeyUse(ctx, signed.AccessKeyID, signed.Service, signed.Region)
 	call := &Call{
@@ -195,20 +213,87 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveQuery(w, r, body, call, "sts", stsXMLNS, stsOps)
 	case "batch":
 		if s.cfg.Batch == nil {
-			s.writeError(w, r, protoRESTJSON, reqID, awsproto.Errorf("UnknownService", "AWS Batch is not enabled."))
-			return
+			return call, s.writeError(w, r, protoRESTJSON, reqID, awsproto.Errorf("UnknownService", "AWS Batch is not enabled."))
 		}
 		s.serveTyped(w, r, body, call, "batch", protoRESTJSON, batchOps)
 	case "logs":
 		if s.cfg.Logs == nil {
-			s.writeError(w, r, protoJSON, reqID, awsproto.Errorf("UnknownService", "CloudWatch Logs is not enabled."))
-			return
+			return call, s.writeError(w, r, protoJSON, reqID, awsproto.Errorf("UnknownService", "CloudWatch Logs is not enabled."))
 		}
 		s.serveTyped(w, r, body, call, "logs", protoJSON, logsOps)
 	default:
-		s.writeError(w, r, guessProtocol(r), reqID, awsproto.Errorf("UnknownService", "The service %q is not served by batchd.", signed.Service))
+		return call, s.writeError(w, r, guessProtocol(r), reqID, awsproto.Errorf("UnknownService", "The service %q is not served by batchd.", signed.Service))
+	}
+	return call, ""
+}
+
+// observe ends a request: its duration in the metrics, and a line at
+// debug level. Labels come from bounded sets: a service batchd serves, an
+// operation of its table, an AWS error code batchd returns.
+func (s *Server) observe(r *http.Request, c *Call, code, reqID string, sw *statusWriter, start time.Time) {
+	d := time.Since(start)
+	service, operation, principal, decision := "unknown", "unknown", "", "none"
+	if c != nil {
+		if ops, ok := serviceOps[c.Service]; ok {
+			service = c.Service
+			if _, ok := ops[c.Operation]; ok {
+				operation = c.Operation
+			}
+		}
+		if code == "" {
+			code = c.code
+		}
+		if c.Principal != nil {
+			principal = c.Principal.ARN
+		}
+		switch {
+		case c.denied:
+			decision = "deny"
+		case len(c.verdicts) > 0:
+			decision = "allow"
+		}
+	}
+	if code == "" {
+		code = "OK"
+	}
+	if m := s.cfg.Metrics; m != nil {
+		m.request(service, operation, code, d)
+	}
+	if sw != nil {
+		// Never the body, a header or a signature: what was asked, by
+		// whom, and how it ended.
+		s.log.LogAttrs(r.Context(), slog.LevelDebug, "request",
+			slog.String("requestId", reqID), slog.String("service", service), slog.String("operation", operation),
+			slog.String("principal", principal), slog.String("decision", decision), slog.String("code", code),
+			slog.Int("status", sw.status), slog.Duration("latency", d), slog.String("sourceIp", sourceIP(r)))
 	}
 }
+
+// serviceOps are the operation tables by the service names of signatures.
+var serviceOps = map[string]map[string]op{"iam": iamOps, "sts": stsOps, "batch": batchOps, "logs": logsOps}
+
+// statusWriter keeps the status a response was written with, for the
+// request's log line.
+type statusWriter struct {
+	http.ResponseWriter
+	status      int
+	wroteHeader bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wroteHeader {
+		w.status, w.wroteHeader = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wroteHeader = true
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // regionServed reports whether the request's credential scope names a
 // region this server answers for: its own, or, for the global services
@@ -244,14 +329,18 @@ func sourceIP(r *http.Request) string {
 
 // writeError writes err in the protocol's wire format; errors that are not
 // AWS errors are logged with the request ID and sent as an internal error.
-func (s *Server) writeError(w http.ResponseWriter, r *http.Request, p protocol, reqID string, err error) {
-	s.writeErrorNS(w, r, p, iamXMLNS, reqID, err)
+// It returns the error's code ("InternalFailure" for those).
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, p protocol, reqID string, err error) string {
+	return s.writeErrorNS(w, r, p, iamXMLNS, reqID, err)
 }
 
-func (s *Server) writeErrorNS(w http.ResponseWriter, r *http.Request, p protocol, xmlns, reqID string, err error) {
+func (s *Server) writeErrorNS(w http.ResponseWriter, r *http.Request, p protocol, xmlns, reqID string, err error) string {
+	code := "InternalFailure"
 	var coded interface{ ErrorCode() string }
 	if !errors.As(err, &coded) || coded.ErrorCode() == "InternalFailure" {
 		s.log.Error("internal error", "requestId", reqID, "method", r.Method, "path", r.URL.Path, "err", err)
+	} else {
+		code = coded.ErrorCode()
 	}
 	switch p {
 	case protoJSON:
@@ -261,6 +350,7 @@ func (s *Server) writeErrorNS(w http.ResponseWriter, r *http.Request, p protocol
 	default:
 		awsproto.WriteQueryError(w, xmlns, err, reqID)
 	}
+	return code
 }
 
 func newRequestID() string {
@@ -300,6 +390,10 @@ type Call struct {
 	responseElements any
 	// sim, when set, makes the call a simulation (see Simulate).
 	sim *simulation
+	// code is the AWS error code the call ended with ("" on success);
+	// denied is set when it was refused by a decision.
+	code   string
+	denied bool
 	// The audit record committed with the call's first write (auditAhead):
 	// its state, event ID and the verdicts it holds.
 	aheadMu       sync.Mutex

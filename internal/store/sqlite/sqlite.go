@@ -55,6 +55,19 @@ type DB struct {
 	syncNormal    bool
 	unsyncedSince time.Time
 	syncs         atomic.Int64 // synced commits and WAL syncs, for tests
+	// onCommit hears how long each group's commit took (ObserveCommits).
+	onCommit atomic.Pointer[func(time.Duration)]
+}
+
+// ObserveCommits has f told how long each commit of the writer took (the
+// COMMIT of a group of Updates, its sync included); nil stops it. f runs
+// on the writer's goroutine: it must be quick.
+func (db *DB) ObserveCommits(f func(time.Duration)) {
+	if f == nil {
+		db.onCommit.Store(nil)
+		return
+	}
+	db.onCommit.Store(&f)
 }
 
 // writeReq is one Update waiting for the writer.
@@ -454,9 +467,17 @@ func (db *DB) commitGroup(group []*writeReq) {
 			ok++
 		}
 	}
+	var commitErr error
+	if ok > 0 {
+		start := time.Now()
+		commitErr = stx.Commit()
+		if f := db.onCommit.Load(); f != nil && commitErr == nil {
+			(*f)(time.Since(start))
+		}
+	}
 	if ok == 0 {
 		stx.Rollback()
-	} else if err := stx.Commit(); err != nil {
+	} else if err := commitErr; err != nil {
 		for i := range results {
 			if results[i].err == nil && !results[i].panicked {
 				results[i].err = fmt.Errorf("sqlite: commit: %w", err)
