@@ -664,7 +664,7 @@ func (c *Console) jobDefinition(w http.ResponseWriter, r *http.Request, s *sessi
 
 type submitData struct {
 	Definition, JobName, JobQueue, Parameters, Command, Environment, VCPUs, Memory, Share, Priority string
-	Queues                                                                         []jobQueue
+	Queues                                                                                          []jobQueue
 }
 
 func (c *Console) submitPage(w http.ResponseWriter, r *http.Request, s *session) {
