@@ -14,7 +14,12 @@ COPY packaging/docker/rootfs/etc/ /etc/
 COPY --chown=65532:65532 packaging/docker/rootfs/var/ /var/
 COPY batchd /usr/local/bin/batchd
 USER 65532:65532
-ENV BATCHD_LISTEN=0.0.0.0:8080 BATCHD_DATA_DIR=/var/lib/batchd TMPDIR=/var/tmp/batchd HOME=/var/lib/batchd
+# Jobs run through the host's engine. The isolated job network needs batchd
+# on the host itself (it binds a socket of batchd's into each job's network
+# holder), so from this image jobs share the host's network, or name an
+# engine network with BATCHD_DOCKER_NETWORK.
+ENV BATCHD_LISTEN=0.0.0.0:8080 BATCHD_DATA_DIR=/var/lib/batchd TMPDIR=/var/tmp/batchd HOME=/var/lib/batchd \
+    BATCHD_EXECUTOR=docker BATCHD_DOCKER_NETWORK=host
 VOLUME /var/lib/batchd
 EXPOSE 8080
 ENTRYPOINT ["/usr/local/bin/batchd"]

@@ -9,12 +9,18 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"batchd/internal/executor/docker/dockertest"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/batch"
+	batchtypes "github.com/aws/aws-sdk-go-v2/service/batch/types"
 )
 
 // The Dockerfile builds an image of the static binary that runs as a
@@ -79,7 +85,19 @@ func TestContainerImage(t *testing.T) {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
-	id := docker("run", "-d", "--network", "host", tag, "serve", "--listen", "127.0.0.1:"+strconv.Itoa(port), "--executor", "local")
+	// Jobs run through the engine whose socket the container is given.
+	sock := strings.TrimPrefix(host, "unix://")
+	if sock == host {
+		t.Skipf("the engine at %s is not on a unix socket to hand the container", host)
+	}
+	fi, err := os.Stat(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gid := strconv.Itoa(int(fi.Sys().(*syscall.Stat_t).Gid))
+	dockertest.Image(t, host, testImage, testImageChanges...)
+	id := docker("run", "-d", "--network", "host", "-v", sock+":/var/run/docker.sock", "--group-add", gid,
+		tag, "serve", "--listen", "127.0.0.1:"+strconv.Itoa(port))
 	t.Cleanup(func() { exec.Command("docker", "-H", host, "rm", "-f", id).Run() }) // best effort
 	url := "http://127.0.0.1:" + strconv.Itoa(port) + "/console/signin"
 	deadline := time.Now().Add(30 * time.Second)
@@ -96,6 +114,21 @@ func TestContainerImage(t *testing.T) {
 			t.Fatalf("the container does not serve %s: %v\n%s", url, err, logs)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+	ts := &testServer{URL: "http://127.0.0.1:" + strconv.Itoa(port)}
+	creds := filepath.Join(t.TempDir(), "root-credentials")
+	docker("cp", id+":/var/lib/batchd/root-credentials", creds)
+	if ts.Root, err = readCredentials(creds); err != nil {
+		t.Fatal(err)
+	}
+	c := ts.batch(ts.Root)
+	unmanagedCE(t, c, "ce")
+	queue(t, c, "q", "ce", nil)
+	register(t, c, imageDef("hello", "echo hello from the image"))
+	job := submit(t, c, &batch.SubmitJobInput{JobName: aws.String("j"), JobQueue: aws.String("q"), JobDefinition: aws.String("hello")})
+	j := waitJob(t, c, job, batchtypes.JobStatusSucceeded, 60*time.Second)
+	if msgs := logMessages(t, ts.logs(ts.Root), aws.ToString(j.Container.LogStreamName)); !slices.Contains(msgs, "hello from the image") {
+		t.Fatalf("the job's log: %q", msgs)
 	}
 	pid := docker("inspect", "-f", "{{.State.Pid}}", id)
 	status, err := os.ReadFile("/proc/" + pid + "/status")
