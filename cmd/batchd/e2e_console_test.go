@@ -83,14 +83,16 @@ func loginUser(t *testing.T, admin *iam.Client, name, password string, policies 
 	}
 }
 
-func signIn(ctx context.Context, base, user, password string) error {
+// signIn fills and sends the sign-in form, then waits for the element
+// then selects (#signed-in-as once signed in).
+func signIn(ctx context.Context, base, user, password, then string) error {
 	return chromedp.Do(ctx,
 		chromedp.Navigate(base+"/console/"),
 		chromedp.WaitVisible(chromedp.CSS("#signin-form")),
 		chromedp.SetValue(chromedp.CSS("#user"), user),
 		chromedp.SetValue(chromedp.CSS("#password"), password),
 		chromedp.Click(chromedp.CSS("#signin")),
-		chromedp.WaitVisible(chromedp.CSS("#signed-in-as")),
+		chromedp.WaitVisible(chromedp.CSS(then)),
 	)
 }
 
@@ -122,14 +124,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	waitJob(t, c, aws.ToString(held.JobId), batchtypes.JobStatusRunning, 30*time.Second)
 
 	// A wrong password is refused in AWS's words.
-	if err := chromedp.Do(ctx,
-		chromedp.Navigate(ts.URL+"/console/"),
-		chromedp.WaitVisible(chromedp.CSS("#signin-form")),
-		chromedp.SetValue(chromedp.CSS("#user"), "alice"),
-		chromedp.SetValue(chromedp.CSS("#password"), "not-her-password"),
-		chromedp.Click(chromedp.CSS("#signin")),
-		chromedp.WaitVisible(chromedp.CSS("#error-message")),
-	); err != nil {
+	if err := signIn(ctx, ts.URL, "alice", "not-her-password", "#error-message"); err != nil {
 		t.Fatal(err)
 	}
 	var msg string
@@ -138,7 +133,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatalf("wrong password: %q", msg)
 	}
 
-	if err := signIn(ctx, ts.URL, "alice", "Alice-console-1"); err != nil {
+	if err := signIn(ctx, ts.URL, "alice", "Alice-console-1", "#signed-in-as"); err != nil {
 		t.Fatal(err)
 	}
 	var dash string
@@ -212,7 +207,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 
 	// Bob may not list queues: he sees the denial and why, not the data.
-	if err := signIn(ctx, ts.URL, "bob", "Bob-console-1"); err != nil {
+	if err := signIn(ctx, ts.URL, "bob", "Bob-console-1", "#signed-in-as"); err != nil {
 		t.Fatal(err)
 	}
 	code, msg, why, body := text(t, ctx, "#error-code"), text(t, ctx, "#error-message"), text(t, ctx, "#error-why"), text(t, ctx, "main")

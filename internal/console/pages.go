@@ -269,24 +269,44 @@ type computeEnvironment struct {
 }
 
 func (c *Console) queues(r *http.Request, s *session) ([]jobQueue, error) {
-	var all []jobQueue
-	in := map[string]any{}
-	for {
-		var out struct {
-			JobQueues []jobQueue
-			NextToken string
-		}
-		if err := c.call(r, s, "batch", "DescribeJobQueues", in, &out); err != nil {
-			return nil, err
-		}
-		all = append(all, out.JobQueues...)
-		if out.NextToken == "" {
-			break
-		}
-		in["nextToken"] = out.NextToken
+	all, err := every[jobQueue](c, r, s, "DescribeJobQueues", "jobQueues", map[string]any{})
+	if err != nil {
+		return nil, err
 	}
 	slices.SortFunc(all, func(a, b jobQueue) int { return strings.Compare(a.JobQueueName, b.JobQueueName) })
 	return all, nil
+}
+
+// maxListed bounds what a page lists of one Describe operation.
+const maxListed = 1000
+
+// every pages through a Batch Describe operation, the items in its
+// output's member field, up to maxListed.
+func every[T any](c *Console, r *http.Request, s *session, operation, field string, in map[string]any) ([]T, error) {
+	var all []T
+	for {
+		var out map[string]json.RawMessage
+		if err := c.call(r, s, "batch", operation, in, &out); err != nil {
+			return nil, err
+		}
+		var items []T
+		var next string
+		if raw, ok := out[field]; ok {
+			if err := json.Unmarshal(raw, &items); err != nil {
+				return nil, err
+			}
+		}
+		if raw, ok := out["nextToken"]; ok {
+			if err := json.Unmarshal(raw, &next); err != nil {
+				return nil, err
+			}
+		}
+		all = append(all, items...)
+		if next == "" || len(all) >= maxListed {
+			return all, nil
+		}
+		in["nextToken"] = next
+	}
 }
 
 // countPage bounds the jobs counted per queue and status on the dashboard.
@@ -594,20 +614,9 @@ type jobDefinition struct {
 }
 
 func (c *Console) definitions(r *http.Request, s *session, in map[string]any) ([]jobDefinition, error) {
-	var all []jobDefinition
-	for {
-		var out struct {
-			JobDefinitions []jobDefinition
-			NextToken      string
-		}
-		if err := c.call(r, s, "batch", "DescribeJobDefinitions", in, &out); err != nil {
-			return nil, err
-		}
-		all = append(all, out.JobDefinitions...)
-		if out.NextToken == "" || len(all) >= 1000 {
-			break
-		}
-		in["nextToken"] = out.NextToken
+	all, err := every[jobDefinition](c, r, s, "DescribeJobDefinitions", "jobDefinitions", in)
+	if err != nil {
+		return nil, err
 	}
 	slices.SortFunc(all, func(a, b jobDefinition) int {
 		if n := strings.Compare(a.JobDefinitionName, b.JobDefinitionName); n != 0 {
