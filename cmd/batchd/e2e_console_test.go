@@ -272,20 +272,12 @@ var hiddenInput = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 // formToken GETs page and returns its form's CSRF token.
 func formToken(t *testing.T, hc *http.Client, page string) string {
 	t.Helper()
-	res, err := hc.Get(page)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := hiddenInput.FindSubmatch(b)
+	code, body := getPage(t, hc, page)
+	m := hiddenInput.FindStringSubmatch(body)
 	if m == nil {
-		t.Fatalf("%s (%d) has no CSRF token: %s", page, res.StatusCode, b)
+		t.Fatalf("%s (%d) has no CSRF token: %s", page, code, body)
 	}
-	return string(m[1])
+	return m[1]
 }
 
 func postForm(t *testing.T, hc *http.Client, page string, form url.Values, header http.Header) (*http.Response, string) {
