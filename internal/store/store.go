@@ -52,6 +52,24 @@ type Tx interface {
 	List(kind, prefix, after string, limit int) ([]Item, error)
 	// Count returns how many keys of kind start with prefix.
 	Count(kind, prefix string) (int, error)
+	// Notify has every other process that shares the store hear topic
+	// (Listener) once the transaction commits, and nothing when it does
+	// not. A store only one process opens (memstore, sqlite) has no one
+	// to tell: its Notify does nothing.
+	Notify(topic string) error
+}
+
+// Listener is a store several processes share (store/postgres, replicas
+// of batchd on one database): Listen calls fn with each topic another
+// process notified (Tx.Notify) in a transaction that committed, in
+// commit order, until ctx ends, and then returns ctx's error. It returns
+// another error when it cannot listen any longer (its connection was
+// lost): topics may have been missed, so the caller must think whatever
+// it cached stale, and listen again. fn is called once Listen listens
+// with topic "" (whatever was cached before may be stale), and may hear
+// a topic more than once.
+type Listener interface {
+	Listen(ctx context.Context, fn func(topic string)) error
 }
 
 // CommitHook adds a write to the Updates of a context (WithCommitHook):

@@ -149,3 +149,6 @@ func (t *tx) Count(kind, prefix string) (int, error) {
 	items, err := t.List(kind, prefix, "", 0)
 	return len(items), err
 }
+
+// Notify does nothing: no other process shares the store.
+func (t *tx) Notify(string) error { return nil }

@@ -694,3 +694,6 @@ func nonNil(b []byte) []byte {
 	}
 	return b
 }
+
+// Notify does nothing: no other process shares the store.
+func (t *tx) Notify(string) error { return nil }
