@@ -30,7 +30,7 @@ func main() {
 const usage = `batchd — AWS Batch with its IAM, self-hosted.
 
 Usage:
-  batchd serve [--listen 127.0.0.1:8080] [--data-dir DIR] [--region R] [--account-id ID] [--tls-cert F --tls-key F] [--dev]
+  batchd serve [--listen 127.0.0.1:8080] [--data-dir DIR] [--store sqlite:PATH|postgres://...] [--server-key-file FILE] [--region R] [--account-id ID] [--tls-cert F --tls-key F] [--dev]
                [--host-vcpus N] [--host-memory-mib MIB] [--host-gpus N]
                [--executor docker|local] [--docker-host URL] [--docker-network isolated|host|none|NAME]
                [--jobs-dir DIR] [--local-user NAME|UID]
