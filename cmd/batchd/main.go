@@ -35,6 +35,7 @@ Usage:
                [--executor docker|local] [--docker-host URL] [--docker-network isolated|host|none|NAME]
                [--jobs-dir DIR] [--local-user NAME|UID]
                [--metrics-listen ADDR] [--log-format text|json] [--log-level debug|info|warn|error]
+  batchd store copy --from URL --to URL [--batch N]
   batchd bench submit --endpoint URL [--clients 32] [--jobs N] [--array-size K]
   batchd policy validate [--kind KIND] [--json] FILE...
   batchd policy simulate --policy FILE|aws:NAME... --action A --resource R [flags]
@@ -58,6 +59,8 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	switch args[0] {
 	case "serve":
 		return serveMain(ctx, args[1:], stdout, stderr)
+	case "store":
+		return storeMain(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return benchMain(ctx, args[1:], stdout, stderr)
 	case "policy":

@@ -83,6 +83,20 @@ func (s *Store) update(ctx context.Context, fn func(store.Tx) error) error {
 	return nil
 }
 
+// Kinds returns the kinds the store holds documents of, in order.
+func (s *Store) Kinds(ctx context.Context) ([]string, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var kinds []string
+	for k, docs := range s.data {
+		if len(docs) > 0 {
+			kinds = append(kinds, k)
+		}
+	}
+	sort.Strings(kinds)
+	return kinds, nil
+}
+
 // Close does nothing.
 func (s *Store) Close() error { return nil }
 

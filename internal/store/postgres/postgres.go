@@ -364,6 +364,24 @@ func (t *tx) Notify(topic string) error {
 	return nil
 }
 
+// Kinds returns the kinds the database holds documents of, in byte order:
+// for tools that copy a whole store (batchd store copy).
+func (db *DB) Kinds(ctx context.Context) ([]string, error) {
+	rows, err := db.pool.Query(ctx, `SELECT DISTINCT kind FROM documents ORDER BY kind`)
+	if err != nil {
+		return nil, wrap(ctx, "kinds", err)
+	}
+	kinds, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (string, error) {
+		var k []byte
+		err := row.Scan(&k)
+		return string(k), err
+	})
+	if err != nil {
+		return nil, wrap(ctx, "kinds", err)
+	}
+	return kinds, nil
+}
+
 // prefixEnd returns the least string greater than every string that starts
 // with prefix, and false when there is none (prefix is empty or all 0xff
 // bytes), in which case the range has no upper bound.
