@@ -6,6 +6,9 @@ package main
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,6 +21,7 @@ import (
 	batchtypes "github.com/aws/aws-sdk-go-v2/service/batch/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
+	iampkg "batchd/internal/iam"
 	"batchd/internal/store/postgres/pgtest"
 )
 
@@ -86,6 +90,20 @@ func TestEndToEndOnPostgres(t *testing.T) {
 	out, err := ts2.batch(alice).DescribeJobs(ctx, &batch.DescribeJobsInput{Jobs: []string{id}})
 	if err != nil || len(out.Jobs) != 1 || out.Jobs[0].Status != batchtypes.JobStatusSucceeded {
 		t.Fatalf("the job on the second replica: %+v, %v", out, err)
+	}
+	// A replica with a server key of its own is refused at start.
+	dir3 := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	cfg := defaultConfig()
+	cfg.DataDir, cfg.Executor = dir3, "local"
+	onPostgres(&cfg)
+	cfg.ServerKeyFile = filepath.Join(dir3, "server.key")
+	if err := Serve(ctx, cfg, ln, slog.New(slog.DiscardHandler), io.Discard); !errors.Is(err, iampkg.ErrWrongServerKey) {
+		t.Errorf("Serve with another server key = %v, want ErrWrongServerKey", err)
 	}
 	// What one replica writes, the other reads at once.
 	if _, err := ts2.iam(ts2.Root).CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("bob")}); err != nil {

@@ -2,6 +2,7 @@ package iam
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -159,10 +160,16 @@ type account struct {
 	RootPasswordHash []byte `json:",omitempty"`
 }
 
+// ErrWrongServerKey is returned by Bootstrap when the server key does not
+// open the secrets already in the store: the store was made with another
+// key (another replica's, or a key file lost or replaced).
+var ErrWrongServerKey = errors.New("iam: the server key does not open the access keys in the store: it was made with another server key (replicas sharing a store must use copies of one key file)")
+
 // Bootstrap creates the account and, when none exists, root access keys. It
 // returns the new root key ID and secret, or empty strings when the account
 // already had them. devKey, when set, is used as a well-known root key
-// (with secret devSecret) instead of random ones.
+// (with secret devSecret) instead of random ones. It fails with
+// ErrWrongServerKey when the Keyring does not open the store's secrets.
 func (s *Service) Bootstrap(ctx context.Context, devKey, devSecret string) (keyID, secret string, err error) {
 	err = s.update(ctx, func(tx store.Tx) error {
 		if _, found, err := get[account](tx, kindAccount, s.account); err != nil {
@@ -170,6 +177,16 @@ func (s *Service) Bootstrap(ctx context.Context, devKey, devSecret string) (keyI
 		} else if !found {
 			if err := insert(tx, kindAccount, s.account, account{ID: s.account, CreateDate: s.Now()}); err != nil {
 				return err
+			}
+		}
+		// A server key that opens no secret of the store would fail every
+		// signed call: say so now (replicas on one database must share
+		// one key).
+		if some, err := store.ListJSON[AccessKey](tx, kindAccessKey, "", "", 1); err != nil {
+			return err
+		} else if len(some) == 1 && len(some[0].SealedSecret) > 0 {
+			if _, err := s.keys.Open(some[0].SealedSecret, []byte(some[0].ID)); err != nil {
+				return ErrWrongServerKey
 			}
 		}
 		if devKey != "" {
