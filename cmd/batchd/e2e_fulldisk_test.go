@@ -27,7 +27,8 @@ func TestFullDisk(t *testing.T) {
 		}
 		t.Skipf("mount tmpfs: %v", err)
 	}
-	ts := startServer(t, dir)
+	// The data dir's own store: the disk filled is the data dir's.
+	ts := startServerWith(t, dir, func(c *Config) { c.Store = "sqlite:" + filepath.Join(dir, "batchd.db") })
 	t.Cleanup(func() {
 		ts.stop()
 		if err := syscall.Unmount(dir, 0); err != nil {

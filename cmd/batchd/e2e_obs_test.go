@@ -220,11 +220,16 @@ func TestMetricsListen(t *testing.T) {
 		c.MetricsListen = "127.0.0.1:0"
 		c.metricsAddr = func(a net.Addr) { mu.Lock(); addr = a; mu.Unlock() }
 	})
-	mu.Lock()
-	a := addr
-	mu.Unlock()
-	if a == nil {
-		t.Fatal("metrics listener not started")
+	// The listener starts after the root's credentials are written, which
+	// startJobServer waits for: wait for it too.
+	var a net.Addr
+	for deadline := time.Now().Add(10 * time.Second); a == nil; time.Sleep(10 * time.Millisecond) {
+		mu.Lock()
+		a = addr
+		mu.Unlock()
+		if a == nil && time.Now().After(deadline) {
+			t.Fatal("metrics listener not started within 10s")
+		}
 	}
 	fams := scrape(t, "http://"+a.String()+"/metrics")
 	if _, ok := fams["go_goroutines"]; !ok {
