@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -28,6 +29,9 @@ var ErrReadOnly = errors.New("postgres: write in a read-only transaction (View)"
 // lockKey is the advisory lock every Update and every migration takes
 // first: "batchd" in ASCII.
 const lockKey int64 = 0x626174636864
+
+// beginUpdate begins an Update's transaction and takes the lock first.
+var beginUpdate = `BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(` + strconv.FormatInt(lockKey, 10) + `)`
 
 // channel is the LISTEN/NOTIFY channel of Tx.Notify and Listen.
 const channel = "batchd"
@@ -143,9 +147,16 @@ func (db *DB) update(ctx context.Context, fn func(store.Tx) error) (err error) {
 		}
 	}()
 
-	ptx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	// BEGIN, the lock (the transaction's first statement) and the lazy
+	// setting go in one round trip: a simple-protocol query of several
+	// statements.
+	begin := beginUpdate
+	if store.IsLazy(ctx) {
+		begin += `; SET LOCAL synchronous_commit = off`
+	}
+	ptx, err := db.pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: begin})
 	if err != nil {
-		return wrap(ctx, "begin update", err)
+		return wrap(ctx, "begin update (and take the write lock)", err)
 	}
 	// Whatever happens from here, a transaction not committed is rolled
 	// back, even when ctx has ended.
@@ -155,14 +166,6 @@ func (db *DB) update(ctx context.Context, fn func(store.Tx) error) (err error) {
 			ptx.Rollback(context.WithoutCancel(ctx))
 		}
 	}()
-	if _, err := ptx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockKey); err != nil {
-		return wrap(ctx, "take the write lock", err)
-	}
-	if store.IsLazy(ctx) {
-		if _, err := ptx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
-			return wrap(ctx, "lazy commit", err)
-		}
-	}
 	t := &tx{ctx: ctx, tx: ptx, write: true, id: db.id}
 	err = func() error {
 		defer t.done.Store(true)
