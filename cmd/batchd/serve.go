@@ -361,6 +361,26 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 			_ = os.Remove(execs.jobsDir)
 		}
 	}()
+	// Replicas that share the store hear each other's writes: IAM's and
+	// Batch's caches drop what another replica changed, and the leader's
+	// evaluator and scheduler wake for jobs submitted elsewhere.
+	if l, ok := any(db).(store.Listener); ok {
+		hearCtx, stopHearing := context.WithCancel(context.Background())
+		hearDone := make(chan struct{})
+		go func() {
+			defer close(hearDone)
+			supervise(hearCtx, log, "store listener", func(ctx context.Context) error {
+				return l.Listen(ctx, func(topic string) {
+					iamSvc.Heard(topic)
+					batchSvc.Heard(topic)
+				})
+			})
+		}()
+		defer func() {
+			stopHearing()
+			<-hearDone
+		}()
+	}
 	// One replica of those that share the store leads: it runs the job
 	// evaluator, job expiry and the scheduler (internal/leader). Alone on
 	// its store, batchd leads at once.
