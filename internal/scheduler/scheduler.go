@@ -389,6 +389,9 @@ func (s *Scheduler) recoverLost(ctx context.Context, previous string) error {
 				}
 				moved := 0
 				for _, j := range jobs {
+					if err := s.reclaim(ctx, j.JobId); err != nil {
+						return err
+					}
 					var att batch.AttemptDetail
 					if c := j.Container; c != nil && c.LogStreamName != nil && st == batch.JobStatusRunning {
 						att.Container = &batch.AttemptContainerDetail{LogStreamName: c.LogStreamName}
@@ -419,6 +422,26 @@ func (s *Scheduler) recoverLost(ctx context.Context, previous string) error {
 	}
 	if n > 0 {
 		s.log.Warn("scheduler: attempts lost with the previous batchd ended", "jobs", n, "reason", reason)
+	}
+	return nil
+}
+
+// reclaim ends what is left running of a lost attempt of job on the
+// executors whose attempts outlive their batchd (executor.Reclaimer):
+// the containers of a replica that died, on an engine this one shares.
+func (s *Scheduler) reclaim(ctx context.Context, jobID string) error {
+	for name, ex := range s.cfg.Executors {
+		r, ok := ex.(executor.Reclaimer)
+		if !ok {
+			continue
+		}
+		n, err := r.Reclaim(ctx, jobID)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			s.log.Warn("scheduler: removed what a lost attempt left running", "job", jobID, "executor", name, "containers", n)
+		}
 	}
 	return nil
 }
