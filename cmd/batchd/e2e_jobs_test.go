@@ -52,6 +52,7 @@ func startLoggedServer(t testing.TB, mutate func(*Config), log *slog.Logger) *te
 	if mutate != nil {
 		mutate(&cfg)
 	}
+	cfg.Store = testStore(t, cfg.Store)
 	go func() { done <- Serve(ctx, cfg, ln, log, io.Discard) }()
 	ts := &testServer{URL: "http://" + ln.Addr().String(), DataDir: dir}
 	var once sync.Once

@@ -30,11 +30,12 @@ func main() {
 const usage = `batchd — AWS Batch with its IAM, self-hosted.
 
 Usage:
-  batchd serve [--listen 127.0.0.1:8080] [--data-dir DIR] [--region R] [--account-id ID] [--tls-cert F --tls-key F] [--dev]
+  batchd serve [--listen 127.0.0.1:8080] [--data-dir DIR] [--store sqlite:PATH|postgres://...] [--server-key-file FILE] [--region R] [--account-id ID] [--tls-cert F --tls-key F] [--dev]
                [--host-vcpus N] [--host-memory-mib MIB] [--host-gpus N]
                [--executor docker|local] [--docker-host URL] [--docker-network isolated|host|none|NAME]
                [--jobs-dir DIR] [--local-user NAME|UID]
                [--metrics-listen ADDR] [--log-format text|json] [--log-level debug|info|warn|error]
+  batchd store copy --from URL --to URL [--batch N]
   batchd bench submit --endpoint URL [--clients 32] [--jobs N] [--array-size K]
   batchd policy validate [--kind KIND] [--json] FILE...
   batchd policy simulate --policy FILE|aws:NAME... --action A --resource R [flags]
@@ -58,6 +59,8 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	switch args[0] {
 	case "serve":
 		return serveMain(ctx, args[1:], stdout, stderr)
+	case "store":
+		return storeMain(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return benchMain(ctx, args[1:], stdout, stderr)
 	case "policy":

@@ -26,19 +26,26 @@ import (
 	"batchd/internal/server"
 	"batchd/internal/sigv4"
 	"batchd/internal/store"
-	"batchd/internal/store/sqlite"
 	"batchd/internal/sts"
 )
 
 // Config is everything `batchd serve` can be told, with its defaults.
 type Config struct {
-	Listen    string
-	DataDir   string
-	Region    string
-	AccountID string
-	TLSCert   string
-	TLSKey    string
-	Dev       bool
+	Listen  string
+	DataDir string
+	// Store is where the state is kept: "sqlite:PATH", "postgres://..."
+	// or "postgresql://..." (replicas share one PostgreSQL database);
+	// "" is sqlite:<DataDir>/batchd.db.
+	Store string
+	// ServerKeyFile holds the key that seals secrets in the store (32
+	// bytes, made when absent); "" is <DataDir>/server.key. Replicas on
+	// one database must share it.
+	ServerKeyFile string
+	Region        string
+	AccountID     string
+	TLSCert       string
+	TLSKey        string
+	Dev           bool
 	// MaxComputeEnvironments and MaxJobQueues are the account's Batch
 	// quotas (AWS's defaults: 50 each).
 	MaxComputeEnvironments int
@@ -141,6 +148,8 @@ func serveFlags(cfg *Config, getenv func(string) string) *flag.FlagSet {
 	fs := flag.NewFlagSet("batchd serve", flag.ContinueOnError)
 	fs.StringVar(&cfg.Listen, "listen", env("BATCHD_LISTEN", cfg.Listen), "address to listen on (BATCHD_LISTEN)")
 	fs.StringVar(&cfg.DataDir, "data-dir", env("BATCHD_DATA_DIR", cfg.DataDir), "directory for the database, keys and audit trail (BATCHD_DATA_DIR)")
+	fs.StringVar(&cfg.Store, "store", env("BATCHD_STORE", cfg.Store), "where the state is kept: sqlite:PATH, postgres://... or postgresql://... (replicas share one database) (BATCHD_STORE; default sqlite:<data-dir>/batchd.db)")
+	fs.StringVar(&cfg.ServerKeyFile, "server-key-file", env("BATCHD_SERVER_KEY_FILE", cfg.ServerKeyFile), "the key that seals secrets in the store, made when absent; replicas sharing a database must use copies of one file (BATCHD_SERVER_KEY_FILE; default <data-dir>/server.key)")
 	fs.StringVar(&cfg.Region, "region", env("BATCHD_REGION", cfg.Region), "the region batchd serves (BATCHD_REGION)")
 	fs.StringVar(&cfg.AccountID, "account-id", env("BATCHD_ACCOUNT_ID", cfg.AccountID), "the account ID (BATCHD_ACCOUNT_ID)")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", env("BATCHD_TLS_CERT", ""), "TLS certificate file (BATCHD_TLS_CERT)")
@@ -225,6 +234,9 @@ func checkServeConfig(fs *flag.FlagSet, cfg Config) error {
 	if _, err := newLogger(io.Discard, cfg.LogFormat, cfg.LogLevel); err != nil {
 		return err
 	}
+	if err := checkStoreURL("--store", cfg.Store); err != nil {
+		return err
+	}
 	if cfg.HostMemoryMiB <= 0 {
 		return fmt.Errorf("--host-memory-mib must be positive, not %d (MemTotal of /proc/meminfo is its default)", cfg.HostMemoryMiB)
 	}
@@ -278,12 +290,18 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 		return err
 	}
 	defer unlock()
-	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "batchd.db"))
+	// Each replica has its own data dir (its lock, audit trail and jobs)
+	// and may share the store with others.
+	db, err := openStore(ctx, storeURL(cfg.Store, cfg.DataDir))
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	key, err := iam.LoadOrCreateKey(filepath.Join(cfg.DataDir, "server.key"))
+	keyFile := cfg.ServerKeyFile
+	if keyFile == "" {
+		keyFile = filepath.Join(cfg.DataDir, "server.key")
+	}
+	key, err := iam.LoadOrCreateKey(keyFile)
 	if err != nil {
 		return err
 	}

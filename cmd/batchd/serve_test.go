@@ -57,6 +57,7 @@ func startServerWith(t testing.TB, dir string, edit func(*Config)) *testServer {
 	if edit != nil {
 		edit(&cfg)
 	}
+	cfg.Store = testStore(t, cfg.Store)
 	go func() { done <- Serve(ctx, cfg, ln, slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard) }()
 	ts := &testServer{URL: "http://" + ln.Addr().String(), DataDir: dir}
 	ts.stop = func() {

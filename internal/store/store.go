@@ -4,9 +4,11 @@
 // encode their own values (JSON) and keep their own secondary entries (keys
 // that sort as they need to list).
 //
-// Implementations: store/sqlite (embedded, the default) and, later,
-// store/postgres. Both make an Update that returned nil durable before it
-// returns: a write the API acknowledged survives a crash of the process.
+// Implementations: store/sqlite (embedded, the default), store/postgres
+// (shared by replicas) and store/memstore (tests); store/storetest is the
+// suite all three pass. sqlite and postgres make an Update that returned
+// nil durable before it returns: a write the API acknowledged survives a
+// crash of the process.
 package store
 
 import (

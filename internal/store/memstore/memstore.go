@@ -17,47 +17,84 @@ import (
 
 // Store is an in-memory store.Store.
 type Store struct {
-	mu   sync.RWMutex
+	// writer holds one token: Updates take it in turn, giving up when
+	// their ctx ends.
+	writer chan struct{}
+	mu     sync.RWMutex
+	// data is replaced whole by each Update, never changed in place, so a
+	// View reads the one it took without a lock.
 	data map[string]map[string][]byte
 }
 
 // New returns an empty Store.
-func New() *Store { return &Store{data: map[string]map[string][]byte{}} }
+func New() *Store {
+	return &Store{writer: make(chan struct{}, 1), data: map[string]map[string][]byte{}}
+}
 
-// View runs fn on a snapshot.
+// View runs fn on a snapshot: the data as of the last Update that returned.
 func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	s.mu.RLock()
-	defer s.mu.RUnlock()
-	t := &tx{data: s.data, readOnly: true}
+	data := s.data
+	s.mu.RUnlock()
+	t := &tx{data: data, readOnly: true}
 	defer func() { t.done = true }()
 	return fn(t)
 }
 
-// Update runs fn on a copy and keeps the copy only when fn succeeds.
+// Update runs fn on a copy and keeps the copy only when fn succeeds and
+// ctx has not ended.
 func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return store.HookedUpdate(ctx, fn, s.update)
+	return store.HookedUpdate(ctx, fn, func(fn func(store.Tx) error) error { return s.update(ctx, fn) })
 }
 
-func (s *Store) update(fn func(store.Tx) error) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *Store) update(ctx context.Context, fn func(store.Tx) error) error {
+	select {
+	case s.writer <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.writer }()
+	s.mu.RLock()
 	cp := make(map[string]map[string][]byte, len(s.data))
 	for k, v := range s.data {
 		cp[k] = maps.Clone(v)
 	}
+	s.mu.RUnlock()
 	t := &tx{data: cp}
-	defer func() { t.done = true }()
-	if err := fn(t); err != nil {
+	err := func() error {
+		defer func() { t.done = true }()
+		return fn(t)
+	}()
+	if err != nil {
 		return err
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
 	s.data = cp
+	s.mu.Unlock()
 	return nil
+}
+
+// Kinds returns the kinds the store holds documents of, in order.
+func (s *Store) Kinds(ctx context.Context) ([]string, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var kinds []string
+	for k, docs := range s.data {
+		if len(docs) > 0 {
+			kinds = append(kinds, k)
+		}
+	}
+	sort.Strings(kinds)
+	return kinds, nil
 }
 
 // Close does nothing.
@@ -89,7 +126,7 @@ func (t *tx) Get(kind, key string) ([]byte, error) {
 	if !ok {
 		return nil, fmt.Errorf("%s %q: %w", kind, key, store.ErrNotFound)
 	}
-	return append([]byte(nil), v...), nil
+	return append([]byte{}, v...), nil
 }
 
 func (t *tx) Put(kind, key string, value []byte) error {
@@ -140,14 +177,24 @@ func (t *tx) List(kind, prefix, after string, limit int) ([]store.Item, error) {
 	}
 	out := make([]store.Item, len(keys))
 	for i, k := range keys {
-		out[i] = store.Item{Key: k, Value: append([]byte(nil), t.data[kind][k]...)}
+		out[i] = store.Item{Key: k, Value: append([]byte{}, t.data[kind][k]...)}
 	}
 	return out, nil
 }
 
+// Count counts the keys of kind that start with prefix, the empty key
+// included (List never lists it: nothing sorts before it).
 func (t *tx) Count(kind, prefix string) (int, error) {
-	items, err := t.List(kind, prefix, "", 0)
-	return len(items), err
+	if err := t.check(false); err != nil {
+		return 0, err
+	}
+	n := 0
+	for k := range t.data[kind] {
+		if strings.HasPrefix(k, prefix) {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // Notify does nothing: no other process shares the store.

@@ -695,5 +695,27 @@ func nonNil(b []byte) []byte {
 	return b
 }
 
+// Kinds returns the kinds the database holds documents of, in byte order:
+// for tools that copy a whole store (batchd store copy).
+func (db *DB) Kinds(ctx context.Context) ([]string, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT DISTINCT kind FROM documents ORDER BY kind`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: kinds: %w", err)
+	}
+	defer rows.Close()
+	var kinds []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, fmt.Errorf("sqlite: kinds: %w", err)
+		}
+		kinds = append(kinds, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: kinds: %w", err)
+	}
+	return kinds, nil
+}
+
 // Notify does nothing: no other process shares the store.
 func (t *tx) Notify(string) error { return nil }

@@ -1,0 +1,444 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"batchd/internal/store"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// ErrTxDone is returned by a Tx's methods when the View or Update that gave
+// it out has returned.
+var ErrTxDone = errors.New("postgres: transaction used after its View or Update returned")
+
+// ErrReadOnly is returned by Put, Insert, Delete and Notify inside a View.
+var ErrReadOnly = errors.New("postgres: write in a read-only transaction (View)")
+
+// lockKey is the advisory lock every Update and every migration takes
+// first: "batchd" in ASCII.
+const lockKey int64 = 0x626174636864
+
+// channel is the LISTEN/NOTIFY channel of Tx.Notify and Listen.
+const channel = "batchd"
+
+// DB is a store.Store on one PostgreSQL database. It is safe for concurrent
+// use.
+type DB struct {
+	pool *pgxpool.Pool
+	// id tells this process's notifications from others' (Listen).
+	id string
+	// writer holds one token: an Update takes it before a connection, so
+	// one connection of this process at a time waits for the advisory lock.
+	writer chan struct{}
+	// onCommit hears how long each Update's COMMIT took (ObserveCommits).
+	onCommit atomic.Pointer[func(time.Duration)]
+}
+
+var (
+	_ store.Store    = (*DB)(nil)
+	_ store.Listener = (*DB)(nil)
+)
+
+// Open connects to the database at url (postgres://user:pass@host:port/db?
+// sslmode=..., or any connection string pgx accepts; pool_max_conns sets
+// the pool's size) and brings its schema to the newest version this binary
+// knows.
+func Open(ctx context.Context, url string) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		// Views run concurrently; Updates hold at most one connection.
+		cfg.MaxConns = int32(max(8, 2*runtime.GOMAXPROCS(0)))
+	}
+	var raw [8]byte
+	rand.Read(raw[:])
+	db := &DB{id: hex.EncodeToString(raw[:]), writer: make(chan struct{}, 1)}
+	db.pool, err = pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open %s: %w", redacted(cfg), err)
+	}
+	if err := migrate(ctx, db.pool); err != nil {
+		db.pool.Close()
+		return nil, fmt.Errorf("postgres: open %s: %w", redacted(cfg), err)
+	}
+	return db, nil
+}
+
+// redacted names the database without its password.
+func redacted(cfg *pgxpool.Config) string {
+	c := cfg.ConnConfig
+	return fmt.Sprintf("%s@%s:%d/%s", c.User, c.Host, c.Port, c.Database)
+}
+
+// Close releases the pool's connections. Views and Updates still running
+// may fail.
+func (db *DB) Close() error {
+	db.pool.Close()
+	return nil
+}
+
+// ObserveCommits has f told how long each Update's COMMIT took (the
+// server's WAL flush included); nil stops it. f must be quick.
+func (db *DB) ObserveCommits(f func(time.Duration)) {
+	if f == nil {
+		db.onCommit.Store(nil)
+		return
+	}
+	db.onCommit.Store(&f)
+}
+
+// View runs fn in a READ ONLY REPEATABLE READ transaction: one snapshot,
+// taken at its first statement.
+func (db *DB) View(ctx context.Context, fn func(store.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ptx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return wrap(ctx, "begin view", err)
+	}
+	t := &tx{ctx: ctx, tx: ptx}
+	defer func() {
+		t.done.Store(true)
+		ptx.Rollback(context.WithoutCancel(ctx)) // nothing to keep; ends the snapshot
+	}()
+	return fn(t)
+}
+
+// Update runs fn in a read-write transaction that holds the advisory lock
+// (see the package doc), and commits it when fn returns nil. When fn
+// returns an error or panics, or ctx ends before the commit, the
+// transaction is rolled back: nothing fn wrote is kept, and Update returns
+// fn's error or ctx's (a panic goes on in the caller).
+func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
+	return store.HookedUpdate(ctx, fn, func(fn func(store.Tx) error) error { return db.update(ctx, fn) })
+}
+
+func (db *DB) update(ctx context.Context, fn func(store.Tx) error) (err error) {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case db.writer <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-db.writer }()
+	defer func() {
+		if err != nil && diskFull(err) {
+			err = &store.FullError{Err: err}
+		}
+	}()
+
+	ptx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	if err != nil {
+		return wrap(ctx, "begin update", err)
+	}
+	// Whatever happens from here, a transaction not committed is rolled
+	// back, even when ctx has ended.
+	committed := false
+	defer func() {
+		if !committed {
+			ptx.Rollback(context.WithoutCancel(ctx))
+		}
+	}()
+	if _, err := ptx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockKey); err != nil {
+		return wrap(ctx, "take the write lock", err)
+	}
+	if store.IsLazy(ctx) {
+		if _, err := ptx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+			return wrap(ctx, "lazy commit", err)
+		}
+	}
+	t := &tx{ctx: ctx, tx: ptx, write: true, id: db.id}
+	err = func() error {
+		defer t.done.Store(true)
+		return fn(t)
+	}()
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err // cancelled while fn ran: keep nothing
+	}
+	// Once decided, the commit runs to its end: a commit cut short by ctx
+	// would leave the caller unsure whether it happened.
+	start := time.Now()
+	if err := ptx.Commit(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("postgres: commit: %w", err)
+	}
+	committed = true
+	if f := db.onCommit.Load(); f != nil {
+		(*f)(time.Since(start))
+	}
+	return nil
+}
+
+// wrap reports err from op, or ctx's error when ctx ended it.
+func wrap(ctx context.Context, op string, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return fmt.Errorf("postgres: %s: %w", op, cerr)
+	}
+	return fmt.Errorf("postgres: %s: %w", op, err)
+}
+
+// diskFull reports whether err is PostgreSQL's disk_full (SQLSTATE 53100).
+func diskFull(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && pg.Code == "53100"
+}
+
+// tx is a store.Tx on one pgx.Tx.
+type tx struct {
+	ctx   context.Context
+	tx    pgx.Tx
+	write bool
+	id    string      // the process id Notify sends
+	done  atomic.Bool // the View or Update has returned
+}
+
+// check refuses an operation after return, and a write in a View.
+func (t *tx) check(write bool) error {
+	if t.done.Load() {
+		return ErrTxDone
+	}
+	if write && !t.write {
+		return ErrReadOnly
+	}
+	return nil
+}
+
+// fail wraps err from op on (kind, key). When ctx has ended, that is the
+// error reported: the driver's error is only the consequence.
+func (t *tx) fail(op, kind, key string, err error) error {
+	if cerr := t.ctx.Err(); cerr != nil && !errors.Is(err, ErrTxDone) && !errors.Is(err, ErrReadOnly) {
+		err = cerr
+	}
+	return fmt.Errorf("postgres: %s %s %q: %w", op, kind, key, err)
+}
+
+// Get returns the value of (kind, key), or an error wrapping store.ErrNotFound.
+func (t *tx) Get(kind, key string) ([]byte, error) {
+	if err := t.check(false); err != nil {
+		return nil, t.fail("get", kind, key, err)
+	}
+	var v []byte
+	err := t.tx.QueryRow(t.ctx, `SELECT value FROM documents WHERE kind = $1 AND key = $2`, []byte(kind), []byte(key)).Scan(&v)
+	if err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			err = store.ErrNotFound
+		}
+		return nil, t.fail("get", kind, key, err)
+	}
+	return nonNil(v), nil
+}
+
+// Put writes (kind, key), replacing any value.
+func (t *tx) Put(kind, key string, value []byte) error {
+	if err := t.check(true); err != nil {
+		return t.fail("put", kind, key, err)
+	}
+	_, err := t.tx.Exec(t.ctx, `INSERT INTO documents (kind, key, value) VALUES ($1, $2, $3)
+		ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value`, []byte(kind), []byte(key), nonNil(value))
+	if err != nil {
+		return t.fail("put", kind, key, err)
+	}
+	return nil
+}
+
+// Insert writes (kind, key) if it is absent, else returns an error wrapping
+// store.ErrExists.
+func (t *tx) Insert(kind, key string, value []byte) error {
+	if err := t.check(true); err != nil {
+		return t.fail("insert", kind, key, err)
+	}
+	tag, err := t.tx.Exec(t.ctx, `INSERT INTO documents (kind, key, value) VALUES ($1, $2, $3)
+		ON CONFLICT (kind, key) DO NOTHING`, []byte(kind), []byte(key), nonNil(value))
+	if err != nil {
+		return t.fail("insert", kind, key, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return t.fail("insert", kind, key, store.ErrExists)
+	}
+	return nil
+}
+
+// Delete removes (kind, key), or returns an error wrapping store.ErrNotFound.
+func (t *tx) Delete(kind, key string) error {
+	if err := t.check(true); err != nil {
+		return t.fail("delete", kind, key, err)
+	}
+	tag, err := t.tx.Exec(t.ctx, `DELETE FROM documents WHERE kind = $1 AND key = $2`, []byte(kind), []byte(key))
+	if err != nil {
+		return t.fail("delete", kind, key, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return t.fail("delete", kind, key, store.ErrNotFound)
+	}
+	return nil
+}
+
+// List returns up to limit items of kind whose keys start with prefix and
+// sort strictly after `after`, in byte order of key (so an empty key is
+// never listed, as with sqlite and memstore). The prefix is the key range
+// [prefix, prefixEnd(prefix)), which the primary key serves directly.
+func (t *tx) List(kind, prefix, after string, limit int) ([]store.Item, error) {
+	if err := t.check(false); err != nil {
+		return nil, t.fail("list", kind, prefix, err)
+	}
+	// One lower bound: every key with the prefix is >= prefix, so when
+	// after < prefix the condition key > after adds nothing.
+	q, lower := `SELECT key, value FROM documents WHERE kind = $1 AND key >= $2`, prefix
+	if after >= prefix {
+		q, lower = `SELECT key, value FROM documents WHERE kind = $1 AND key > $2`, after
+	}
+	args := []any{[]byte(kind), []byte(lower)}
+	if end, bounded := prefixEnd(prefix); bounded {
+		q += ` AND key < $3`
+		args = append(args, []byte(end))
+	}
+	q += ` ORDER BY key`
+	if limit > 0 {
+		q += fmt.Sprintf(` LIMIT $%d`, len(args)+1)
+		args = append(args, int64(limit))
+	}
+	rows, err := t.tx.Query(t.ctx, q, args...)
+	if err != nil {
+		return nil, t.fail("list", kind, prefix, err)
+	}
+	defer rows.Close()
+	var items []store.Item
+	for rows.Next() {
+		var k, v []byte
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, t.fail("list", kind, prefix, err)
+		}
+		items = append(items, store.Item{Key: string(k), Value: nonNil(v)})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, t.fail("list", kind, prefix, err)
+	}
+	return items, nil
+}
+
+// Count returns how many keys of kind start with prefix.
+func (t *tx) Count(kind, prefix string) (int, error) {
+	if err := t.check(false); err != nil {
+		return 0, t.fail("count", kind, prefix, err)
+	}
+	q, args := `SELECT count(*) FROM documents WHERE kind = $1 AND key >= $2`, []any{[]byte(kind), []byte(prefix)}
+	if end, bounded := prefixEnd(prefix); bounded {
+		q += ` AND key < $3`
+		args = append(args, []byte(end))
+	}
+	var n int64
+	if err := t.tx.QueryRow(t.ctx, q, args...).Scan(&n); err != nil {
+		return 0, t.fail("count", kind, prefix, err)
+	}
+	return int(n), nil
+}
+
+// Notify sends topic to the other processes on the database once the
+// transaction commits: pg_notify is transactional. In a View it returns
+// ErrReadOnly (a View commits nothing).
+func (t *tx) Notify(topic string) error {
+	if err := t.check(true); err != nil {
+		return t.fail("notify", "topic", topic, err)
+	}
+	if _, err := t.tx.Exec(t.ctx, `SELECT pg_notify($1, $2)`, channel, t.id+":"+topic); err != nil {
+		return t.fail("notify", "topic", topic, err)
+	}
+	return nil
+}
+
+// Kinds returns the kinds the database holds documents of, in byte order:
+// for tools that copy a whole store (batchd store copy).
+func (db *DB) Kinds(ctx context.Context) ([]string, error) {
+	rows, err := db.pool.Query(ctx, `SELECT DISTINCT kind FROM documents ORDER BY kind`)
+	if err != nil {
+		return nil, wrap(ctx, "kinds", err)
+	}
+	kinds, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (string, error) {
+		var k []byte
+		err := row.Scan(&k)
+		return string(k), err
+	})
+	if err != nil {
+		return nil, wrap(ctx, "kinds", err)
+	}
+	return kinds, nil
+}
+
+// prefixEnd returns the least string greater than every string that starts
+// with prefix, and false when there is none (prefix is empty or all 0xff
+// bytes), in which case the range has no upper bound.
+func prefixEnd(prefix string) (string, bool) {
+	b := []byte(prefix)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] != 0xff {
+			b[i]++
+			return string(b[:i+1]), true
+		}
+	}
+	return "", false
+}
+
+// nonNil returns b, or an empty non-nil slice for nil: pgx sends a nil
+// slice as NULL, and the value column is NOT NULL; an empty value reads
+// back as empty, not nil.
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// Listen implements store.Listener. It opens a connection of its own (not
+// one of the pool's), LISTENs on the channel of Tx.Notify, calls fn("")
+// once listening, then fn(topic) for each notification another process
+// (another *DB) sent in a transaction that committed, in commit order; a
+// notification of this *DB's own Updates is skipped. It returns ctx's
+// error when ctx ends, and another error when the connection fails or is
+// lost: the caller should think its caches stale and Listen again.
+func (db *DB) Listen(ctx context.Context, fn func(topic string)) error {
+	conn, err := pgx.ConnectConfig(ctx, db.pool.Config().ConnConfig)
+	if err != nil {
+		return wrap(ctx, "listen: connect", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, `LISTEN `+channel); err != nil {
+		return wrap(ctx, "listen", err)
+	}
+	fn("")
+	prefix := db.id + ":"
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			if cerr := ctx.Err(); cerr != nil {
+				return cerr
+			}
+			return fmt.Errorf("postgres: listen: %w", err)
+		}
+		if n.Channel != channel || strings.HasPrefix(n.Payload, prefix) {
+			continue
+		}
+		_, topic, ok := strings.Cut(n.Payload, ":")
+		if !ok {
+			continue
+		}
+		fn(topic)
+	}
+}
