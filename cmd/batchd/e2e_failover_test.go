@@ -152,3 +152,74 @@ func TestFailover(t *testing.T) {
 		t.Errorf("users %v", users.Users)
 	}
 }
+
+// What one replica writes, another that cached the old answer sees within
+// moments (store.Listener): a key made inactive is refused there, a
+// policy removed no longer allows, a queue's tags changed decide its
+// SubmitJob. Each must take effect on the other replica well within a
+// second.
+func TestReplicasDropCaches(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	keyFile := filepath.Join(t.TempDir(), "server.key")
+	onPostgres := func(c *Config) { c.HostVCPUs = 4; c.Store = url; c.ServerKeyFile = keyFile }
+	a := startJobServer(t, onPostgres)
+	dirB := t.TempDir()
+	creds, err := os.ReadFile(filepath.Join(a.DataDir, "root-credentials"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dirB, "root-credentials"), creds, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b := startServerWith(t, dirB, onPostgres)
+	ctx := context.Background()
+	admin := a.iam(a.Root)
+	alice := newUser(t, admin, "alice", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"batch:DescribeJobQueues","Resource":"*"}]}`)
+	within := func(what string, ok func() bool) {
+		t.Helper()
+		start := time.Now()
+		for !ok() {
+			if time.Since(start) > time.Second {
+				t.Fatalf("%s: not seen on the other replica within a second", what)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		t.Logf("%s: seen on the other replica after %v", what, time.Since(start).Round(time.Millisecond))
+	}
+	// b caches alice's key and her policies.
+	if _, err := b.batch(alice).DescribeJobQueues(ctx, &batch.DescribeJobQueuesInput{}); err != nil {
+		t.Fatal(err)
+	}
+	call(admin.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String("alice"), PolicyName: aws.String("p0")})).ok(t)
+	within("a policy removed", func() bool {
+		_, err := b.batch(alice).DescribeJobQueues(ctx, &batch.DescribeJobQueuesInput{})
+		return err != nil && strings.Contains(err.Error(), "AccessDeniedException")
+	})
+	call(admin.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String("alice"), AccessKeyId: aws.String(alice.AccessKeyID), Status: "Inactive"})).ok(t)
+	within("a key made inactive", func() bool {
+		_, err := b.sts(alice).GetCallerIdentity(ctx, nil)
+		return err != nil && strings.Contains(err.Error(), "InvalidClientTokenId")
+	})
+	// Tag-based SubmitJob: bob may submit only to queues tagged team=x;
+	// b caches the queue's tags, a changes them.
+	bob := newUser(t, admin, "bob", `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":"batch:SubmitJob","Resource":"arn:aws:batch:*:*:job-definition/*"},
+		{"Effect":"Allow","Action":"batch:SubmitJob","Resource":"arn:aws:batch:*:*:job-queue/*","Condition":{"StringEquals":{"aws:ResourceTag/team":"x"}}}]}`)
+	c := a.batch(a.Root)
+	unmanagedCE(t, c, "ce")
+	qARN := queue(t, c, "q", "ce", map[string]string{"team": "x"})
+	register(t, c, shellDef("d", "true"))
+	submitB := func() error {
+		_, err := b.batch(bob).SubmitJob(ctx, &batch.SubmitJobInput{JobName: aws.String("j"), JobQueue: aws.String("q"), JobDefinition: aws.String("d")})
+		return err
+	}
+	if err := submitB(); err != nil {
+		t.Fatal(err)
+	}
+	call(c.TagResource(ctx, &batch.TagResourceInput{ResourceArn: aws.String(qARN), Tags: map[string]string{"team": "y"}})).ok(t)
+	within("a queue's tags changed", func() bool {
+		err := submitB()
+		return err != nil && strings.Contains(err.Error(), "AccessDeniedException")
+	})
+}
