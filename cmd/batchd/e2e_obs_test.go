@@ -101,7 +101,7 @@ func TestHealthAndReadiness(t *testing.T) {
 	}{
 		{"GET", "/healthz", 200, "ok\n"},
 		{"HEAD", "/healthz", 200, ""},
-		{"GET", "/readyz", 200, "ok\n"},
+		{"GET", "/readyz", 200, "ok (leader)\n"},
 		{"POST", "/healthz", 405, ""},
 		{"DELETE", "/readyz", 405, ""},
 		{"PUT", "/metrics", 405, ""},
@@ -311,21 +311,29 @@ type fakeLoop bool
 func (f fakeLoop) Running() bool { return bool(f) }
 
 // /readyz's check: a store that answers a read, a scheduler whose loop
-// runs; each failure with its short reason.
+// runs where this replica leads; each failure with its short reason.
 func TestReadyChecksStoreAndScheduler(t *testing.T) {
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "batchd.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ready(ctx, db, fakeLoop(true)); err != nil {
+	if err := ready(ctx, db, fakeRole(true), fakeLoop(true)); err != nil {
 		t.Errorf("ready: %v", err)
 	}
-	if err := ready(ctx, db, fakeLoop(false)); err == nil || err.Error() != "scheduler: not running" {
+	if err := ready(ctx, db, fakeRole(true), fakeLoop(false)); err == nil || err.Error() != "scheduler: not running" {
 		t.Errorf("scheduler stopped: %v", err)
 	}
+	// A standby replica runs no scheduler, and is ready all the same.
+	if err := ready(ctx, db, fakeRole(false), fakeLoop(false)); err != nil {
+		t.Errorf("standby: %v", err)
+	}
 	db.Close()
-	if err := ready(ctx, db, fakeLoop(true)); err == nil || err.Error() != "store: not ready" {
+	if err := ready(ctx, db, fakeRole(true), fakeLoop(true)); err == nil || err.Error() != "store: not ready" {
 		t.Errorf("store closed: %v", err)
 	}
 }
+
+type fakeRole bool
+
+func (f fakeRole) Leading() bool { return bool(f) }

@@ -199,6 +199,7 @@ func newScheduler(ctx context.Context, cfg Config, batchSvc *batch.Service, iamS
 		PATH:     os.Getenv("PATH"),
 		Now:      cfg.Now,
 		Log:      log,
+		Instance: cfg.ReplicaID,
 	}
 	if metrics != nil {
 		sc.OnStart, sc.OnAttemptEnd = metrics.ExecutorStarted, metrics.AttemptEnded

@@ -13,13 +13,16 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"batchd/internal/batch"
 	"batchd/internal/console"
 	"batchd/internal/iam"
+	"batchd/internal/leader"
 	"batchd/internal/logs"
+	"batchd/internal/scheduler"
 	"batchd/internal/server"
 	"batchd/internal/sigv4"
 	"batchd/internal/store"
@@ -81,6 +84,11 @@ type Config struct {
 	// JobRetention is how long a finished job is kept after it ends (AWS:
 	// at least 7 days); 0 keeps jobs forever.
 	JobRetention time.Duration
+	// ReplicaID names this batchd among the replicas that share a store
+	// (internal/leader), and in the statusReason of the attempts it was
+	// running when it stopped. "": "batchd" on a store of its own, else
+	// <host name>-<hash of the data dir>.
+	ReplicaID string
 	// RootPasswordFile names a file whose first line is set as the account
 	// root's console password at start (kept only as a hash); "" leaves
 	// the root's password as it is.
@@ -180,6 +188,7 @@ func serveFlags(cfg *Config, getenv func(string) string) *flag.FlagSet {
 	fs.StringVar(&cfg.MetricsListen, "metrics-listen", env("BATCHD_METRICS_LISTEN", ""), "address to serve /metrics on instead of the main listener, e.g. 127.0.0.1:9090 (BATCHD_METRICS_LISTEN)")
 	fs.StringVar(&cfg.LogFormat, "log-format", env("BATCHD_LOG_FORMAT", cfg.LogFormat), "log format: text or json (BATCHD_LOG_FORMAT)")
 	fs.StringVar(&cfg.LogLevel, "log-level", env("BATCHD_LOG_LEVEL", cfg.LogLevel), "log level: debug (a line per request), info (a line per job status change), warn or error (BATCHD_LOG_LEVEL)")
+	fs.StringVar(&cfg.ReplicaID, "replica-id", env("BATCHD_REPLICA_ID", ""), "this replica's name among those sharing a store, distinct for each (BATCHD_REPLICA_ID; default: batchd on a store of its own, else <host name>-<hash of the data dir>)")
 	devDefault := getenv("BATCHD_DEV") == "1" || strings.EqualFold(getenv("BATCHD_DEV"), "true")
 	fs.BoolVar(&cfg.Dev, "dev", devDefault, "also accept the well-known root key test/test (BATCHD_DEV)")
 	return fs
@@ -201,6 +210,9 @@ func checkServeConfig(fs *flag.FlagSet, cfg Config) error {
 	}
 	if cfg.MaxConnections <= 0 {
 		return fmt.Errorf("--max-connections must be positive, not %d", cfg.MaxConnections)
+	}
+	if cfg.ReplicaID != "" && !validReplicaID(cfg.ReplicaID) {
+		return fmt.Errorf("--replica-id must be 1 to 64 letters, digits, '.', '_' or '-', not %q", cfg.ReplicaID)
 	}
 	if cfg.JobRetention < 0 {
 		return fmt.Errorf("--job-retention must not be negative")
@@ -322,9 +334,14 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 	}
 	// Metrics: batchd's own registry; the domain packages get hooks.
 	var batchSvc *batch.Service
+	if cfg.ReplicaID == "" {
+		_, shared := any(db).(store.Listener)
+		cfg.ReplicaID = defaultReplicaID(cfg.DataDir, shared)
+	}
+	elector := leader.New(leader.Config{Store: db, ID: cfg.ReplicaID, Log: log})
 	metrics := server.NewMetrics(server.MetricsConfig{JobCounts: func(ctx context.Context, statuses ...string) (map[string]map[string]int, error) {
 		return batchSvc.JobCounts(ctx, statuses...)
-	}, Log: log})
+	}, Leading: elector.Leading, Log: log})
 	db.ObserveCommits(metrics.StoreCommitted)
 	auditQ := &auditQueue{st: db}
 	audit, err := server.OpenAudit(filepath.Join(cfg.DataDir, "audit.jsonl"), cfg.Region,
@@ -349,7 +366,8 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 	srv := server.New(server.Config{
 		IAM: iamSvc, STS: sts.New(iamSvc), Batch: batchSvc, Logs: logsSvc, Verifier: sigv4.NewVerifier(), Log: log, Audit: audit, WithCommitHook: auditQ.withCommitHook,
 		Region: cfg.Region, TLS: cfg.TLSCert != "", Credentials: creds,
-		Ready: func(ctx context.Context) error { return ready(ctx, db, sched) }, Metrics: metrics, ServeMetrics: cfg.MetricsListen == "",
+		Ready:   func(ctx context.Context) error { return ready(ctx, db, elector, sched) },
+		Leading: elector.Leading, Metrics: metrics, ServeMetrics: cfg.MetricsListen == "",
 	})
 	con := console.New(console.Config{API: srv, Identities: consoleIdentities{iamSvc}, AccountID: cfg.AccountID, Region: cfg.Region,
 		Secure: cfg.TLSCert != "", Log: log, Now: cfg.Now})
@@ -361,43 +379,41 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 			_ = os.Remove(execs.jobsDir)
 		}
 	}()
-	// The job evaluator moves submitted jobs on; it stops with the server.
-	// It and the scheduler run supervised: an error (a passing store
-	// failure, a full disk) restarts them with backoff, loudly, instead of
-	// stopping them for good.
-	evalCtx, stopEval := context.WithCancel(context.Background())
-	evalDone := make(chan struct{})
-	go func() {
-		defer close(evalDone)
-		supervise(evalCtx, log, "job evaluator", func(ctx context.Context) error { return batchSvc.Run(ctx, sched.Wake) })
-	}()
-	if cfg.JobRetention > 0 {
-		expiryDone := make(chan struct{})
+	// Replicas that share the store hear each other's writes: IAM's and
+	// Batch's caches drop what another replica changed, and the leader's
+	// evaluator and scheduler wake for jobs submitted elsewhere.
+	if l, ok := any(db).(store.Listener); ok {
+		hearCtx, stopHearing := context.WithCancel(context.Background())
+		hearDone := make(chan struct{})
 		go func() {
-			defer close(expiryDone)
-			supervise(evalCtx, log, "job expiry", func(ctx context.Context) error { return batchSvc.RunExpiry(ctx, cfg.JobRetention) })
+			defer close(hearDone)
+			supervise(hearCtx, log, "store listener", func(ctx context.Context) error {
+				return l.Listen(ctx, func(topic string) {
+					iamSvc.Heard(topic)
+					batchSvc.Heard(topic)
+				})
+			})
 		}()
 		defer func() {
-			stopEval()
-			<-expiryDone
+			stopHearing()
+			<-hearDone
 		}()
 	}
-	defer func() {
-		stopEval()
-		<-evalDone
-	}()
-	// The scheduler starts after the evaluator; on shutdown it stops the
-	// jobs and records how they ended before the evaluator and the store
-	// close.
-	schedCtx, stopSched := context.WithCancel(context.Background())
-	schedDone := make(chan struct{})
+	// One replica of those that share the store leads: it runs the job
+	// evaluator, job expiry and the scheduler (internal/leader). Alone on
+	// its store, batchd leads at once.
+	leadCtx, stopLead := context.WithCancel(context.Background())
+	leadDone := make(chan struct{})
 	go func() {
-		defer close(schedDone)
-		supervise(schedCtx, log, "scheduler", sched.Run)
+		defer close(leadDone)
+		// It returns when leadCtx ends: its error is that.
+		_ = elector.Run(leadCtx, func(ctx context.Context, term leader.Term) error {
+			return lead(ctx, term, cfg, batchSvc, sched, log)
+		})
 	}()
 	defer func() {
-		stopSched()
-		<-schedDone
+		stopLead()
+		<-leadDone
 	}()
 	// Held connections cannot lock callers out: headers within 10 s, an
 	// unknown caller's body within 10 s and a known one's within 60 s
@@ -630,7 +646,7 @@ type readiness interface{ Running() bool }
 
 // ready answers /readyz with a short reason, the cause being logged where
 // it happened (the store's errors, the supervisor's restarts).
-func ready(ctx context.Context, st store.Store, sched readiness) error {
+func ready(ctx context.Context, st store.Store, role leading, sched readiness) error {
 	err := st.View(ctx, func(tx store.Tx) error {
 		_, err := tx.Get("batchd.ready", "probe")
 		if errors.Is(err, store.ErrNotFound) {
@@ -641,9 +657,88 @@ func ready(ctx context.Context, st store.Store, sched readiness) error {
 	if err != nil {
 		return errors.New("store: not ready")
 	}
-	if !sched.Running() {
+	if role.Leading() && !sched.Running() {
 		return errors.New("scheduler: not running")
 	}
+	return nil
+}
+
+// validReplicaID reports whether id may name a replica: it appears in
+// statusReasons and logs.
+func validReplicaID(id string) bool {
+	if len(id) == 0 || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// defaultReplicaID is a replica's name when --replica-id is not given:
+// "batchd" for a store only this process opens, else the host's name and
+// a hash of the data dir, which a restart keeps (so that a restarted
+// replica takes its own lease back at once).
+func defaultReplicaID(dataDir string, shared bool) string {
+	if !shared {
+		return "batchd"
+	}
+	host, err := os.Hostname()
+	if err != nil || !validReplicaID(host) {
+		host = "replica"
+	}
+	abs, err := filepath.Abs(dataDir)
+	if err != nil {
+		abs = dataDir
+	}
+	return host[:min(len(host), 50)] + "-" + instanceOf(abs)
+}
+
+// leading is what ready asks of the elector.
+type leading interface{ Leading() bool }
+
+// lead runs the leader's work for one term (leader.Elector.Run): the job
+// evaluator, job expiry and the scheduler, supervised, until ctx ends.
+// The scheduler ends first, stopping and recording its attempts, then the
+// rest. When the lease was lost (leader.ErrDeposed) the scheduler kills
+// its attempts at once (scheduler.ErrAbandon): another replica may start
+// them again once the lease is its. Attempts left by the replica that led
+// before end as that host's loss.
+func lead(ctx context.Context, term leader.Term, cfg Config, batchSvc *batch.Service, sched *scheduler.Scheduler, log *slog.Logger) error {
+	previous := term.Previous
+	if previous == "" {
+		previous = cfg.ReplicaID
+	}
+	// The rest keeps ctx's values (the fence), not its end: each stops
+	// when told, in order.
+	base := context.WithoutCancel(ctx)
+	schedCtx, stopSched := context.WithCancelCause(base)
+	restCtx, stopRest := context.WithCancel(base)
+	var rest sync.WaitGroup
+	rest.Go(func() {
+		supervise(restCtx, log, "job evaluator", func(ctx context.Context) error { return batchSvc.Run(ctx, sched.Wake) })
+	})
+	if cfg.JobRetention > 0 {
+		rest.Go(func() {
+			supervise(restCtx, log, "job expiry", func(ctx context.Context) error { return batchSvc.RunExpiry(ctx, cfg.JobRetention) })
+		})
+	}
+	schedDone := make(chan struct{})
+	go func() {
+		defer close(schedDone)
+		supervise(schedCtx, log, "scheduler", func(ctx context.Context) error { return sched.RunAfter(ctx, previous) })
+	}()
+	<-ctx.Done()
+	if errors.Is(context.Cause(ctx), leader.ErrDeposed) {
+		stopSched(scheduler.ErrAbandon)
+	} else {
+		stopSched(context.Cause(ctx))
+	}
+	<-schedDone
+	stopRest()
+	rest.Wait()
 	return nil
 }
 

@@ -42,7 +42,15 @@ func (w watchedStore) Update(ctx context.Context, fn func(store.Tx) error) error
 		if changes != nil {
 			*changes = (*changes)[:0] // what a failed run noted is gone
 		}
-		return fn(watchedTx{tx, w.gen, &touched, changes})
+		if err := fn(watchedTx{tx, w.gen, &touched, changes}); err != nil {
+			return err
+		}
+		if touched.Load() {
+			// Replicas sharing the store drop what they cached of
+			// these documents, and their scheduler looks again.
+			return tx.Notify(TopicResources)
+		}
+		return nil
 	})
 	if touched.Load() {
 		w.gen.Add(1)

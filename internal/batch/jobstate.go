@@ -772,6 +772,11 @@ func (s *Service) stop(ctx context.Context, jobID, reason string, terminate bool
 		if terminal(r.Status) {
 			return nil
 		}
+		// The scheduler of the replica that leads, if not this one,
+		// looks at once.
+		if err := t.tx.Notify(TopicJobs); err != nil {
+			return err
+		}
 		if !r.isParent() {
 			return t.stopOne(l, reason, terminate)
 		}

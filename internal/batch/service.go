@@ -105,6 +105,44 @@ type Service struct {
 // terminated. Jobs that become RUNNABLE are told by Run's notify.
 func (s *Service) Changes() <-chan struct{} { return s.changes }
 
+// Topics this service notifies (store.Tx.Notify) for the replicas that
+// share its store (store.Listener), and hears through Heard.
+const (
+	// TopicResources: a compute environment, job queue, job definition
+	// or scheduling policy was written.
+	TopicResources = "batch"
+	// TopicJobs: jobs were submitted, cancelled or terminated.
+	TopicJobs = "batch-jobs"
+)
+
+// Heard tells the service what another replica sharing its store
+// committed (store.Listener): TopicResources drops what it cached of the
+// resources and wakes the scheduler (Changes); TopicJobs wakes the
+// evaluator and the scheduler; "" (the listener began again, and may have
+// missed topics) does all of it.
+func (s *Service) Heard(topic string) {
+	switch topic {
+	case TopicResources:
+		s.gen.Add(1)
+		s.changed()
+	case TopicJobs:
+		s.wakeEvaluator()
+		s.changed()
+	case "":
+		s.gen.Add(1)
+		s.wakeEvaluator()
+		s.changed()
+	}
+}
+
+// wakeEvaluator tells Run that jobs were stored, without waiting.
+func (s *Service) wakeEvaluator() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
 // changed signals Changes without waiting.
 func (s *Service) changed() {
 	select {

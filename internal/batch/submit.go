@@ -102,16 +102,15 @@ func (s *Service) SubmitJob(ctx context.Context, in *SubmitJobRequest) (*SubmitJ
 	var out *SubmitJobResponse
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		var err error
-		out, err = s.submitTx(tx, in)
-		return err
+		if out, err = s.submitTx(tx, in); err != nil {
+			return err
+		}
+		return tx.Notify(TopicJobs)
 	})
 	if err != nil {
 		return nil, err
 	}
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
+	s.wakeEvaluator()
 	return out, nil
 }
 

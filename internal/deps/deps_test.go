@@ -44,6 +44,7 @@ var allowed = map[string][]string{
 	"internal/scheduler":                  {"internal/batch", "internal/executor", "internal/iam"},
 	"internal/botocore":                   {},
 	"internal/deps":                       {},
+	"internal/leader":                     {"internal/store"},
 	"internal/console":                    {"internal/awsproto", "internal/iam"},
 }
 

@@ -145,6 +145,16 @@ type Executor interface {
 	Start(ctx context.Context, spec Spec, out func(Line)) (Handle, error)
 }
 
+// Reclaimer is an executor whose attempts can outlive the batchd that
+// started them (containers of an engine): Reclaim removes whatever of
+// job's attempts is still running, whichever batchd started it, so that
+// a replica that takes over from a dead one never runs a job twice at
+// once. An executor whose attempts die with their batchd need not
+// implement it.
+type Reclaimer interface {
+	Reclaim(ctx context.Context, jobID string) (int, error)
+}
+
 // Handle is a running attempt.
 type Handle interface {
 	// Wait blocks until the attempt ends and all its output was delivered.

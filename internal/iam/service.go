@@ -126,9 +126,28 @@ func (s *Service) view(ctx context.Context, fn func(store.Tx) error) error {
 }
 
 func (s *Service) update(ctx context.Context, fn func(store.Tx) error) error {
-	err := s.store.Update(ctx, fn)
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		// Replicas sharing the store drop their caches too (Heard).
+		return tx.Notify(Topic)
+	})
 	s.gen.Add(1)
 	return err
+}
+
+// Topic is what IAM notifies (store.Tx.Notify) when it writes, for the
+// replicas that share its store.
+const Topic = "iam"
+
+// Heard tells the service what another replica sharing its store
+// committed (store.Listener): Topic, or "" (the listener began again and
+// may have missed topics), marks every cache stale, as a write here does.
+func (s *Service) Heard(topic string) {
+	if topic == Topic || topic == "" {
+		s.gen.Add(1)
+	}
 }
 
 // Update runs fn in a store transaction for another package of the same

@@ -239,7 +239,7 @@ func (a *attempt) execute(ctx context.Context, ready func() error) error {
 	}
 	switch kind, why := a.stopped(); kind {
 	case stopShutdown:
-		return failStart(ReasonHostTerminated, "")
+		return failStart(HostTerminated(s.cfg.Instance), "")
 	case stopTerminate:
 		return failStart(why, "")
 	}
@@ -377,7 +377,7 @@ wait:
 	case kind == stopTerminate:
 		return ended(false, AttemptTerminated, s.cfg.Batch.MarkFinished(ctx, a.id, att, false, why))
 	case kind == stopShutdown:
-		return ended(false, AttemptHost, s.cfg.Batch.MarkFinished(ctx, a.id, att, false, ReasonHostTerminated))
+		return ended(false, AttemptHost, s.cfg.Batch.MarkFinished(ctx, a.id, att, false, HostTerminated(s.cfg.Instance)))
 	case neverRan:
 		// It never ran: the image could not be pulled, the container
 		// made or started.

@@ -44,9 +44,14 @@
 //     terminated." when the instance under a job goes away; batchd keeps
 //     the form so that the retry rules written for that case
 //     (onStatusReason "Host EC2*" → RETRY) apply to a batchd restart too.
-//     At start, Run ends every attempt a previous batchd left STARTING or
-//     RUNNING that way before it dispatches anything, so that no job runs
-//     twice at once.
+//     The instance is Config.Instance ("batchd" alone on a store; the
+//     replica's ID among replicas). At start, Run (RunAfter, on a replica
+//     that takes the lead from another) ends every attempt a previous
+//     batchd left STARTING or RUNNING that way, naming it, after removing
+//     what those attempts left running on a shared engine
+//     (executor.Reclaimer), before it dispatches anything, so that no job
+//     runs twice at once. Run's context ended with ErrAbandon (the
+//     replica lost the lead) kills its attempts at once.
 //
 // # Dispatch order
 //

@@ -134,7 +134,10 @@ type Config struct {
 	StopGrace time.Duration
 	// ShutdownGrace is that time when batchd stops; default 5 s.
 	ShutdownGrace time.Duration
-	Log           *slog.Logger
+	// Instance names this batchd in the statusReason of the attempts it
+	// was running when it stopped (HostTerminated); default "batchd".
+	Instance string
+	Log      *slog.Logger
 	// OnStart, when set, hears how long an attempt took from its
 	// dispatch to its process (or container) started, by executor name
 	// (a key of Executors).
@@ -159,8 +162,10 @@ const (
 	reasonFailedToStart = "Task failed to start"
 	reasonTimeout       = "Job attempt duration exceeded timeout"
 	// ReasonHostTerminated ends the attempts batchd was running when it
-	// stopped or died (see the package documentation).
-	ReasonHostTerminated = "Host EC2 (instance batchd) terminated."
+	// stopped or died (see the package documentation): HostTerminated of
+	// the default Instance.
+	ReasonHostTerminated = "Host EC2 (instance " + defaultInstance + ") terminated."
+	defaultInstance      = "batchd"
 	reasonTimeLimit      = "Canceled by JobStateTimeLimit action due to reason: "
 	cannotStartPrefix    = "CannotStartContainerError: "
 	serviceName          = "batch.amazonaws.com"
@@ -254,6 +259,9 @@ func New(cfg Config) *Scheduler {
 	if cfg.ShutdownGrace <= 0 {
 		cfg.ShutdownGrace = 5 * time.Second
 	}
+	if cfg.Instance == "" {
+		cfg.Instance = defaultInstance
+	}
 	if cfg.DefaultExecutor == "" {
 		cfg.DefaultExecutor = defaultExecutor
 	}
@@ -277,6 +285,18 @@ func (s *Scheduler) Wake() {
 	}
 }
 
+// HostTerminated is the statusReason of the attempts a batchd (or a
+// replica) named instance was running when it stopped or died, as AWS
+// words the loss of a host.
+func HostTerminated(instance string) string {
+	return "Host EC2 (instance " + instance + ") terminated."
+}
+
+// ErrAbandon, as the cause of Run's context, stops the attempts at once
+// (SIGKILL, no grace): this replica lost the leadership, and another may
+// start them again soon (internal/leader).
+var ErrAbandon = errors.New("scheduler: attempts abandoned")
+
 // Running reports whether Run is dispatching: it has ended the attempts
 // a previous batchd left and has not returned.
 func (s *Scheduler) Running() bool { return s.loop.Load() }
@@ -287,7 +307,14 @@ func (s *Scheduler) Running() bool { return s.loop.Load() }
 // It returns an error only when the attempts left behind could not be
 // read or ended; a failed pass is logged and tried again.
 func (s *Scheduler) Run(ctx context.Context) error {
-	if err := s.recoverLost(ctx); err != nil {
+	return s.RunAfter(ctx, s.cfg.Instance)
+}
+
+// RunAfter is Run for a replica that takes over from previous: the
+// attempts left STARTING or RUNNING are ended with HostTerminated of
+// previous.
+func (s *Scheduler) RunAfter(ctx context.Context, previous string) error {
+	if err := s.recoverLost(ctx, previous); err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -295,7 +322,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	}
 	tick := time.NewTicker(s.cfg.Tick)
 	defer tick.Stop()
-	defer s.shutdown()
+	defer s.shutdown(ctx)
 	s.loop.Store(true)
 	defer s.loop.Store(false)
 	var lastErr string
@@ -346,7 +373,8 @@ func (s *Scheduler) Run(ctx context.Context) error {
 // or RUNNING: its process died with the batchd that ran it (or will be
 // killed with it), so the retry strategy decides what comes next. Jobs
 // TerminateJob failed while they ran get their attempt recorded.
-func (s *Scheduler) recoverLost(ctx context.Context) error {
+func (s *Scheduler) recoverLost(ctx context.Context, previous string) error {
+	reason := HostTerminated(previous)
 	queues, err := s.allQueues(ctx)
 	if err != nil {
 		return err
@@ -361,11 +389,14 @@ func (s *Scheduler) recoverLost(ctx context.Context) error {
 				}
 				moved := 0
 				for _, j := range jobs {
+					if err := s.reclaim(ctx, j.JobId); err != nil {
+						return err
+					}
 					var att batch.AttemptDetail
 					if c := j.Container; c != nil && c.LogStreamName != nil && st == batch.JobStatusRunning {
 						att.Container = &batch.AttemptContainerDetail{LogStreamName: c.LogStreamName}
 					}
-					err := s.cfg.Batch.MarkFinished(ctx, j.JobId, att, false, ReasonHostTerminated)
+					err := s.cfg.Batch.MarkFinished(ctx, j.JobId, att, false, reason)
 					if err != nil && !errors.Is(err, batch.ErrJobState) {
 						return err
 					}
@@ -390,7 +421,27 @@ func (s *Scheduler) recoverLost(ctx context.Context) error {
 		}
 	}
 	if n > 0 {
-		s.log.Warn("scheduler: attempts lost with the previous batchd ended", "jobs", n, "reason", ReasonHostTerminated)
+		s.log.Warn("scheduler: attempts lost with the previous batchd ended", "jobs", n, "reason", reason)
+	}
+	return nil
+}
+
+// reclaim ends what is left running of a lost attempt of job on the
+// executors whose attempts outlive their batchd (executor.Reclaimer):
+// the containers of a replica that died, on an engine this one shares.
+func (s *Scheduler) reclaim(ctx context.Context, jobID string) error {
+	for name, ex := range s.cfg.Executors {
+		r, ok := ex.(executor.Reclaimer)
+		if !ok {
+			continue
+		}
+		n, err := r.Reclaim(ctx, jobID)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			s.log.Warn("scheduler: removed what a lost attempt left running", "job", jobID, "executor", name, "containers", n)
+		}
 	}
 	return nil
 }
@@ -415,10 +466,15 @@ func (s *Scheduler) jobReason(ctx context.Context, id string) string {
 	return deref(out.Jobs[0].StatusReason)
 }
 
-// shutdown stops every attempt and waits for them.
-func (s *Scheduler) shutdown() {
+// shutdown stops every attempt and waits for them: at once when ctx's
+// cause is ErrAbandon, else after ShutdownGrace.
+func (s *Scheduler) shutdown(ctx context.Context) {
+	grace := s.cfg.ShutdownGrace
+	if errors.Is(context.Cause(ctx), ErrAbandon) {
+		grace = 0
+	}
 	for _, a := range s.running {
-		a.stop(stopShutdown, ReasonHostTerminated, s.cfg.ShutdownGrace)
+		a.stop(stopShutdown, HostTerminated(s.cfg.Instance), grace)
 	}
 	s.wg.Wait()
 	s.release()

@@ -63,7 +63,14 @@ func (s *Server) serveReadyz(w http.ResponseWriter, r *http.Request) {
 		writePlain(w, http.StatusServiceUnavailable, err.Error())
 		return
 	}
-	writePlain(w, http.StatusOK, "ok")
+	switch {
+	case s.cfg.Leading == nil:
+		writePlain(w, http.StatusOK, "ok")
+	case s.cfg.Leading():
+		writePlain(w, http.StatusOK, "ok (leader)")
+	default:
+		writePlain(w, http.StatusOK, "ok (standby)")
+	}
 }
 
 func writePlain(w http.ResponseWriter, status int, body string) {

@@ -22,7 +22,10 @@ type MetricsConfig struct {
 	// none) for batchd_jobs (batch.Service.JobCounts); nil: batchd_jobs is
 	// not exported.
 	JobCounts func(ctx context.Context, statuses ...string) (map[string]map[string]int, error)
-	Log       *slog.Logger
+	// Leading reports whether this replica leads (runs the scheduler),
+	// for batchd_leader; nil: not exported.
+	Leading func() bool
+	Log     *slog.Logger
 }
 
 // Metrics is batchd's Prometheus registry (its own, not the process-wide
@@ -104,6 +107,16 @@ func NewMetrics(cfg MetricsConfig) *Metrics {
 	}
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.submissions, m.submitToRunning, m.attempts, m.decisions, m.requests, m.commits, m.executorStart)
+	if cfg.Leading != nil {
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "batchd_leader", Help: "1 when this replica leads (runs the job evaluator and the scheduler), else 0.",
+		}, func() float64 {
+			if cfg.Leading() {
+				return 1
+			}
+			return 0
+		}))
+	}
 	if cfg.JobCounts != nil {
 		m.jobs = &jobsCollector{count: cfg.JobCounts, log: log}
 		m.reg.MustRegister(m.jobs)

@@ -46,6 +46,9 @@ type Config struct {
 	// whose text is a short reason ("store: not ready") sent as it is.
 	// nil: always ready.
 	Ready func(ctx context.Context) error
+	// Leading, when set, reports whether this replica leads; /readyz
+	// says "ok (leader)" or "ok (standby)".
+	Leading func() bool
 	// Metrics hears every request and authorization decision; nil: none
 	// kept. ServeMetrics serves them at MetricsPath, ahead of SigV4 (else
 	// that path is an AWS path like any other).

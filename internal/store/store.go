@@ -94,10 +94,31 @@ func WithCommitHook(ctx context.Context, h *CommitHook) context.Context {
 	return context.WithValue(ctx, commitHookKey{}, h)
 }
 
-// HookedUpdate is for stores: it runs update with fn and the write of
-// ctx's CommitHook added to it, and tells the hook whether it committed
-// (not when update panics: the panic goes on).
+// fenceKey carries a fence's check (WithFence).
+type fenceKey struct{}
+
+// WithFence returns a context whose Updates run check first, in their
+// transaction, and fail with its error, writing nothing, when it fails:
+// the writes of a leader check that it still leads (its fencing token),
+// so that a deposed leader slow to learn it changes nothing.
+func WithFence(ctx context.Context, check func(Tx) error) context.Context {
+	return context.WithValue(ctx, fenceKey{}, check)
+}
+
+// HookedUpdate is for stores: it runs update with fn, after ctx's fence
+// (WithFence) and with the write of ctx's CommitHook added to it, and
+// tells the hook whether it committed (not when update panics: the panic
+// goes on).
 func HookedUpdate(ctx context.Context, fn func(Tx) error, update func(fn func(Tx) error) error) (err error) {
+	if check, ok := ctx.Value(fenceKey{}).(func(Tx) error); ok {
+		inner := fn
+		fn = func(tx Tx) error {
+			if err := check(tx); err != nil {
+				return err
+			}
+			return inner(tx)
+		}
+	}
 	h, ok := ctx.Value(commitHookKey{}).(*CommitHook)
 	if !ok || h == nil {
 		return update(fn)

@@ -768,6 +768,31 @@ func (e *Executor) Reap(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// Reclaim removes the job containers of jobID that any batchd left on
+// this engine (executor.Reclaimer): a replica that takes over from a dead
+// one ends the attempts it was running before they are tried again. It
+// returns how many it removed.
+func (e *Executor) Reclaim(ctx context.Context, jobID string) (int, error) {
+	lctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	list, err := e.cli.ContainerList(lctx, client.ContainerListOptions{All: true,
+		Filters: client.Filters{}.Add("label", LabelJob+"="+jobID).Add("label", labelRole+"=job")})
+	cancel()
+	if err != nil {
+		return 0, fmt.Errorf("docker: listing the containers of job %s: %w", jobID, err)
+	}
+	n := 0
+	for _, c := range list.Items {
+		rctx, cancel := context.WithTimeout(ctx, apiTimeout)
+		_, err := e.cli.ContainerRemove(rctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+		cancel()
+		if err != nil && !cerrdefs.IsNotFound(err) {
+			return n, fmt.Errorf("docker: removing container %s of job %s: %w", short(c.ID), jobID, err)
+		}
+		n++
+	}
+	return n, nil
+}
+
 func short(id string) string {
 	if len(id) > 12 {
 		return id[:12]

@@ -228,6 +228,55 @@ func TestReap(t *testing.T) {
 	}
 }
 
+// Another batchd (a replica taking over from a dead one) reclaims a job's
+// containers, whichever instance started them, and no other job's.
+func TestReclaim(t *testing.T) {
+	e, img := newTest(t, NetworkNone)
+	h, err := e.Start(t.Context(), executor.Spec{JobID: "reclaimed", AttemptID: "4ecc0000000000000000000000000000", Image: img, Command: []string{"sleep", "300"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := e.Start(t.Context(), executor.Spec{JobID: "kept", AttemptID: "4ecc0000000000000000000000000001", Image: img, Command: []string{"sleep", "300"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Stop(0)
+	e2, err := New(Options{Host: e.host, Instance: "another-replica", Network: NetworkNone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e2.Close()
+	n, err := e2.Reclaim(t.Context(), "reclaimed")
+	if err != nil || n != 1 {
+		t.Fatalf("Reclaim = %d, %v", n, err)
+	}
+	done := make(chan executor.Result, 1)
+	go func() { done <- h.Wait() }()
+	select {
+	case res := <-done:
+		if res.ExitCode != 137 {
+			t.Fatalf("reclaimed attempt ended %+v", res)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the reclaimed attempt did not end")
+	}
+	if n, err := e2.Reclaim(t.Context(), "reclaimed"); err != nil || n != 0 {
+		t.Fatalf("Reclaim again = %d, %v", n, err)
+	}
+	select {
+	case res := <-waitOf(other):
+		t.Fatalf("another job's attempt ended: %+v", res)
+	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+// waitOf waits for h in the background.
+func waitOf(h executor.Handle) <-chan executor.Result {
+	c := make(chan executor.Result, 1)
+	go func() { c <- h.Wait() }()
+	return c
+}
+
 func TestIsolatedNetwork(t *testing.T) {
 	e, img := newTest(t, NetworkIsolated)
 	port := e.endpoint[strings.LastIndexByte(e.endpoint, ':')+1:]
