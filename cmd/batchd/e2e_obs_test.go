@@ -112,9 +112,10 @@ func TestHealthAndReadiness(t *testing.T) {
 			deadline := time.Now().Add(10 * time.Second)
 			for {
 				// /readyz waits for the scheduler's loop, which starts
-				// after the credentials are written.
+				// after the credentials are written, once this replica
+				// took the lead (a moment after it serves: "ok (standby)").
 				code, body = httpGet(t, tc.method, ts.URL+tc.path)
-				if code == tc.status || time.Now().After(deadline) {
+				if code == tc.status && (tc.body == "" || body == tc.body) || time.Now().After(deadline) {
 					break
 				}
 				time.Sleep(20 * time.Millisecond)

@@ -45,6 +45,13 @@
 //     lock (two replicas starting at once apply each step once), recorded
 //     in schema_migrations, and refuses a database whose version is newer
 //     than the binary (ErrNewerSchema).
+//   - Put and Notify answer nothing, so they are not sent at once: they go
+//     to the server together, in one round trip, before the Update's next
+//     Get, List, Count, Insert or Delete, or before its commit. A Put that
+//     fails (a full disk) fails that statement or the Update, and the
+//     Update keeps nothing, as when it fails at once. Each round trip
+//     costs about 0.1 ms on loopback, so a SubmitJob's several writes
+//     cost one.
 //   - A write refused for want of disk space (SQLSTATE 53100) is a
 //     *store.FullError; an operation ended by ctx returns ctx's error.
 package postgres

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -169,7 +170,10 @@ func (db *DB) update(ctx context.Context, fn func(store.Tx) error) (err error) {
 	t := &tx{ctx: ctx, tx: ptx, write: true, id: db.id}
 	err = func() error {
 		defer t.done.Store(true)
-		return fn(t)
+		if err := fn(t); err != nil {
+			return err
+		}
+		return t.flush()
 	}()
 	if err != nil {
 		return err
@@ -211,6 +215,46 @@ type tx struct {
 	write bool
 	id    string      // the process id Notify sends
 	done  atomic.Bool // the View or Update has returned
+	// pending are the Puts and Notifies not sent yet: they answer
+	// nothing, so they go to the server together, in one round trip,
+	// before the next statement that reads or answers (Get, List, Count,
+	// Insert, Delete) or with the commit (flush).
+	pending []pendingWrite
+}
+
+// pendingWrite is a Put or a Notify not sent yet.
+type pendingWrite struct {
+	op, kind, key string // for the error
+	sql           string
+	args          []any
+}
+
+// queue queues a write that answers nothing.
+func (t *tx) queue(w pendingWrite) { t.pending = append(t.pending, w) }
+
+// flush sends the pending writes in one batch; the first that fails is
+// the error, naming its kind and key.
+func (t *tx) flush() error {
+	if len(t.pending) == 0 {
+		return nil
+	}
+	pending := t.pending
+	t.pending = nil
+	b := &pgx.Batch{}
+	for _, w := range pending {
+		b.Queue(w.sql, w.args...)
+	}
+	br := t.tx.SendBatch(t.ctx, b)
+	var first error
+	for _, w := range pending {
+		if _, err := br.Exec(); err != nil && first == nil {
+			first = t.fail(w.op, w.kind, w.key, err)
+		}
+	}
+	if err := br.Close(); err != nil && first == nil {
+		first = t.fail("write", "batch", "", err)
+	}
+	return first
 }
 
 // check refuses an operation after return, and a write in a View.
@@ -238,6 +282,9 @@ func (t *tx) Get(kind, key string) ([]byte, error) {
 	if err := t.check(false); err != nil {
 		return nil, t.fail("get", kind, key, err)
 	}
+	if err := t.flush(); err != nil {
+		return nil, err
+	}
 	var v []byte
 	err := t.tx.QueryRow(t.ctx, `SELECT value FROM documents WHERE kind = $1 AND key = $2`, []byte(kind), []byte(key)).Scan(&v)
 	if err != nil {
@@ -254,11 +301,8 @@ func (t *tx) Put(kind, key string, value []byte) error {
 	if err := t.check(true); err != nil {
 		return t.fail("put", kind, key, err)
 	}
-	_, err := t.tx.Exec(t.ctx, `INSERT INTO documents (kind, key, value) VALUES ($1, $2, $3)
-		ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value`, []byte(kind), []byte(key), nonNil(value))
-	if err != nil {
-		return t.fail("put", kind, key, err)
-	}
+	t.queue(pendingWrite{op: "put", kind: kind, key: key, sql: `INSERT INTO documents (kind, key, value) VALUES ($1, $2, $3)
+		ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value`, args: []any{[]byte(kind), []byte(key), bytes.Clone(nonNil(value))}})
 	return nil
 }
 
@@ -267,6 +311,9 @@ func (t *tx) Put(kind, key string, value []byte) error {
 func (t *tx) Insert(kind, key string, value []byte) error {
 	if err := t.check(true); err != nil {
 		return t.fail("insert", kind, key, err)
+	}
+	if err := t.flush(); err != nil {
+		return err
 	}
 	tag, err := t.tx.Exec(t.ctx, `INSERT INTO documents (kind, key, value) VALUES ($1, $2, $3)
 		ON CONFLICT (kind, key) DO NOTHING`, []byte(kind), []byte(key), nonNil(value))
@@ -283,6 +330,9 @@ func (t *tx) Insert(kind, key string, value []byte) error {
 func (t *tx) Delete(kind, key string) error {
 	if err := t.check(true); err != nil {
 		return t.fail("delete", kind, key, err)
+	}
+	if err := t.flush(); err != nil {
+		return err
 	}
 	tag, err := t.tx.Exec(t.ctx, `DELETE FROM documents WHERE kind = $1 AND key = $2`, []byte(kind), []byte(key))
 	if err != nil {
@@ -301,6 +351,9 @@ func (t *tx) Delete(kind, key string) error {
 func (t *tx) List(kind, prefix, after string, limit int) ([]store.Item, error) {
 	if err := t.check(false); err != nil {
 		return nil, t.fail("list", kind, prefix, err)
+	}
+	if err := t.flush(); err != nil {
+		return nil, err
 	}
 	// One lower bound: every key with the prefix is >= prefix, so when
 	// after < prefix the condition key > after adds nothing.
@@ -342,6 +395,9 @@ func (t *tx) Count(kind, prefix string) (int, error) {
 	if err := t.check(false); err != nil {
 		return 0, t.fail("count", kind, prefix, err)
 	}
+	if err := t.flush(); err != nil {
+		return 0, err
+	}
 	q, args := `SELECT count(*) FROM documents WHERE kind = $1 AND key >= $2`, []any{[]byte(kind), []byte(prefix)}
 	if end, bounded := prefixEnd(prefix); bounded {
 		q += ` AND key < $3`
@@ -361,9 +417,7 @@ func (t *tx) Notify(topic string) error {
 	if err := t.check(true); err != nil {
 		return t.fail("notify", "topic", topic, err)
 	}
-	if _, err := t.tx.Exec(t.ctx, `SELECT pg_notify($1, $2)`, channel, t.id+":"+topic); err != nil {
-		return t.fail("notify", "topic", topic, err)
-	}
+	t.queue(pendingWrite{op: "notify", kind: "topic", key: topic, sql: `SELECT pg_notify($1, $2)`, args: []any{channel, t.id + ":" + topic}})
 	return nil
 }
 
