@@ -2,7 +2,9 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"testing"
+	"time"
 
 	"batchd/internal/executor/docker"
 	"batchd/internal/executor/local"
@@ -38,4 +40,26 @@ func testStore(t testing.TB, store string) string {
 		t.Fatalf("%s=%q: want sqlite or postgres", testStoreEnv, v)
 		return ""
 	}
+}
+
+// TestSuiteOnPostgres runs this package's tests again, each test server
+// on a fresh PostgreSQL database (BATCHD_TEST_STORE=postgres), in a
+// child process of this test binary: the end-to-end tests prove both
+// stores in every `go test ./...` (and so in CI). -short leaves it out.
+func TestSuiteOnPostgres(t *testing.T) {
+	if os.Getenv(testStoreEnv) != "" {
+		t.Skip("this is the run on another store")
+	}
+	if testing.Short() {
+		t.Skip("-short: the suite runs on SQLite only")
+	}
+	pgtest.URL(t) // skips, or fails under CI, without PostgreSQL
+	cmd := exec.Command(os.Args[0], "-test.run", "^Test", "-test.skip", "^TestSuiteOnPostgres$", "-test.count", "1", "-test.timeout", "15m")
+	cmd.Env = append(os.Environ(), testStoreEnv+"=postgres")
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the suite on PostgreSQL: %v\n%s", err, out)
+	}
+	t.Logf("the suite on PostgreSQL passed in %v", time.Since(start).Round(time.Second))
 }
