@@ -164,15 +164,7 @@ func TestReplicasDropCaches(t *testing.T) {
 	keyFile := filepath.Join(t.TempDir(), "server.key")
 	onPostgres := func(c *Config) { c.HostVCPUs = 4; c.Store = url; c.ServerKeyFile = keyFile }
 	a := startJobServer(t, onPostgres)
-	dirB := t.TempDir()
-	creds, err := os.ReadFile(filepath.Join(a.DataDir, "root-credentials"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dirB, "root-credentials"), creds, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	b := startServerWith(t, dirB, onPostgres)
+	b := startReplica(t, a, onPostgres)
 	ctx := context.Background()
 	admin := a.iam(a.Root)
 	alice := newUser(t, admin, "alice", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"batch:DescribeJobQueues","Resource":"*"}]}`)

@@ -75,15 +75,7 @@ func TestEndToEndOnPostgres(t *testing.T) {
 	// A second replica on the same database and key, its own data dir.
 	// It writes no root-credentials (the root exists): it is given the
 	// first one's.
-	dir2 := t.TempDir()
-	creds, err := os.ReadFile(filepath.Join(ts.DataDir, "root-credentials"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir2, "root-credentials"), creds, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ts2 := startServerWith(t, dir2, onPostgres)
+	ts2 := startReplica(t, ts, onPostgres)
 	if _, err := ts2.iam(alice).GetUser(ctx, &iam.GetUserInput{}); err != nil {
 		t.Fatalf("alice's key on the second replica: %v", err)
 	}
@@ -112,6 +104,22 @@ func TestEndToEndOnPostgres(t *testing.T) {
 	if _, err := admin.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("bob")}); err != nil {
 		t.Errorf("bob, made on the second replica, on the first: %v", err)
 	}
+}
+
+// startReplica starts another replica of first on the store edit names,
+// in a data dir of its own: it writes no root-credentials (the root
+// exists), so it is given first's.
+func startReplica(t *testing.T, first *testServer, edit func(*Config)) *testServer {
+	t.Helper()
+	dir := t.TempDir()
+	creds, err := os.ReadFile(filepath.Join(first.DataDir, "root-credentials"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "root-credentials"), creds, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return startServerWith(t, dir, edit)
 }
 
 func TestStoreFlag(t *testing.T) {

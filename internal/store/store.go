@@ -190,3 +190,18 @@ func (e *FullError) ErrorCode() string { return "InternalFailure" }
 func (e *FullError) ErrorMessage() string {
 	return "batchd could not store the request: the disk of its data directory is full. Nothing was changed; retry once space is freed."
 }
+
+// PrefixEnd returns the least string greater than every string that
+// starts with prefix, and false when there is none (prefix is empty or all
+// 0xff bytes), in which case the range has no upper bound: stores match a
+// prefix with the key range [prefix, PrefixEnd(prefix)), never LIKE.
+func PrefixEnd(prefix string) (string, bool) {
+	b := []byte(prefix)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] != 0xff {
+			b[i]++
+			return string(b[:i+1]), true
+		}
+	}
+	return "", false
+}

@@ -347,7 +347,7 @@ func (t *tx) Delete(kind, key string) error {
 // List returns up to limit items of kind whose keys start with prefix and
 // sort strictly after `after`, in byte order of key (so an empty key is
 // never listed, as with sqlite and memstore). The prefix is the key range
-// [prefix, prefixEnd(prefix)), which the primary key serves directly.
+// [prefix, store.PrefixEnd(prefix)), which the primary key serves directly.
 func (t *tx) List(kind, prefix, after string, limit int) ([]store.Item, error) {
 	if err := t.check(false); err != nil {
 		return nil, t.fail("list", kind, prefix, err)
@@ -362,7 +362,7 @@ func (t *tx) List(kind, prefix, after string, limit int) ([]store.Item, error) {
 		q, lower = `SELECT key, value FROM documents WHERE kind = $1 AND key > $2`, after
 	}
 	args := []any{[]byte(kind), []byte(lower)}
-	if end, bounded := prefixEnd(prefix); bounded {
+	if end, bounded := store.PrefixEnd(prefix); bounded {
 		q += ` AND key < $3`
 		args = append(args, []byte(end))
 	}
@@ -399,7 +399,7 @@ func (t *tx) Count(kind, prefix string) (int, error) {
 		return 0, err
 	}
 	q, args := `SELECT count(*) FROM documents WHERE kind = $1 AND key >= $2`, []any{[]byte(kind), []byte(prefix)}
-	if end, bounded := prefixEnd(prefix); bounded {
+	if end, bounded := store.PrefixEnd(prefix); bounded {
 		q += ` AND key < $3`
 		args = append(args, []byte(end))
 	}
@@ -437,20 +437,6 @@ func (db *DB) Kinds(ctx context.Context) ([]string, error) {
 		return nil, wrap(ctx, "kinds", err)
 	}
 	return kinds, nil
-}
-
-// prefixEnd returns the least string greater than every string that starts
-// with prefix, and false when there is none (prefix is empty or all 0xff
-// bytes), in which case the range has no upper bound.
-func prefixEnd(prefix string) (string, bool) {
-	b := []byte(prefix)
-	for i := len(b) - 1; i >= 0; i-- {
-		if b[i] != 0xff {
-			b[i]++
-			return string(b[:i+1]), true
-		}
-	}
-	return "", false
 }
 
 // nonNil returns b, or an empty non-nil slice for nil: pgx sends a nil

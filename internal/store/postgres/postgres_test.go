@@ -390,28 +390,6 @@ func TestDiskFull(t *testing.T) {
 	}
 }
 
-func TestPrefixEnd(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name, prefix, want string
-		bounded            bool
-	}{
-		{name: "empty", prefix: "", bounded: false},
-		{name: "ascii", prefix: "ab", want: "ac", bounded: true},
-		{name: "trailing 0xff", prefix: "a\xff\xff", want: "b", bounded: true},
-		{name: "all 0xff", prefix: "\xff\xff", bounded: false},
-		{name: "nul", prefix: "a\x00", want: "a\x01", bounded: true},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, ok := prefixEnd(tc.prefix)
-			if got != tc.want || ok != tc.bounded {
-				t.Errorf("prefixEnd(%q) = %q, %t; want %q, %t", tc.prefix, got, ok, tc.want, tc.bounded)
-			}
-		})
-	}
-}
-
 func BenchmarkUpdatePut(b *testing.B) {
 	db := open(b, pgtest.URL(b))
 	ctx := context.Background()

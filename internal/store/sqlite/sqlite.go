@@ -608,10 +608,10 @@ func (t *tx) Delete(kind, key string) error {
 // List returns up to limit items of kind whose keys start with prefix and
 // sort strictly after `after`, in byte order of key. (So an empty key is
 // never listed: nothing sorts before it. memstore does the same.) The prefix
-// is a key range [prefix, prefixEnd(prefix)), which the primary key serves
+// is a key range [prefix, store.PrefixEnd(prefix)), which the primary key serves
 // directly.
 func (t *tx) List(kind, prefix, after string, limit int) ([]store.Item, error) {
-	end, bounded := prefixEnd(prefix)
+	end, bounded := store.PrefixEnd(prefix)
 	// One lower bound: every key with the prefix is >= prefix, so when
 	// after < prefix the condition key > after adds nothing.
 	i, lower := stListGE, prefix
@@ -654,7 +654,7 @@ func (t *tx) List(kind, prefix, after string, limit int) ([]store.Item, error) {
 
 // Count returns how many keys of kind start with prefix.
 func (t *tx) Count(kind, prefix string) (int, error) {
-	end, bounded := prefixEnd(prefix)
+	end, bounded := store.PrefixEnd(prefix)
 	i, args := stCount, []any{kind, prefix}
 	if bounded {
 		i, args = stCountLT, append(args, end)
@@ -668,20 +668,6 @@ func (t *tx) Count(kind, prefix string) (int, error) {
 		return 0, t.fail("count", kind, prefix, err)
 	}
 	return n, nil
-}
-
-// prefixEnd returns the least string greater than every string that starts
-// with prefix, and false when there is none (prefix is empty or all 0xff
-// bytes), in which case the range has no upper bound.
-func prefixEnd(prefix string) (string, bool) {
-	b := []byte(prefix)
-	for i := len(b) - 1; i >= 0; i-- {
-		if b[i] != 0xff {
-			b[i]++
-			return string(b[:i+1]), true
-		}
-	}
-	return "", false
 }
 
 // nonNil returns b, or an empty non-nil slice for nil: an empty blob reads
