@@ -27,11 +27,15 @@
 // concurrently with each other and with one Update, never waiting for it.
 //
 // Invariants:
-//   - A *DB is safe for concurrent use. Within a process, Updates also queue
-//     in Go, so that only one pool connection at a time waits for the lock
-//     and Views keep the others. An Update must not call Update (it would
-//     wait for itself); a View inside an Update does not see the Update's
-//     uncommitted writes.
+//   - A *DB is safe for concurrent use. Within a process, one writer
+//     goroutine runs the Updates, in groups: those that queued while a
+//     group ran share the next transaction, each in a savepoint of its own
+//     (one that fails is rolled back to it alone), with one wait for the
+//     lock and one commit for all, as the sqlite store groups its Updates.
+//     Views use the pool's other connections. An Update must not call
+//     Update (it would wait for itself); a View inside an Update does not
+//     see the Update's uncommitted writes. A caller that gives up waiting
+//     before its Update runs is skipped; once running, its outcome decides.
 //   - Keys and kinds are stored as bytea, so any byte (NUL included) may be
 //     in them and List returns keys in Go's byte order. Prefixes are matched
 //     with key ranges [prefix, successor of prefix), computed in Go, never

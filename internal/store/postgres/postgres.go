@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -43,9 +44,13 @@ type DB struct {
 	pool *pgxpool.Pool
 	// id tells this process's notifications from others' (Listen).
 	id string
-	// writer holds one token: an Update takes it before a connection, so
-	// one connection of this process at a time waits for the advisory lock.
-	writer chan struct{}
+	// reqs feeds the writer goroutine, which runs the Updates of this
+	// process in groups, one transaction (and one wait for the advisory
+	// lock, one commit) for each group: see commitGroup.
+	reqs      chan *writeReq
+	quit      chan struct{}
+	writerEnd chan struct{}
+	closeOnce sync.Once
 	// onCommit hears how long each Update's COMMIT took (ObserveCommits).
 	onCommit atomic.Pointer[func(time.Duration)]
 }
@@ -70,7 +75,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	}
 	var raw [8]byte
 	rand.Read(raw[:])
-	db := &DB{id: hex.EncodeToString(raw[:]), writer: make(chan struct{}, 1)}
+	db := &DB{id: hex.EncodeToString(raw[:]), reqs: make(chan *writeReq), quit: make(chan struct{}), writerEnd: make(chan struct{})}
 	db.pool, err = pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open %s: %w", redacted(cfg), err)
@@ -79,6 +84,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		db.pool.Close()
 		return nil, fmt.Errorf("postgres: open %s: %w", redacted(cfg), err)
 	}
+	go db.writer()
 	return db, nil
 }
 
@@ -91,9 +97,16 @@ func redacted(cfg *pgxpool.Config) string {
 // Close releases the pool's connections. Views and Updates still running
 // may fail.
 func (db *DB) Close() error {
-	db.pool.Close()
+	db.closeOnce.Do(func() {
+		close(db.quit)
+		<-db.writerEnd
+		db.pool.Close()
+	})
 	return nil
 }
+
+// ErrClosed is an Update's answer once the DB is closed.
+var ErrClosed = errors.New("postgres: store closed")
 
 // ObserveCommits has f told how long each Update's COMMIT took (the
 // server's WAL flush included); nil stops it. f must be quick.
@@ -132,66 +145,196 @@ func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
 	return store.HookedUpdate(ctx, fn, func(fn func(store.Tx) error) error { return db.update(ctx, fn) })
 }
 
-func (db *DB) update(ctx context.Context, fn func(store.Tx) error) (err error) {
+func (db *DB) update(ctx context.Context, fn func(store.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	req := &writeReq{fn: fn, ctx: ctx, done: make(chan writeResult, 1)}
 	select {
-	case db.writer <- struct{}{}:
+	case db.reqs <- req:
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-db.quit:
+		return ErrClosed
 	}
-	defer func() { <-db.writer }()
-	defer func() {
-		if err != nil && diskFull(err) {
-			err = &store.FullError{Err: err}
+	var res writeResult
+	select {
+	case res = <-req.done:
+	case <-ctx.Done():
+		if req.state.CompareAndSwap(reqWaiting, reqAbandoned) {
+			return ctx.Err() // the writer will skip it
 		}
-	}()
+		res = <-req.done // already running: its outcome decides
+	}
+	if res.panicked {
+		panic(res.panicVal)
+	}
+	if res.err != nil && diskFull(res.err) {
+		return &store.FullError{Err: res.err}
+	}
+	return res.err
+}
 
+// writeReq is one Update waiting for the writer.
+type writeReq struct {
+	fn   func(store.Tx) error
+	ctx  context.Context
+	done chan writeResult
+	// state is reqWaiting until the writer takes the request (reqTaken)
+	// or its caller gives up waiting (reqAbandoned), whichever is first.
+	state atomic.Int32
+}
+
+const (
+	reqWaiting int32 = iota
+	reqTaken
+	reqAbandoned
+)
+
+type writeResult struct {
+	err      error
+	panicked bool
+	panicVal any
+}
+
+// maxGroup bounds how many Updates share one transaction.
+const maxGroup = 256
+
+// writer runs the Updates of this process, in groups: those that queued
+// while the last group ran share the next transaction.
+func (db *DB) writer() {
+	defer close(db.writerEnd)
+	for {
+		var first *writeReq
+		select {
+		case first = <-db.reqs:
+		case <-db.quit:
+			return
+		}
+		group := []*writeReq{first}
+	fill:
+		for len(group) < maxGroup {
+			select {
+			case r := <-db.reqs:
+				group = append(group, r)
+			default:
+				break fill
+			}
+		}
+		db.commitGroup(group)
+	}
+}
+
+// commitGroup runs a group of Updates in one transaction that holds the
+// advisory lock, each in a savepoint of its own: one that fails (or whose
+// caller gave up) is rolled back to its savepoint and told so, and the
+// others commit together. The commit is synchronous unless every Update
+// of the group is lazy (store.Lazy). Each Update's writes are sent, with
+// its savepoint's release, when its fn returns, so that a write that fails
+// fails its own Update.
+func (db *DB) commitGroup(group []*writeReq) {
+	results := make([]writeResult, len(group))
+	answer := func() {
+		for i, r := range group {
+			r.done <- results[i]
+		}
+	}
+	failAll := func(err error) {
+		for i := range results {
+			if results[i].err == nil && !results[i].panicked {
+				results[i].err = err
+			}
+		}
+		answer()
+	}
+	lazy := true
+	for _, r := range group {
+		lazy = lazy && store.IsLazy(r.ctx)
+	}
 	// BEGIN, the lock (the transaction's first statement) and the lazy
-	// setting go in one round trip: a simple-protocol query of several
-	// statements.
+	// setting go in one round trip.
 	begin := beginUpdate
-	if store.IsLazy(ctx) {
+	if lazy {
 		begin += `; SET LOCAL synchronous_commit = off`
 	}
-	ptx, err := db.pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: begin})
+	// The transaction outlives any one caller's ctx: a caller that gives
+	// up while its fn runs is rolled back to its savepoint.
+	bg := context.Background()
+	ptx, err := db.pool.BeginTx(bg, pgx.TxOptions{BeginQuery: begin})
 	if err != nil {
-		return wrap(ctx, "begin update (and take the write lock)", err)
+		failAll(fmt.Errorf("postgres: begin update (and take the write lock): %w", err))
+		return
 	}
-	// Whatever happens from here, a transaction not committed is rolled
-	// back, even when ctx has ended.
-	committed := false
-	defer func() {
-		if !committed {
-			ptx.Rollback(context.WithoutCancel(ctx))
+	ok := 0
+	for i, r := range group {
+		if !r.state.CompareAndSwap(reqWaiting, reqTaken) {
+			results[i].err = r.ctx.Err()
+			continue
 		}
-	}()
-	t := &tx{ctx: ctx, tx: ptx, write: true, id: db.id}
-	err = func() error {
-		defer t.done.Store(true)
-		if err := fn(t); err != nil {
-			return err
+		if err := r.ctx.Err(); err != nil {
+			results[i].err = err
+			continue
 		}
-		return t.flush()
-	}()
-	if err != nil {
-		return err
+		t := &tx{ctx: bg, tx: ptx, write: true, id: db.id}
+		t.queue(pendingWrite{op: "savepoint", kind: "update", sql: `SAVEPOINT u`})
+		results[i] = runUpdate(r.fn, t)
+		if results[i].err == nil && !results[i].panicked {
+			if err := r.ctx.Err(); err != nil {
+				results[i].err = err // cancelled while it ran: keep nothing
+			}
+		}
+		failed := results[i].err != nil || results[i].panicked
+		if !failed {
+			t.queue(pendingWrite{op: "release", kind: "update", sql: `RELEASE SAVEPOINT u`})
+			if err := t.flush(); err != nil {
+				results[i].err, failed = err, true
+			}
+		}
+		if failed {
+			// What was not sent is dropped; what was, is undone. A
+			// savepoint that never reached the server has nothing to
+			// undo.
+			sent := t.sentSavepoint
+			t.pending = nil
+			if sent {
+				if _, err := ptx.Exec(bg, `ROLLBACK TO SAVEPOINT u; RELEASE SAVEPOINT u`); err != nil {
+					// The transaction is in an unknown state: give it
+					// up whole.
+					ptx.Rollback(bg)
+					failAll(fmt.Errorf("postgres: rolling back to a savepoint: %w", err))
+					return
+				}
+			}
+			continue
+		}
+		ok++
 	}
-	if err := ctx.Err(); err != nil {
-		return err // cancelled while fn ran: keep nothing
+	if ok == 0 {
+		ptx.Rollback(bg)
+		answer()
+		return
 	}
-	// Once decided, the commit runs to its end: a commit cut short by ctx
-	// would leave the caller unsure whether it happened.
 	start := time.Now()
-	if err := ptx.Commit(context.WithoutCancel(ctx)); err != nil {
-		return fmt.Errorf("postgres: commit: %w", err)
+	if err := ptx.Commit(bg); err != nil {
+		failAll(fmt.Errorf("postgres: commit: %w", err))
+		return
 	}
-	committed = true
 	if f := db.onCommit.Load(); f != nil {
 		(*f)(time.Since(start))
 	}
-	return nil
+	answer()
+}
+
+// runUpdate runs fn on t and reports its outcome, a panic included; t
+// is done once it returns.
+func runUpdate(fn func(store.Tx) error, t *tx) (res writeResult) {
+	defer func() {
+		t.done.Store(true)
+		if p := recover(); p != nil {
+			res = writeResult{panicked: true, panicVal: p}
+		}
+	}()
+	return writeResult{err: fn(t)}
 }
 
 // wrap reports err from op, or ctx's error when ctx ended it.
@@ -215,6 +358,8 @@ type tx struct {
 	write bool
 	id    string      // the process id Notify sends
 	done  atomic.Bool // the View or Update has returned
+	// sentSavepoint: an Update's savepoint reached the server (commitGroup).
+	sentSavepoint bool
 	// pending are the Puts and Notifies not sent yet: they answer
 	// nothing, so they go to the server together, in one round trip,
 	// before the next statement that reads or answers (Get, List, Count,
@@ -247,7 +392,11 @@ func (t *tx) flush() error {
 	br := t.tx.SendBatch(t.ctx, b)
 	var first error
 	for _, w := range pending {
-		if _, err := br.Exec(); err != nil && first == nil {
+		_, err := br.Exec()
+		if err == nil && w.op == "savepoint" {
+			t.sentSavepoint = true
+		}
+		if err != nil && first == nil {
 			first = t.fail(w.op, w.kind, w.key, err)
 		}
 	}
