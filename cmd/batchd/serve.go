@@ -334,11 +334,11 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 	}
 	// Metrics: batchd's own registry; the domain packages get hooks.
 	var batchSvc *batch.Service
+	_, shared := any(db).(store.Listener)
 	if cfg.ReplicaID == "" {
-		_, shared := any(db).(store.Listener)
 		cfg.ReplicaID = defaultReplicaID(cfg.DataDir, shared)
 	}
-	elector := leader.New(leader.Config{Store: db, ID: cfg.ReplicaID, Log: log})
+	elector := leader.New(leader.Config{Store: db, ID: cfg.ReplicaID, Alone: !shared, Log: log})
 	metrics := server.NewMetrics(server.MetricsConfig{JobCounts: func(ctx context.Context, statuses ...string) (map[string]map[string]int, error) {
 		return batchSvc.JobCounts(ctx, statuses...)
 	}, Leading: elector.Leading, Log: log})

@@ -66,6 +66,12 @@ type Config struct {
 	ID string
 	// TTL is the lease's time to live; 0 is DefaultTTL.
 	TTL time.Duration
+	// Alone says that no other process can open the store (SQLite, whose
+	// data dir batchd locks): no other replica can take the lease, so the
+	// leader's writes go unfenced, a point read fewer each, and a store
+	// that cannot be written for a while (a full disk) does not depose it
+	// (its jobs go on, as they did before replicas).
+	Alone bool
 	Log *slog.Logger
 }
 
@@ -204,7 +210,11 @@ func (e *Elector) serve(ctx context.Context, term Term, lead func(context.Contex
 	}
 	// The work's context keeps ctx's values, not its end: on shutdown the
 	// work ends first, while the lease is still renewed.
-	work, stop := context.WithCancelCause(store.WithFence(context.WithoutCancel(ctx), fence))
+	base := context.WithoutCancel(ctx)
+	if !e.cfg.Alone {
+		base = store.WithFence(base, fence)
+	}
+	work, stop := context.WithCancelCause(base)
 	done := make(chan error, 1)
 	go func() { done <- lead(work, term) }()
 
@@ -235,12 +245,16 @@ func (e *Elector) serve(ctx context.Context, term Term, lead func(context.Contex
 		if errors.Is(context.Cause(work), ErrDeposed) {
 			continue // waiting for lead to return
 		}
-		if time.Now().After(deadline) {
+		if time.Now().After(deadline) && !e.cfg.Alone {
 			deposed("the lease could not be renewed in time", nil)
 			continue
 		}
 		began := time.Now()
-		rctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+		rdeadline := deadline
+		if e.cfg.Alone {
+			rdeadline = began.Add(e.cfg.TTL)
+		}
+		rctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), rdeadline)
 		err := e.cfg.Store.Update(rctx, func(tx store.Tx) error {
 			if err := fence(tx); err != nil {
 				return err

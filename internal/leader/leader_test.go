@@ -199,3 +199,30 @@ func TestRestartTakesOwnLease(t *testing.T) {
 	cancel()
 	wg.Wait()
 }
+
+// Alone on its store (SQLite), a leader that cannot write for a while
+// (a full disk) keeps leading: no one else could take over.
+func TestAloneIsNotDeposed(t *testing.T) {
+	t.Parallel()
+	const ttl = 300 * time.Millisecond
+	st := &cut{Store: memstore.New()}
+	e := New(Config{Store: st, ID: "batchd", TTL: ttl, Alone: true})
+	var rec record
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx, rec.lead("batchd", st, nil, nil)) }()
+	waitFor(t, "it leads", 2*time.Second, e.Leading)
+	st.off.Store(true)
+	time.Sleep(3 * ttl)
+	if !e.Leading() {
+		t.Fatal("deposed while alone")
+	}
+	st.off.Store(false)
+	cancel()
+	<-done
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.terms) != 1 || errors.Is(rec.terms[0].cause, ErrDeposed) {
+		t.Fatalf("terms %+v", rec.terms)
+	}
+}
