@@ -72,7 +72,7 @@ type Config struct {
 	// that cannot be written for a while (a full disk) does not depose it
 	// (its jobs go on, as they did before replicas).
 	Alone bool
-	Log *slog.Logger
+	Log   *slog.Logger
 }
 
 // Term is one replica's time as leader.
