@@ -31,6 +31,11 @@
 // changes. Failover: a leader that dies is replaced TTL to TTL plus one
 // poll (TTL/6) after its last renewal, 6-7 s by default; one that stops
 // gracefully gives the lease up, and another takes it within a poll.
+//
+// A replica alone on its store (SQLite: batchd locks the data dir, so no
+// other process opens it; Config.Alone) still holds the lease, but its
+// writes go unfenced and it is never deposed for want of renewals: no one
+// could take over.
 package leader
 
 import (
