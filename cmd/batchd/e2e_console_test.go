@@ -546,3 +546,47 @@ func TestConsolePages(t *testing.T) {
 	}
 	call(c.TerminateJob(ctx, &batch.TerminateJobInput{JobId: aws.String(long), Reason: aws.String("done")})).ok(t)
 }
+
+// A console session outlives a restart of batchd: it is kept in the store
+// (by its token's hash), not in the process.
+func TestConsoleSessionSurvivesRestart(t *testing.T) {
+	pwFile := filepath.Join(t.TempDir(), "root-password")
+	if err := os.WriteFile(pwFile, []byte("Root-Passw0rd!\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	edit := func(c *Config) { c.RootPasswordFile = pwFile }
+	ts := startServerWith(t, dir, edit)
+	hc := consoleClient(t)
+	consoleSignIn(t, hc, ts.URL+"/console", "", "Root-Passw0rd!")
+	ts.stop()
+	ts = startServerWith(t, dir, edit)
+	code, body := getPage(t, hc, ts.URL+"/console/")
+	if code != http.StatusOK || !strings.Contains(body, `id="signed-in-as">root<`) {
+		t.Fatalf("after a restart: %d %s", code, body)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "batchd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wal, err := os.ReadFile(filepath.Join(dir, "batchd.db-wal")); err == nil {
+		b = append(b, wal...)
+	}
+	if !strings.Contains(string(b), "console.session") {
+		t.Fatal("no console session in the database")
+	}
+	for _, ck := range hc.Jar.Cookies(mustURL(t, ts.URL+"/console/")) {
+		if ck.Name == "batchd-console" && strings.Contains(string(b), ck.Value) {
+			t.Fatal("the session's token is in the database")
+		}
+	}
+}
+
+func mustURL(t *testing.T, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}

@@ -215,3 +215,33 @@ func TestReplicasDropCaches(t *testing.T) {
 		return err != nil && strings.Contains(err.Error(), "AccessDeniedException")
 	})
 }
+
+// A console session lives in the shared store: signed in through one
+// replica, the browser is signed in on the other, and signing out on
+// either ends it on both.
+func TestConsoleSessionAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	keyFile := filepath.Join(t.TempDir(), "server.key")
+	pwFile := filepath.Join(t.TempDir(), "root-password")
+	if err := os.WriteFile(pwFile, []byte("Root-Passw0rd!\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	onPostgres := func(c *Config) { c.Store = url; c.ServerKeyFile = keyFile; c.RootPasswordFile = pwFile }
+	a := startJobServer(t, onPostgres)
+	b := startReplica(t, a, onPostgres)
+	hc := consoleClient(t) // its jar sends 127.0.0.1's cookies to either port
+	consoleSignIn(t, hc, a.URL+"/console", "", "Root-Passw0rd!")
+	code, body := getPage(t, hc, b.URL+"/console/")
+	if code != http.StatusOK || !strings.Contains(body, `id="signed-in-as">root<`) {
+		t.Fatalf("the other replica: %d %s", code, body)
+	}
+	tok := formToken(t, hc, b.URL+"/console/")
+	res, _ := postForm(t, hc, b.URL+"/console/signout", map[string][]string{"csrf": {tok}}, http.Header{"Origin": {b.URL}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-out: %d", res.StatusCode)
+	}
+	if code, _ := getPage(t, hc, a.URL+"/console/"); code != http.StatusFound {
+		t.Fatalf("signed out on b, a answers %d", code)
+	}
+}

@@ -369,8 +369,12 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 		Ready:   func(ctx context.Context) error { return ready(ctx, db, elector, sched) },
 		Leading: elector.Leading, Metrics: metrics, ServeMetrics: cfg.MetricsListen == "",
 	})
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
 	con := console.New(console.Config{API: srv, Identities: consoleIdentities{iamSvc}, AccountID: cfg.AccountID, Region: cfg.Region,
-		Secure: cfg.TLSCert != "", Log: log, Now: cfg.Now})
+		Secure: cfg.TLSCert != "", Log: log, Now: cfg.Now, Sessions: &storeSessions{st: db, now: now}})
 	defer execs.Close()
 	defer func() {
 		// The jobs dir, once its attempts are gone; a left one is

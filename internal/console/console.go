@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -58,6 +59,8 @@ type Config struct {
 	// Secure marks the cookies Secure: the console is served over TLS.
 	Secure bool
 	Log    *slog.Logger
+	// Sessions keeps the sessions; nil keeps them in memory.
+	Sessions SessionStore
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 }
@@ -85,17 +88,64 @@ type Console struct {
 	mux *http.ServeMux
 
 	mu       sync.Mutex
-	sessions map[[32]byte]*session // by the SHA-256 of the cookie's token
+	sessions SessionStore
 	failures map[string][]time.Time
 }
 
-// session is one signed-in browser.
-type session struct {
+// Session is one signed-in browser, as a SessionStore keeps it.
+type Session struct {
 	P          *iam.Principal
 	Name       string // shown: the user name, or "root"
 	CSRF       string
 	Expires    time.Time
 	MustChange bool
+	key        string // its SessionStore key
+}
+
+// SessionStore keeps the signed-in sessions, by a key that is the
+// SHA-256 of the cookie's token (the token itself is never kept): in the
+// shared store, every replica sees them and they outlive a restart.
+type SessionStore interface {
+	Get(ctx context.Context, key string) (*Session, bool, error)
+	Put(ctx context.Context, key string, s *Session) error
+	Delete(ctx context.Context, key string) error
+}
+
+// memSessions keeps sessions in this process's memory (Config.Sessions
+// nil): a restart signs everyone out.
+type memSessions struct {
+	mu sync.Mutex
+	m  map[string]*Session
+	now func() time.Time
+}
+
+func (m *memSessions) Get(_ context.Context, key string) (*Session, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, ok := m.m[key]
+	return s, ok, nil
+}
+
+func (m *memSessions) Put(_ context.Context, key string, s *Session) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.m) >= maxSessions {
+		now := m.now()
+		for k, old := range m.m {
+			if !now.Before(old.Expires) {
+				delete(m.m, k)
+			}
+		}
+	}
+	m.m[key] = s
+	return nil
+}
+
+func (m *memSessions) Delete(_ context.Context, key string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.m, key)
+	return nil
 }
 
 // New returns a Console.
@@ -107,7 +157,11 @@ func New(cfg Config) *Console {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	c := &Console{cfg: cfg, log: log, sessions: map[[32]byte]*session{}, failures: map[string][]time.Time{}}
+	sessions := cfg.Sessions
+	if sessions == nil {
+		sessions = &memSessions{m: map[string]*Session{}, now: cfg.Now}
+	}
+	c := &Console{cfg: cfg, log: log, sessions: sessions, failures: map[string][]time.Time{}}
 	c.routes()
 	return c
 }
@@ -133,13 +187,18 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // page is a handler of a signed-in user's request.
-type page func(w http.ResponseWriter, r *http.Request, s *session)
+type page func(w http.ResponseWriter, r *http.Request, s *Session)
 
 // signedIn wraps a page: no session sends the browser to the sign-in
 // page; a form without the session's CSRF token is refused.
 func (c *Console) signedIn(h page) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		s := c.session(r)
+		s, err := c.current(r)
+		if err != nil {
+			c.log.Error("console: reading the session", "err", err)
+			http.Error(w, "An internal error occurred.", http.StatusInternalServerError)
+			return
+		}
 		if s == nil {
 			if r.Method == http.MethodGet {
 				http.Redirect(w, r, "/console/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusFound)
@@ -194,51 +253,50 @@ func token() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-func (c *Console) session(r *http.Request) *session {
+// current is the request's session, nil when it has none (or it ended).
+func (c *Console) current(r *http.Request) (*Session, error) {
 	ck, err := r.Cookie(sessionCookie)
 	if err != nil || ck.Value == "" {
-		return nil
+		return nil, nil
 	}
-	key := sha256.Sum256([]byte(ck.Value))
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s := c.sessions[key]
-	if s == nil {
-		return nil
+	key := sessionKey(ck.Value)
+	s, found, err := c.sessions.Get(r.Context(), key)
+	if err != nil || !found {
+		return nil, err
 	}
 	if !c.cfg.Now().Before(s.Expires) {
-		delete(c.sessions, key)
-		return nil
+		return nil, c.sessions.Delete(r.Context(), key)
 	}
-	return s
+	s.key = key
+	return s, nil
 }
 
-func (c *Console) startSession(w http.ResponseWriter, s *session) {
+// sessionKey is where a token's session is kept: its SHA-256, so that
+// what is kept cannot be played back as a cookie.
+func sessionKey(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+func (c *Console) startSession(w http.ResponseWriter, r *http.Request, s *Session) error {
 	tok := token()
 	s.CSRF = token()
 	s.Expires = c.cfg.Now().Add(sessionTTL)
-	key := sha256.Sum256([]byte(tok))
-	c.mu.Lock()
-	now := c.cfg.Now()
-	if len(c.sessions) >= maxSessions {
-		for k, old := range c.sessions {
-			if !now.Before(old.Expires) {
-				delete(c.sessions, k)
-			}
-		}
+	s.key = sessionKey(tok)
+	if err := c.sessions.Put(r.Context(), s.key, s); err != nil {
+		return err
 	}
-	c.sessions[key] = s
-	c.mu.Unlock()
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: cookiePath, Expires: s.Expires,
 		HttpOnly: true, Secure: c.cfg.Secure, SameSite: http.SameSiteStrictMode})
+	return nil
 }
 
 func (c *Console) endSession(w http.ResponseWriter, r *http.Request) {
-	if ck, err := r.Cookie(sessionCookie); err == nil {
-		key := sha256.Sum256([]byte(ck.Value))
-		c.mu.Lock()
-		delete(c.sessions, key)
-		c.mu.Unlock()
+	if ck, err := r.Cookie(sessionCookie); err == nil && ck.Value != "" {
+		if err := c.sessions.Delete(r.Context(), sessionKey(ck.Value)); err != nil {
+			// The cookie goes all the same; the session expires by itself.
+			c.log.Error("console: ending a session", "err", err)
+		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: cookiePath, MaxAge: -1,
 		HttpOnly: true, Secure: c.cfg.Secure, SameSite: http.SameSiteStrictMode})
@@ -301,7 +359,7 @@ func (c *Console) env(r *http.Request) iam.Env {
 // principal: in is marshalled as the operation's JSON input, and the
 // output unmarshalled into out (nil: dropped), as a client of the API
 // would see them.
-func (c *Console) call(r *http.Request, s *session, service, operation string, in, out any) error {
+func (c *Console) call(r *http.Request, s *Session, service, operation string, in, out any) error {
 	body, err := json.Marshal(in)
 	if err != nil {
 		return err
@@ -318,7 +376,7 @@ func (c *Console) call(r *http.Request, s *session, service, operation string, i
 }
 
 // query runs an IAM or STS operation as the session's principal.
-func (c *Console) query(r *http.Request, s *session, service, operation string, params url.Values) (awsproto.Fields, error) {
+func (c *Console) query(r *http.Request, s *Session, service, operation string, params url.Values) (awsproto.Fields, error) {
 	res, err := c.cfg.API.Invoke(r.Context(), s.P, c.env(r), userAgent, service, operation, []byte(params.Encode()))
 	if err != nil {
 		return nil, err
@@ -329,7 +387,7 @@ func (c *Console) query(r *http.Request, s *session, service, operation string, 
 
 // why is the decoded authorization message of a denial, when the user
 // may decode it (sts:DecodeAuthorizationMessage); "" otherwise.
-func (c *Console) why(r *http.Request, s *session, denial error) string {
+func (c *Console) why(r *http.Request, s *Session, denial error) string {
 	enc := c.cfg.API.AuthorizationMessage(s.P, denial)
 	if enc == "" {
 		return ""
@@ -359,7 +417,7 @@ type apiError struct {
 	Why           string
 }
 
-func (c *Console) describe(r *http.Request, s *session, err error) apiError {
+func (c *Console) describe(r *http.Request, s *Session, err error) apiError {
 	var coded interface {
 		ErrorCode() string
 		ErrorMessage() string

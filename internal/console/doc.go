@@ -10,11 +10,13 @@
 // sts:DecodeAuthorizationMessage, the decoded reasons.
 //
 // Sessions: a 256-bit random token in an HttpOnly, SameSite=Strict cookie
-// (Secure under TLS) scoped to /console/, kept in memory (a restart signs
-// everyone out) and valid for 12 hours, as an AWS console session of an
-// IAM user. Every form carries the session's CSRF token, compared in
-// constant time; the sign-in form a token of its own cookie. Failed
-// sign-ins are rate-limited per user name and per source address, and every
-// sign-in, failed or not, is recorded in the audit trail as CloudTrail's
-// ConsoleLogin event.
+// (Secure under TLS) scoped to /console/, valid for 12 hours, as an AWS
+// console session of an IAM user. The session is kept by a SessionStore
+// under the token's SHA-256 (the token itself is kept nowhere): batchd
+// keeps them in its store, so every replica knows them and they outlive a
+// restart; without one, in memory. Every form carries the session's CSRF
+// token, compared in constant time; the sign-in form a token of its own
+// cookie. Failed sign-ins are rate-limited per user name and per source
+// address (by each replica), and every sign-in, failed or not, is
+// recorded in the audit trail as CloudTrail's ConsoleLogin event.
 package console

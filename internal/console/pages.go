@@ -90,7 +90,7 @@ func (c *Console) routes() {
 // view is what every page template gets.
 type view struct {
 	Title   string
-	Session *session
+	Session *Session
 	Account string
 	Region  string
 	Error   *apiError
@@ -115,7 +115,7 @@ func (c *Console) render(w http.ResponseWriter, status int, name string, v view)
 
 // fail renders a call's error: AWS's code and message, and, for a
 // denial the user may decode, why.
-func (c *Console) fail(w http.ResponseWriter, r *http.Request, s *session, title string, err error) {
+func (c *Console) fail(w http.ResponseWriter, r *http.Request, s *Session, title string, err error) {
 	e := c.describe(r, s, err)
 	c.render(w, e.Status, "error", view{Title: title, Session: s, Error: &e})
 }
@@ -128,7 +128,7 @@ type signinData struct {
 }
 
 func (c *Console) signinPage(w http.ResponseWriter, r *http.Request) {
-	if s := c.session(r); s != nil {
+	if s, err := c.current(r); err == nil && s != nil {
 		http.Redirect(w, r, "/console/", http.StatusFound)
 		return
 	}
@@ -174,7 +174,7 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 		refused()
 		return
 	}
-	s := &session{Name: d.User}
+	s := &Session{Name: d.User}
 	if d.Root {
 		s.Name = "root"
 		s.P, err = c.cfg.Identities.SignInRoot(r.Context(), password)
@@ -191,8 +191,12 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 		refused()
 		return
 	}
+	if err := c.startSession(w, r, s); err != nil {
+		c.log.Error("console: keeping a session", "err", err)
+		http.Error(w, "An internal error occurred.", http.StatusInternalServerError)
+		return
+	}
 	c.cfg.API.ConsoleLogin(s.P, c.cfg.AccountID, env, r.UserAgent(), nil)
-	c.startSession(w, s)
 	http.SetCookie(w, &http.Cookie{Name: signinCookie, Value: "", Path: cookiePath, MaxAge: -1, HttpOnly: true, Secure: c.cfg.Secure, SameSite: http.SameSiteStrictMode})
 	next := "/console/"
 	if n := d.Next; strings.HasPrefix(n, "/console/") && !strings.HasPrefix(n, "//") && !strings.ContainsAny(n, "\\\r\n") {
@@ -210,18 +214,18 @@ func (signInError) Error() string { return "failed authentication" }
 
 var errSignIn error = signInError{}
 
-func (c *Console) signout(w http.ResponseWriter, r *http.Request, s *session) {
+func (c *Console) signout(w http.ResponseWriter, r *http.Request, s *Session) {
 	c.endSession(w, r)
 	http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
 }
 
 // --- password
 
-func (c *Console) passwordPage(w http.ResponseWriter, r *http.Request, s *session) {
+func (c *Console) passwordPage(w http.ResponseWriter, r *http.Request, s *Session) {
 	c.render(w, http.StatusOK, "password", view{Title: "Change password", Session: s})
 }
 
-func (c *Console) password(w http.ResponseWriter, r *http.Request, s *session) {
+func (c *Console) password(w http.ResponseWriter, r *http.Request, s *Session) {
 	old, pw, again := r.PostFormValue("old"), r.PostFormValue("new"), r.PostFormValue("again")
 	if pw != again {
 		c.render(w, http.StatusBadRequest, "password", view{Title: "Change password", Session: s,
@@ -234,9 +238,12 @@ func (c *Console) password(w http.ResponseWriter, r *http.Request, s *session) {
 		c.render(w, e.Status, "password", view{Title: "Change password", Session: s, Error: &e})
 		return
 	}
-	c.mu.Lock()
-	s.MustChange = false
-	c.mu.Unlock()
+	if s.MustChange {
+		s.MustChange = false
+		if err := c.sessions.Put(r.Context(), s.key, s); err != nil {
+			c.log.Error("console: keeping a session", "err", err)
+		}
+	}
 	c.render(w, http.StatusOK, "password", view{Title: "Change password", Session: s, Notice: "Your password has been changed."})
 }
 
@@ -268,7 +275,7 @@ type computeEnvironment struct {
 	}
 }
 
-func (c *Console) queues(r *http.Request, s *session) ([]jobQueue, error) {
+func (c *Console) queues(r *http.Request, s *Session) ([]jobQueue, error) {
 	all, err := every[jobQueue](c, r, s, "DescribeJobQueues", "jobQueues", map[string]any{})
 	if err != nil {
 		return nil, err
@@ -282,7 +289,7 @@ const maxListed = 1000
 
 // every pages through a Batch Describe operation, the items in its
 // output's member field, up to maxListed.
-func every[T any](c *Console, r *http.Request, s *session, operation, field string, in map[string]any) ([]T, error) {
+func every[T any](c *Console, r *http.Request, s *Session, operation, field string, in map[string]any) ([]T, error) {
 	var all []T
 	for {
 		var out map[string]json.RawMessage
@@ -312,7 +319,7 @@ func every[T any](c *Console, r *http.Request, s *session, operation, field stri
 // countPage bounds the jobs counted per queue and status on the dashboard.
 const countPage = 100
 
-func (c *Console) dashboard(w http.ResponseWriter, r *http.Request, s *session) {
+func (c *Console) dashboard(w http.ResponseWriter, r *http.Request, s *Session) {
 	qs, err := c.queues(r, s)
 	if err != nil {
 		c.fail(w, r, s, "Dashboard", err)
@@ -354,7 +361,7 @@ type jobSummary struct {
 	}
 }
 
-func (c *Console) queue(w http.ResponseWriter, r *http.Request, s *session) {
+func (c *Console) queue(w http.ResponseWriter, r *http.Request, s *Session) {
 	name := r.PathValue("name")
 	q := r.URL.Query()
 	status, jobName, after, before, next := q.Get("status"), q.Get("name"), q.Get("after"), q.Get("before"), q.Get("next")
@@ -417,7 +424,7 @@ func (c *Console) queue(w http.ResponseWriter, r *http.Request, s *session) {
 		"After": after, "Before": before, "Array": q.Get("array"), "Next": out.NextToken, "NextQuery": nextQ.Encode()}})
 }
 
-func (c *Console) queueState(w http.ResponseWriter, r *http.Request, s *session) {
+func (c *Console) queueState(w http.ResponseWriter, r *http.Request, s *Session) {
 	name, state := r.PathValue("name"), r.PostFormValue("state")
 	if err := c.call(r, s, "batch", "UpdateJobQueue", map[string]any{"jobQueue": name, "state": state}, nil); err != nil {
 		c.fail(w, r, s, "Queue "+name, err)
@@ -509,7 +516,7 @@ func (j *jobDetail) timeline() []event {
 	return ev
 }
 
-func (c *Console) describeJob(r *http.Request, s *session, id string) (*jobDetail, error) {
+func (c *Console) describeJob(r *http.Request, s *Session, id string) (*jobDetail, error) {
 	var out struct{ Jobs []jobDetail }
 	if err := c.call(r, s, "batch", "DescribeJobs", map[string]any{"jobs": []string{id}}, &out); err != nil {
 		return nil, err
@@ -520,7 +527,7 @@ func (c *Console) describeJob(r *http.Request, s *session, id string) (*jobDetai
 	return &out.Jobs[0], nil
 }
 
-func (c *Console) job(w http.ResponseWriter, r *http.Request, s *session) {
+func (c *Console) job(w http.ResponseWriter, r *http.Request, s *Session) {
 	id := r.PathValue("id")
 	j, err := c.describeJob(r, s, id)
 	if err != nil {
@@ -544,7 +551,7 @@ func (c *Console) job(w http.ResponseWriter, r *http.Request, s *session) {
 
 // follow answers the job page's script: the job's status and the log
 // events after next, as JSON.
-func (c *Console) follow(w http.ResponseWriter, r *http.Request, s *session) {
+func (c *Console) follow(w http.ResponseWriter, r *http.Request, s *Session) {
 	id := r.PathValue("id")
 	w.Header().Set("Content-Type", "application/json")
 	j, err := c.describeJob(r, s, id)
@@ -588,7 +595,7 @@ func (c *Console) follow(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (c *Console) stopJob(operation string) page {
-	return func(w http.ResponseWriter, r *http.Request, s *session) {
+	return func(w http.ResponseWriter, r *http.Request, s *Session) {
 		id := r.PathValue("id")
 		reason := strings.TrimSpace(r.PostFormValue("reason"))
 		if reason == "" {
@@ -613,7 +620,7 @@ type jobDefinition struct {
 	ContainerProperties                               json.RawMessage
 }
 
-func (c *Console) definitions(r *http.Request, s *session, in map[string]any) ([]jobDefinition, error) {
+func (c *Console) definitions(r *http.Request, s *Session, in map[string]any) ([]jobDefinition, error) {
 	all, err := every[jobDefinition](c, r, s, "DescribeJobDefinitions", "jobDefinitions", in)
 	if err != nil {
 		return nil, err
@@ -627,7 +634,7 @@ func (c *Console) definitions(r *http.Request, s *session, in map[string]any) ([
 	return all, nil
 }
 
-func (c *Console) jobDefinitions(w http.ResponseWriter, r *http.Request, s *session) {
+func (c *Console) jobDefinitions(w http.ResponseWriter, r *http.Request, s *Session) {
 	defs, err := c.definitions(r, s, map[string]any{"status": "ACTIVE"})
 	if err != nil {
 		c.fail(w, r, s, "Job definitions", err)
@@ -649,7 +656,7 @@ func (c *Console) jobDefinitions(w http.ResponseWriter, r *http.Request, s *sess
 	c.render(w, http.StatusOK, "jobdefs", view{Title: "Job definitions", Session: s, Data: rows})
 }
 
-func (c *Console) jobDefinition(w http.ResponseWriter, r *http.Request, s *session) {
+func (c *Console) jobDefinition(w http.ResponseWriter, r *http.Request, s *Session) {
 	name := r.PathValue("name")
 	defs, err := c.definitions(r, s, map[string]any{"jobDefinitionName": name})
 	if err != nil {
@@ -676,12 +683,12 @@ type submitData struct {
 	Queues                                                                                          []jobQueue
 }
 
-func (c *Console) submitPage(w http.ResponseWriter, r *http.Request, s *session) {
+func (c *Console) submitPage(w http.ResponseWriter, r *http.Request, s *Session) {
 	d := submitData{Definition: r.URL.Query().Get("definition")}
 	c.renderSubmit(w, r, s, http.StatusOK, d, nil)
 }
 
-func (c *Console) renderSubmit(w http.ResponseWriter, r *http.Request, s *session, status int, d submitData, e *apiError) {
+func (c *Console) renderSubmit(w http.ResponseWriter, r *http.Request, s *Session, status int, d submitData, e *apiError) {
 	// The queues the user may see; none listed is no reason to refuse the
 	// form (the name can be typed).
 	if qs, err := c.queues(r, s); err == nil {
@@ -690,7 +697,7 @@ func (c *Console) renderSubmit(w http.ResponseWriter, r *http.Request, s *sessio
 	c.render(w, status, "submit", view{Title: "Submit a job", Session: s, Error: e, Data: d})
 }
 
-func (c *Console) submit(w http.ResponseWriter, r *http.Request, s *session) {
+func (c *Console) submit(w http.ResponseWriter, r *http.Request, s *Session) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	d := submitData{Definition: r.PostFormValue("definition"), JobName: r.PostFormValue("jobName"), JobQueue: r.PostFormValue("jobQueue"),
 		Parameters: r.PostFormValue("parameters"), Command: r.PostFormValue("command"), Environment: r.PostFormValue("environment"),
@@ -793,7 +800,7 @@ func sortedKeys(m map[string]string) []string {
 
 // --- compute environments, scheduling policies, audit
 
-func (c *Console) computeEnvironments(w http.ResponseWriter, r *http.Request, s *session) {
+func (c *Console) computeEnvironments(w http.ResponseWriter, r *http.Request, s *Session) {
 	var out struct{ ComputeEnvironments []computeEnvironment }
 	if err := c.call(r, s, "batch", "DescribeComputeEnvironments", map[string]any{}, &out); err != nil {
 		c.fail(w, r, s, "Compute environments", err)
@@ -817,7 +824,7 @@ type schedulingPolicy struct {
 	Queues []string           `json:"-"`
 }
 
-func (c *Console) schedulingPolicies(w http.ResponseWriter, r *http.Request, s *session) {
+func (c *Console) schedulingPolicies(w http.ResponseWriter, r *http.Request, s *Session) {
 	var list struct {
 		SchedulingPolicies []struct{ Arn string }
 	}
@@ -890,7 +897,7 @@ type auditRecord struct {
 	} `json:"batchdDecisions"`
 }
 
-func (c *Console) audit(w http.ResponseWriter, r *http.Request, s *session) {
+func (c *Console) audit(w http.ResponseWriter, r *http.Request, s *Session) {
 	recs, err := c.cfg.API.LookupEvents(r.Context(), s.P, c.env(r), userAgent, 200)
 	if err != nil {
 		c.fail(w, r, s, "Audit", err)
