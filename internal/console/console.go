@@ -114,8 +114,8 @@ type SessionStore interface {
 // memSessions keeps sessions in this process's memory (Config.Sessions
 // nil): a restart signs everyone out.
 type memSessions struct {
-	mu sync.Mutex
-	m  map[string]*Session
+	mu  sync.Mutex
+	m   map[string]*Session
 	now func() time.Time
 }
 
