@@ -124,7 +124,7 @@ func passwordDigest(password string) []byte {
 func (s *Service) dummyHash() []byte {
 	s.dummyOnce.Do(func() {
 		b := make([]byte, 32)
-		_, _ = rand.Read(b)
+		_, _ = rand.Read(b) // crypto/rand never fails (Go 1.24 and later crash instead)
 		h, err := bcrypt.GenerateFromPassword(passwordDigest(string(b)), s.hashCost)
 		if err != nil {
 			panic("iam: bcrypt failed: " + err.Error())
