@@ -555,7 +555,9 @@ func TestConsoleSessionSurvivesRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	edit := func(c *Config) { c.RootPasswordFile = pwFile }
+	// The same store across the restart: this test's own SQLite file,
+	// whatever BATCHD_TEST_STORE says.
+	edit := func(c *Config) { c.RootPasswordFile = pwFile; c.Store = "sqlite:" + filepath.Join(dir, "batchd.db") }
 	ts := startServerWith(t, dir, edit)
 	hc := consoleClient(t)
 	consoleSignIn(t, hc, ts.URL+"/console", "", "Root-Passw0rd!")
