@@ -139,7 +139,7 @@ func (e *Elector) Run(ctx context.Context, lead func(ctx context.Context, term T
 		case ctx.Err() != nil:
 			return ctx.Err()
 		case err != nil:
-			e.log.Warn("leader election: reading the lease failed; trying again", "err", err)
+			e.log.Warn("leader election: reading the lease failed; trying again (check that this replica reaches the database)", "err", err)
 		case won:
 			e.serve(ctx, term, lead)
 			seen, seenAt = lease{}, time.Time{}
@@ -227,7 +227,7 @@ func (e *Elector) serve(ctx context.Context, term Term, lead func(context.Contex
 	tick := time.NewTicker(e.cfg.TTL / 6)
 	defer tick.Stop()
 	deposed := func(why string, err error) {
-		e.log.Error("leader: this replica no longer leads; its attempts are stopped", "replica", e.cfg.ID, "token", term.Token, "why", why, "err", err)
+		e.log.Error("leader: this replica no longer leads; its attempts are stopped, and another replica runs them again under their retry strategy (if this repeats, check this replica's database connection and load)", "replica", e.cfg.ID, "token", term.Token, "why", why, "err", err)
 		stop(ErrDeposed)
 	}
 	ctxDone := ctx.Done()
@@ -276,7 +276,7 @@ func (e *Elector) serve(ctx context.Context, term Term, lead func(context.Contex
 		case errors.Is(err, ErrDeposed):
 			deposed("another replica holds the lease", nil)
 		case err != nil:
-			e.log.Warn("leader: renewing the lease failed", "err", err, "deposedIn", time.Until(deadline).Round(time.Millisecond))
+			e.log.Warn("leader: renewing the lease failed; this replica stops leading unless a renewal succeeds in time (check its database connection)", "err", err, "deposedIn", time.Until(deadline).Round(time.Millisecond))
 		default:
 			deadline = began.Add(e.cfg.TTL / 2)
 		}
