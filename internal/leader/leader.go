@@ -53,6 +53,9 @@ import (
 // DefaultTTL is the lease's time to live.
 const DefaultTTL = 6 * time.Second
 
+// warnEvery bounds how often the same failed renewal is logged.
+const warnEvery = 30 * time.Second
+
 const (
 	kindLease = "lease"
 	keyLease  = "scheduler"
@@ -231,6 +234,8 @@ func (e *Elector) serve(ctx context.Context, term Term, lead func(context.Contex
 		stop(ErrDeposed)
 	}
 	ctxDone := ctx.Done()
+	var lastWarn string
+	var warnedAt time.Time
 	for {
 		select {
 		case err := <-done:
@@ -276,8 +281,14 @@ func (e *Elector) serve(ctx context.Context, term Term, lead func(context.Contex
 		case errors.Is(err, ErrDeposed):
 			deposed("another replica holds the lease", nil)
 		case err != nil:
-			e.log.Warn("leader: renewing the lease failed; this replica stops leading unless a renewal succeeds in time (check its database connection)", "err", err, "deposedIn", time.Until(deadline).Round(time.Millisecond))
+			// Said again only when it changes, or every warnEvery (a
+			// full disk fails every renewal).
+			if msg := err.Error(); msg != lastWarn || time.Since(warnedAt) >= warnEvery {
+				lastWarn, warnedAt = msg, time.Now()
+				e.log.Warn("leader: renewing the lease failed; this replica stops leading unless a renewal succeeds in time (check its database connection)", "err", err, "deposedIn", time.Until(deadline).Round(time.Millisecond))
+			}
 		default:
+			lastWarn = ""
 			deadline = began.Add(e.cfg.TTL / 2)
 		}
 	}
