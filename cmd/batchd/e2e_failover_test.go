@@ -173,8 +173,8 @@ func TestFailover(t *testing.T) {
 // What one replica writes, another that cached the old answer sees within
 // moments (store.Listener): a key made inactive is refused there, a
 // policy removed no longer allows, a queue's tags changed decide its
-// SubmitJob. Each must take effect on the other replica well within a
-// second.
+// SubmitJob. Each takes effect on the other replica within milliseconds
+// (the test allows 3 s, for loaded machines).
 func TestReplicasDropCaches(t *testing.T) {
 	t.Parallel()
 	url := pgtest.URL(t)
@@ -189,8 +189,8 @@ func TestReplicasDropCaches(t *testing.T) {
 		t.Helper()
 		start := time.Now()
 		for !ok() {
-			if time.Since(start) > time.Second {
-				t.Fatalf("%s: not seen on the other replica within a second", what)
+			if time.Since(start) > 3*time.Second {
+				t.Fatalf("%s: not seen on the other replica within 3 s", what)
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
