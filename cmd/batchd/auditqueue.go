@@ -19,11 +19,14 @@ const kindAudit = "audit-queue"
 type auditQueue struct {
 	st  store.Store
 	seq atomic.Uint64
+	// prefix keeps this replica's records apart from those of the others
+	// that share the store ("<replica id>/"); "" alone on the store.
+	prefix string
 }
 
 // key orders records as their calls wrote them, across restarts.
 func (q *auditQueue) key() string {
-	return fmt.Sprintf("%020d-%010d", time.Now().UnixNano(), q.seq.Add(1))
+	return fmt.Sprintf("%s%020d-%010d", q.prefix, time.Now().UnixNano(), q.seq.Add(1))
 }
 
 // withCommitHook is server.Config.WithCommitHook.
@@ -43,7 +46,7 @@ func (q *auditQueue) withCommitHook(ctx context.Context, prepare func() []byte, 
 
 func (q *auditQueue) Pending(ctx context.Context, n int) (keys []string, records [][]byte, err error) {
 	err = q.st.View(ctx, func(tx store.Tx) error {
-		items, err := tx.List(kindAudit, "", "", n)
+		items, err := tx.List(kindAudit, q.prefix, "", n)
 		for _, it := range items {
 			keys, records = append(keys, it.Key), append(records, it.Value)
 		}

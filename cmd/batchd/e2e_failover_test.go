@@ -231,6 +231,26 @@ func TestReplicasDropCaches(t *testing.T) {
 		err := submitB()
 		return err != nil && strings.Contains(err.Error(), "AccessDeniedException")
 	})
+	// Each replica's audit trail has the calls it served, those whose
+	// records were committed with their writes included: bob's SubmitJobs
+	// went to b only.
+	trail := func(ts *testServer) string {
+		b, err := os.ReadFile(filepath.Join(ts.DataDir, "audit.jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(trail(b), `"eventName":"SubmitJob"`) || !strings.Contains(trail(a), `"eventName":"TagResource"`) {
+		if time.Now().After(deadline) {
+			t.Fatal("the replicas' audit trails lack their own calls")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if strings.Contains(trail(a), `"eventName":"SubmitJob"`) || strings.Contains(trail(b), `"eventName":"TagResource"`) {
+		t.Error("a replica's audit trail has another replica's calls")
+	}
 }
 
 // A console session lives in the shared store: signed in through one

@@ -344,6 +344,11 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 	}, Leading: elector.Leading, Log: log})
 	db.ObserveCommits(metrics.StoreCommitted)
 	auditQ := &auditQueue{st: db}
+	if shared {
+		// Each replica exports the records of its own calls to its own
+		// trail; one that died exports what it left when it is back.
+		auditQ.prefix = cfg.ReplicaID + "/"
+	}
 	audit, err := server.OpenAudit(filepath.Join(cfg.DataDir, "audit.jsonl"), cfg.Region,
 		server.AuditOptions{MaxSize: cfg.AuditMaxSizeMiB << 20, MaxFiles: cfg.AuditMaxFiles, Log: log, Queue: auditQ})
 	if err != nil {
