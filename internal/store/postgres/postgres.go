@@ -47,7 +47,7 @@ type DB struct {
 	// reqs feeds the writer goroutine, which runs the Updates of this
 	// process in groups, one transaction (and one wait for the advisory
 	// lock, one commit) for each group: see commitGroup.
-	reqs      chan *writeReq
+	reqs      chan *store.UpdateRequest
 	quit      chan struct{}
 	writerEnd chan struct{}
 	closeOnce sync.Once
@@ -75,7 +75,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	}
 	var raw [8]byte
 	rand.Read(raw[:])
-	db := &DB{id: hex.EncodeToString(raw[:]), reqs: make(chan *writeReq), quit: make(chan struct{}), writerEnd: make(chan struct{})}
+	db := &DB{id: hex.EncodeToString(raw[:]), reqs: make(chan *store.UpdateRequest), quit: make(chan struct{}), writerEnd: make(chan struct{})}
 	db.pool, err = pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open %s: %w", redacted(cfg), err)
@@ -146,82 +146,25 @@ func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
 }
 
 func (db *DB) update(ctx context.Context, fn func(store.Tx) error) error {
-	if err := ctx.Err(); err != nil {
-		return err
+	err := store.Submit(ctx, fn, db.reqs, db.quit, ErrClosed)
+	if err != nil && diskFull(err) {
+		return &store.FullError{Err: err}
 	}
-	req := &writeReq{fn: fn, ctx: ctx, done: make(chan writeResult, 1)}
-	select {
-	case db.reqs <- req:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-db.quit:
-		return ErrClosed
-	}
-	var res writeResult
-	select {
-	case res = <-req.done:
-	case <-ctx.Done():
-		if req.state.CompareAndSwap(reqWaiting, reqAbandoned) {
-			return ctx.Err() // the writer will skip it
-		}
-		res = <-req.done // already running: its outcome decides
-	}
-	if res.panicked {
-		panic(res.panicVal)
-	}
-	if res.err != nil && diskFull(res.err) {
-		return &store.FullError{Err: res.err}
-	}
-	return res.err
+	return err
 }
-
-// writeReq is one Update waiting for the writer.
-type writeReq struct {
-	fn   func(store.Tx) error
-	ctx  context.Context
-	done chan writeResult
-	// state is reqWaiting until the writer takes the request (reqTaken)
-	// or its caller gives up waiting (reqAbandoned), whichever is first.
-	state atomic.Int32
-}
-
-const (
-	reqWaiting int32 = iota
-	reqTaken
-	reqAbandoned
-)
-
-type writeResult struct {
-	err      error
-	panicked bool
-	panicVal any
-}
-
-// maxGroup bounds how many Updates share one transaction.
-const maxGroup = 256
 
 // writer runs the Updates of this process, in groups: those that queued
 // while the last group ran share the next transaction.
 func (db *DB) writer() {
 	defer close(db.writerEnd)
 	for {
-		var first *writeReq
+		var first *store.UpdateRequest
 		select {
 		case first = <-db.reqs:
 		case <-db.quit:
 			return
 		}
-		group := []*writeReq{first}
-	fill:
-		for len(group) < maxGroup {
-			select {
-			case r := <-db.reqs:
-				group = append(group, r)
-			default:
-				break fill
-			}
-		}
-		db.commitGroup(group)
+		db.commitGroup(store.Gather(first, db.reqs))
 	}
 }
 
@@ -232,24 +175,24 @@ func (db *DB) writer() {
 // of the group is lazy (store.Lazy). Each Update's writes are sent, with
 // its savepoint's release, when its fn returns, so that a write that fails
 // fails its own Update.
-func (db *DB) commitGroup(group []*writeReq) {
-	results := make([]writeResult, len(group))
+func (db *DB) commitGroup(group []*store.UpdateRequest) {
+	results := make([]store.UpdateResult, len(group))
 	answer := func() {
 		for i, r := range group {
-			r.done <- results[i]
+			r.Answer(results[i])
 		}
 	}
 	failAll := func(err error) {
 		for i := range results {
-			if results[i].err == nil && !results[i].panicked {
-				results[i].err = err
+			if results[i].Err == nil && !results[i].Panicked {
+				results[i].Err = err
 			}
 		}
 		answer()
 	}
 	lazy := true
 	for _, r := range group {
-		lazy = lazy && store.IsLazy(r.ctx)
+		lazy = lazy && store.IsLazy(r.Ctx)
 	}
 	// BEGIN, the lock (the transaction's first statement) and the lazy
 	// setting go in one round trip.
@@ -267,27 +210,23 @@ func (db *DB) commitGroup(group []*writeReq) {
 	}
 	ok := 0
 	for i, r := range group {
-		if !r.state.CompareAndSwap(reqWaiting, reqTaken) {
-			results[i].err = r.ctx.Err()
-			continue
-		}
-		if err := r.ctx.Err(); err != nil {
-			results[i].err = err
+		if taken, err := r.Take(); !taken {
+			results[i].Err = err
 			continue
 		}
 		t := &tx{ctx: bg, tx: ptx, write: true, id: db.id}
 		t.queue(pendingWrite{op: "savepoint", kind: "update", sql: `SAVEPOINT u`})
-		results[i] = runUpdate(r.fn, t)
-		if results[i].err == nil && !results[i].panicked {
-			if err := r.ctx.Err(); err != nil {
-				results[i].err = err // cancelled while it ran: keep nothing
+		results[i] = store.Run(r.Fn, t, func() { t.done.Store(true) })
+		if results[i].Err == nil && !results[i].Panicked {
+			if err := r.Ctx.Err(); err != nil {
+				results[i].Err = err // cancelled while it ran: keep nothing
 			}
 		}
-		failed := results[i].err != nil || results[i].panicked
+		failed := results[i].Err != nil || results[i].Panicked
 		if !failed {
 			t.queue(pendingWrite{op: "release", kind: "update", sql: `RELEASE SAVEPOINT u`})
 			if err := t.flush(); err != nil {
-				results[i].err, failed = err, true
+				results[i].Err, failed = err, true
 			}
 		}
 		if failed {
@@ -323,18 +262,6 @@ func (db *DB) commitGroup(group []*writeReq) {
 		(*f)(time.Since(start))
 	}
 	answer()
-}
-
-// runUpdate runs fn on t and reports its outcome, a panic included; t
-// is done once it returns.
-func runUpdate(fn func(store.Tx) error, t *tx) (res writeResult) {
-	defer func() {
-		t.done.Store(true)
-		if p := recover(); p != nil {
-			res = writeResult{panicked: true, panicVal: p}
-		}
-	}()
-	return writeResult{err: fn(t)}
 }
 
 // wrap reports err from op, or ctx's error when ctx ended it.

@@ -43,7 +43,7 @@ type DB struct {
 	// Updates go to one writer goroutine, which commits those that are
 	// waiting together (group commit): one transaction and one sync for
 	// many Updates, each in its own savepoint.
-	reqs      chan *writeReq
+	reqs      chan *store.UpdateRequest
 	quit      chan struct{}
 	writerEnd chan struct{}
 	closeOnce sync.Once
@@ -69,31 +69,6 @@ func (db *DB) ObserveCommits(f func(time.Duration)) {
 	}
 	db.onCommit.Store(&f)
 }
-
-// writeReq is one Update waiting for the writer.
-type writeReq struct {
-	fn   func(store.Tx) error
-	ctx  context.Context
-	done chan writeResult
-	// state is reqWaiting until the writer takes the request (reqTaken) or
-	// its caller gives up waiting (reqAbandoned), whichever comes first.
-	state atomic.Int32
-}
-
-const (
-	reqWaiting int32 = iota
-	reqTaken
-	reqAbandoned
-)
-
-type writeResult struct {
-	err      error
-	panicked bool
-	panicVal any
-}
-
-// maxGroup bounds how many Updates share one commit.
-const maxGroup = 256
 
 // ErrClosed is returned by Update after Close.
 var ErrClosed = errors.New("sqlite: database closed")
@@ -204,7 +179,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	db.r.SetConnMaxLifetime(0)
 	db.r.SetConnMaxIdleTime(0)
 
-	db.reqs, db.quit, db.writerEnd = make(chan *writeReq, maxGroup), make(chan struct{}), make(chan struct{})
+	db.reqs, db.quit, db.writerEnd = make(chan *store.UpdateRequest, store.MaxGroup), make(chan struct{}), make(chan struct{})
 	if err := db.init(ctx); err != nil {
 		close(db.writerEnd)
 		db.Close()
@@ -273,30 +248,11 @@ func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
 }
 
 func (db *DB) update(ctx context.Context, fn func(store.Tx) error) error {
-	req := &writeReq{fn: fn, ctx: ctx, done: make(chan writeResult, 1)}
-	select {
-	case db.reqs <- req:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-db.quit:
-		return ErrClosed
+	err := store.Submit(ctx, fn, db.reqs, db.quit, ErrClosed)
+	if err != nil && diskFull(err) {
+		return &store.FullError{Err: err}
 	}
-	var res writeResult
-	select {
-	case res = <-req.done:
-	case <-ctx.Done():
-		if req.state.CompareAndSwap(reqWaiting, reqAbandoned) {
-			return ctx.Err() // the writer will skip it
-		}
-		res = <-req.done // already running: its outcome decides
-	}
-	if res.panicked {
-		panic(res.panicVal)
-	}
-	if res.err != nil && diskFull(res.err) {
-		return &store.FullError{Err: res.err}
-	}
-	return res.err
+	return err
 }
 
 // diskFull reports whether err says the disk is full: SQLITE_FULL (13, in
@@ -317,7 +273,7 @@ const sqliteFull = 13
 func (db *DB) writer() {
 	defer close(db.writerEnd)
 	for {
-		var first *writeReq
+		var first *store.UpdateRequest
 		select {
 		case first = <-db.reqs:
 		case <-db.lazySync():
@@ -327,23 +283,13 @@ func (db *DB) writer() {
 			for {
 				select {
 				case r := <-db.reqs:
-					r.done <- writeResult{err: ErrClosed}
+					r.Answer(store.UpdateResult{Err: ErrClosed})
 				default:
 					return
 				}
 			}
 		}
-		group := []*writeReq{first}
-	fill:
-		for len(group) < maxGroup {
-			select {
-			case r := <-db.reqs:
-				group = append(group, r)
-			default:
-				break fill
-			}
-		}
-		db.commitGroup(group)
+		db.commitGroup(store.Gather(first, db.reqs))
 	}
 }
 
@@ -378,10 +324,10 @@ func (db *DB) syncWAL() {
 // setSync sets the write connection's synchronous setting for the next
 // commit: NORMAL when every Update of the group is lazy (unless lazy
 // commits have waited long enough), FULL otherwise.
-func (db *DB) setSync(group []*writeReq) error {
+func (db *DB) setSync(group []*store.UpdateRequest) error {
 	normal := true
 	for _, r := range group {
-		if !store.IsLazy(r.ctx) {
+		if !store.IsLazy(r.Ctx) {
 			normal = false
 			break
 		}
@@ -404,16 +350,16 @@ func (db *DB) setSync(group []*writeReq) error {
 }
 
 // commitGroup runs a group of Updates in one transaction and answers each.
-func (db *DB) commitGroup(group []*writeReq) {
-	results := make([]writeResult, len(group))
+func (db *DB) commitGroup(group []*store.UpdateRequest) {
+	results := make([]store.UpdateResult, len(group))
 	answer := func() {
 		for i, r := range group {
-			r.done <- results[i]
+			r.Answer(results[i])
 		}
 	}
 	if err := db.setSync(group); err != nil {
 		for i := range results {
-			results[i].err = fmt.Errorf("sqlite: synchronous setting: %w", err)
+			results[i].Err = fmt.Errorf("sqlite: synchronous setting: %w", err)
 		}
 		answer()
 		return
@@ -421,32 +367,29 @@ func (db *DB) commitGroup(group []*writeReq) {
 	stx, err := db.w.BeginTx(context.Background(), nil)
 	if err != nil {
 		for i := range results {
-			results[i].err = fmt.Errorf("sqlite: begin update: %w", err)
+			results[i].Err = fmt.Errorf("sqlite: begin update: %w", err)
 		}
 		answer()
 		return
 	}
 	ok := 0
 	for i, r := range group {
-		if !r.state.CompareAndSwap(reqWaiting, reqTaken) {
-			results[i].err = r.ctx.Err()
-			continue
-		}
-		if err := r.ctx.Err(); err != nil {
-			results[i].err = err
+		if taken, err := r.Take(); !taken {
+			results[i].Err = err
 			continue
 		}
 		if _, err := stx.Exec(`SAVEPOINT u`); err != nil {
-			results[i].err = fmt.Errorf("sqlite: savepoint: %w", err)
+			results[i].Err = fmt.Errorf("sqlite: savepoint: %w", err)
 			continue
 		}
-		results[i] = runUpdate(r.fn, &tx{ctx: context.Background(), tx: stx, st: &db.ws, write: true})
-		if results[i].err == nil && !results[i].panicked {
-			if err := r.ctx.Err(); err != nil {
-				results[i].err = err // cancelled while running: keep nothing
+		t := &tx{ctx: context.Background(), tx: stx, st: &db.ws, write: true}
+		results[i] = store.Run(r.Fn, t, func() { t.done.Store(true) })
+		if results[i].Err == nil && !results[i].Panicked {
+			if err := r.Ctx.Err(); err != nil {
+				results[i].Err = err // cancelled while running: keep nothing
 			}
 		}
-		if results[i].err != nil || results[i].panicked {
+		if results[i].Err != nil || results[i].Panicked {
 			_, err = stx.Exec(`ROLLBACK TO u`)
 		}
 		if _, rerr := stx.Exec(`RELEASE u`); err == nil {
@@ -456,14 +399,14 @@ func (db *DB) commitGroup(group []*writeReq) {
 			// The transaction is in an unknown state: give it up whole.
 			stx.Rollback()
 			for j := range results {
-				if results[j].err == nil && !results[j].panicked {
-					results[j].err = fmt.Errorf("sqlite: savepoint: %w", err)
+				if results[j].Err == nil && !results[j].Panicked {
+					results[j].Err = fmt.Errorf("sqlite: savepoint: %w", err)
 				}
 			}
 			answer()
 			return
 		}
-		if results[i].err == nil && !results[i].panicked {
+		if results[i].Err == nil && !results[i].Panicked {
 			ok++
 		}
 	}
@@ -479,8 +422,8 @@ func (db *DB) commitGroup(group []*writeReq) {
 		stx.Rollback()
 	} else if err := commitErr; err != nil {
 		for i := range results {
-			if results[i].err == nil && !results[i].panicked {
-				results[i].err = fmt.Errorf("sqlite: commit: %w", err)
+			if results[i].Err == nil && !results[i].Panicked {
+				results[i].Err = fmt.Errorf("sqlite: commit: %w", err)
 			}
 		}
 	} else if !db.syncNormal {
@@ -490,17 +433,6 @@ func (db *DB) commitGroup(group []*writeReq) {
 		db.unsyncedSince = time.Now()
 	}
 	answer()
-}
-
-// runUpdate calls fn, turning a panic into a result for the caller.
-func runUpdate(fn func(store.Tx) error, t *tx) (res writeResult) {
-	defer func() {
-		t.done.Store(true)
-		if p := recover(); p != nil {
-			res = writeResult{panicked: true, panicVal: p}
-		}
-	}()
-	return writeResult{err: fn(t)}
 }
 
 // tx is a store.Tx on one *sql.Tx.
