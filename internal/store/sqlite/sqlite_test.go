@@ -37,67 +37,15 @@ func openTest(t testing.TB) (*DB, string) {
 	return db, path
 }
 
-func mustUpdate(t testing.TB, db *DB, fn func(store.Tx) error) {
-	t.Helper()
-	if err := db.Update(context.Background(), fn); err != nil {
-		t.Fatalf("Update: %v", err)
-	}
-}
-
-func mustView(t testing.TB, db *DB, fn func(store.Tx) error) {
-	t.Helper()
-	if err := db.View(context.Background(), fn); err != nil {
-		t.Fatalf("View: %v", err)
-	}
-}
-
-// seed puts each key of kind with the value "v:"+key.
-func seed(t testing.TB, db *DB, kind string, keys ...string) {
-	t.Helper()
-	mustUpdate(t, db, func(tx store.Tx) error {
-		for _, k := range keys {
-			if err := tx.Put(kind, k, []byte("v:"+k)); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
-// get returns the value of (kind, key) in a View, or the View's error.
-func get(t testing.TB, db *DB, kind, key string) ([]byte, error) {
-	t.Helper()
-	var v []byte
-	err := db.View(context.Background(), func(tx store.Tx) error {
-		var err error
-		v, err = tx.Get(kind, key)
-		return err
-	})
-	return v, err
-}
-
-func list(t testing.TB, db *DB, kind, prefix, after string, limit int) []store.Item {
-	t.Helper()
-	var items []store.Item
-	mustView(t, db, func(tx store.Tx) error {
-		var err error
-		items, err = tx.List(kind, prefix, after, limit)
-		return err
-	})
-	return items
-}
-
-func keysOf(t testing.TB, items []store.Item) []string {
-	t.Helper()
-	var keys []string
-	for _, it := range items {
-		if string(it.Value) != "v:"+it.Key {
-			t.Errorf("List: %q has value %q", it.Key, it.Value)
-		}
-		keys = append(keys, it.Key)
-	}
-	return keys
-}
+// The conformance suite's helpers.
+var (
+	mustUpdate = storetest.MustUpdate
+	mustView   = storetest.MustView
+	seed       = storetest.Seed
+	get        = storetest.Get
+	list       = storetest.List
+	keysOf     = storetest.KeysOf
+)
 
 func TestReopenKeepsData(t *testing.T) {
 	t.Parallel()

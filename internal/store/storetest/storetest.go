@@ -58,24 +58,26 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 }
 
-func mustUpdate(t testing.TB, db store.Store, fn func(store.Tx) error) {
+// MustUpdate runs fn in an Update, failing the test on its error.
+func MustUpdate(t testing.TB, db store.Store, fn func(store.Tx) error) {
 	t.Helper()
 	if err := db.Update(context.Background(), fn); err != nil {
 		t.Fatalf("Update: %v", err)
 	}
 }
 
-func mustView(t testing.TB, db store.Store, fn func(store.Tx) error) {
+// MustView runs fn in a View, failing the test on its error.
+func MustView(t testing.TB, db store.Store, fn func(store.Tx) error) {
 	t.Helper()
 	if err := db.View(context.Background(), fn); err != nil {
 		t.Fatalf("View: %v", err)
 	}
 }
 
-// seed puts each key of kind with the value "v:"+key.
-func seed(t testing.TB, db store.Store, kind string, keys ...string) {
+// Seed puts each key of kind with the value "v:"+key.
+func Seed(t testing.TB, db store.Store, kind string, keys ...string) {
 	t.Helper()
-	mustUpdate(t, db, func(tx store.Tx) error {
+	MustUpdate(t, db, func(tx store.Tx) error {
 		for _, k := range keys {
 			if err := tx.Put(kind, k, []byte("v:"+k)); err != nil {
 				return err
@@ -85,8 +87,8 @@ func seed(t testing.TB, db store.Store, kind string, keys ...string) {
 	})
 }
 
-// get returns the value of (kind, key) in a View, or the View's error.
-func get(t testing.TB, db store.Store, kind, key string) ([]byte, error) {
+// Get returns the value of (kind, key) in a View, or the View's error.
+func Get(t testing.TB, db store.Store, kind, key string) ([]byte, error) {
 	t.Helper()
 	var v []byte
 	err := db.View(context.Background(), func(tx store.Tx) error {
@@ -100,7 +102,7 @@ func get(t testing.TB, db store.Store, kind, key string) ([]byte, error) {
 func count(t testing.TB, db store.Store, kind, prefix string) int {
 	t.Helper()
 	var n int
-	mustView(t, db, func(tx store.Tx) error {
+	MustView(t, db, func(tx store.Tx) error {
 		var err error
 		n, err = tx.Count(kind, prefix)
 		return err
@@ -108,10 +110,11 @@ func count(t testing.TB, db store.Store, kind, prefix string) int {
 	return n
 }
 
-func list(t testing.TB, db store.Store, kind, prefix, after string, limit int) []store.Item {
+// List lists kind in a View, failing the test on its error.
+func List(t testing.TB, db store.Store, kind, prefix, after string, limit int) []store.Item {
 	t.Helper()
 	var items []store.Item
-	mustView(t, db, func(tx store.Tx) error {
+	MustView(t, db, func(tx store.Tx) error {
 		var err error
 		items, err = tx.List(kind, prefix, after, limit)
 		return err
@@ -119,8 +122,8 @@ func list(t testing.TB, db store.Store, kind, prefix, after string, limit int) [
 	return items
 }
 
-// keysOf returns the items' keys, checking each value is "v:"+key.
-func keysOf(t testing.TB, items []store.Item) []string {
+// KeysOf returns the items' keys, checking each value is "v:"+key.
+func KeysOf(t testing.TB, items []store.Item) []string {
 	t.Helper()
 	var keys []string
 	for _, it := range items {
@@ -269,12 +272,12 @@ func testCRUD(t *testing.T, open func(*testing.T) store.Store) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			db := open(t)
-			mustUpdate(t, db, func(tx store.Tx) error { return tx.Insert("job", "a", []byte("old")) })
+			MustUpdate(t, db, func(tx store.Tx) error { return tx.Insert("job", "a", []byte("old")) })
 			err := db.Update(context.Background(), tc.fn)
 			if !errors.Is(err, tc.wantErr) || (err == nil) != (tc.wantErr == nil) {
 				t.Fatalf("Update = %v, want %v", err, tc.wantErr)
 			}
-			v, err := get(t, db, "job", "a")
+			v, err := Get(t, db, "job", "a")
 			switch {
 			case tc.want == nil && !errors.Is(err, store.ErrNotFound):
 				t.Errorf("after: Get = %q, %v; want ErrNotFound", v, err)
@@ -287,7 +290,7 @@ func testCRUD(t *testing.T, open func(*testing.T) store.Store) {
 
 func testErrorsNameTheKey(t *testing.T, open func(*testing.T) store.Store) {
 	db := open(t)
-	_, err := get(t, db, "job", "j-123")
+	_, err := Get(t, db, "job", "j-123")
 	if !errors.Is(err, store.ErrNotFound) || !strings.Contains(err.Error(), "j-123") || !strings.Contains(err.Error(), "job") {
 		t.Errorf("Get = %v; want ErrNotFound naming job and j-123", err)
 	}
@@ -308,9 +311,9 @@ var ListKeys = []string{
 
 func testList(t *testing.T, open func(*testing.T) store.Store) {
 	db := open(t)
-	seed(t, db, "k", ListKeys...)
-	seed(t, db, "j", "a", "ab", "b") // another kind, never listed
-	seed(t, db, "l", "a")
+	Seed(t, db, "k", ListKeys...)
+	Seed(t, db, "j", "a", "ab", "b") // another kind, never listed
+	Seed(t, db, "l", "a")
 
 	tests := []struct {
 		name          string
@@ -347,9 +350,9 @@ func testList(t *testing.T, open func(*testing.T) store.Store) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got := list(t, db, "k", tc.prefix, tc.after, tc.limit)
-			if !slices.Equal(keysOf(t, got), tc.want) {
-				t.Errorf("List(%q, %q, %d) = %q, want %q", tc.prefix, tc.after, tc.limit, keysOf(t, got), tc.want)
+			got := List(t, db, "k", tc.prefix, tc.after, tc.limit)
+			if !slices.Equal(KeysOf(t, got), tc.want) {
+				t.Errorf("List(%q, %q, %d) = %q, want %q", tc.prefix, tc.after, tc.limit, KeysOf(t, got), tc.want)
 			}
 			if want := refList(ListKeys, tc.prefix, tc.after, tc.limit); !slices.Equal(tc.want, want) {
 				t.Errorf("test case disagrees with reference: %q", want)
@@ -362,7 +365,7 @@ func testList(t *testing.T, open func(*testing.T) store.Store) {
 // keys (and their prefixes) and compares with a sort-and-filter in Go.
 func testListMatchesReference(t *testing.T, open func(*testing.T) store.Store) {
 	db := open(t)
-	seed(t, db, "k", ListKeys...)
+	Seed(t, db, "k", ListKeys...)
 	var probes []string
 	for _, k := range ListKeys {
 		for i := 0; i <= len(k); i++ {
@@ -372,7 +375,7 @@ func testListMatchesReference(t *testing.T, open func(*testing.T) store.Store) {
 	probes = append(probes, "\xff\xff\xff", "a\xff\xff\xff", "~")
 	slices.Sort(probes)
 	probes = slices.Compact(probes)
-	mustView(t, db, func(tx store.Tx) error {
+	MustView(t, db, func(tx store.Tx) error {
 		for _, prefix := range probes {
 			for _, after := range probes {
 				for _, limit := range []int{0, 1, 2} {
@@ -380,7 +383,7 @@ func testListMatchesReference(t *testing.T, open func(*testing.T) store.Store) {
 					if err != nil {
 						return err
 					}
-					got, want := keysOf(t, items), refList(ListKeys, prefix, after, limit)
+					got, want := KeysOf(t, items), refList(ListKeys, prefix, after, limit)
 					if !slices.Equal(got, want) {
 						t.Errorf("List(%q, %q, %d) = %q, want %q", prefix, after, limit, got, want)
 					}
@@ -406,8 +409,8 @@ func testListMatchesReference(t *testing.T, open func(*testing.T) store.Store) {
 
 func testCount(t *testing.T, open func(*testing.T) store.Store) {
 	db := open(t)
-	seed(t, db, "k", ListKeys...)
-	seed(t, db, "j", "a", "ab")
+	Seed(t, db, "k", ListKeys...)
+	Seed(t, db, "j", "a", "ab")
 	tests := []struct {
 		name, kind, prefix string
 		want               int
@@ -433,9 +436,9 @@ func testCount(t *testing.T, open func(*testing.T) store.Store) {
 
 func testListValues(t *testing.T, open func(*testing.T) store.Store) {
 	db := open(t)
-	seed(t, db, "k", "a", "b")
-	mustUpdate(t, db, func(tx store.Tx) error { return tx.Put("k", "c", nil) })
-	got := list(t, db, "k", "", "", 0)
+	Seed(t, db, "k", "a", "b")
+	MustUpdate(t, db, func(tx store.Tx) error { return tx.Put("k", "c", nil) })
+	got := List(t, db, "k", "", "", 0)
 	want := []store.Item{{Key: "a", Value: []byte("v:a")}, {Key: "b", Value: []byte("v:b")}, {Key: "c", Value: []byte{}}}
 	if len(got) != len(want) {
 		t.Fatalf("List = %q, want %q", got, want)
@@ -462,7 +465,7 @@ func testUpdateRollsBack(t *testing.T, open func(*testing.T) store.Store) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			db := open(t)
-			seed(t, db, "k", "keep", "gone")
+			Seed(t, db, "k", "keep", "gone")
 			var err error
 			recovered := func() (r any) {
 				defer func() { r = recover() }()
@@ -487,7 +490,7 @@ func testUpdateRollsBack(t *testing.T, open func(*testing.T) store.Store) {
 			} else if !errors.Is(err, errBoom) || recovered != nil {
 				t.Fatalf("Update = %v (panic %v), want %v", err, recovered, errBoom)
 			}
-			if got := keysOf(t, list(t, db, "k", "", "", 0)); !slices.Equal(got, []string{"gone", "keep"}) {
+			if got := KeysOf(t, List(t, db, "k", "", "", 0)); !slices.Equal(got, []string{"gone", "keep"}) {
 				t.Errorf("after rollback: keys %q, want [gone keep] unchanged", got)
 			}
 			// Whatever the Update held was given back: the next one runs.
@@ -514,7 +517,7 @@ func testViewCannotWrite(t *testing.T, open func(*testing.T) store.Store) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			db := open(t)
-			seed(t, db, "k", "a")
+			Seed(t, db, "k", "a")
 			var inner error
 			err := db.View(context.Background(), func(tx store.Tx) error {
 				inner = tc.fn(tx)
@@ -523,7 +526,7 @@ func testViewCannotWrite(t *testing.T, open func(*testing.T) store.Store) {
 			if err != nil || inner == nil {
 				t.Errorf("View = %v, write = %v; want nil, an error", err, inner)
 			}
-			if got := keysOf(t, list(t, db, "k", "", "", 0)); !slices.Equal(got, []string{"a"}) {
+			if got := KeysOf(t, List(t, db, "k", "", "", 0)); !slices.Equal(got, []string{"a"}) {
 				t.Errorf("after View: keys %q, want [a]", got)
 			}
 		})
@@ -544,10 +547,10 @@ func TxOps(tx store.Tx) map[string]func() error {
 
 func testTxAfterReturn(t *testing.T, open func(*testing.T) store.Store) {
 	db := open(t)
-	seed(t, db, "k", "a")
+	Seed(t, db, "k", "a")
 	var fromView, fromUpdate, fromFailed store.Tx
-	mustView(t, db, func(tx store.Tx) error { fromView = tx; return nil })
-	mustUpdate(t, db, func(tx store.Tx) error { fromUpdate = tx; _, err := tx.Get("k", "a"); return err })
+	MustView(t, db, func(tx store.Tx) error { fromView = tx; return nil })
+	MustUpdate(t, db, func(tx store.Tx) error { fromUpdate = tx; _, err := tx.Get("k", "a"); return err })
 	if err := db.Update(context.Background(), func(tx store.Tx) error { fromFailed = tx; return errors.New("x") }); err == nil {
 		t.Fatal("Update returned nil")
 	}
@@ -558,14 +561,14 @@ func testTxAfterReturn(t *testing.T, open func(*testing.T) store.Store) {
 			}
 		}
 	}
-	if got := keysOf(t, list(t, db, "k", "", "", 0)); !slices.Equal(got, []string{"a"}) {
+	if got := KeysOf(t, List(t, db, "k", "", "", 0)); !slices.Equal(got, []string{"a"}) {
 		t.Errorf("keys %q, want [a]", got)
 	}
 }
 
 func testContextCancel(t *testing.T, open func(*testing.T) store.Store) {
 	db := open(t)
-	seed(t, db, "k", "a")
+	Seed(t, db, "k", "a")
 
 	t.Run("before update", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -597,7 +600,7 @@ func testContextCancel(t *testing.T, open func(*testing.T) store.Store) {
 		if !errors.Is(err, context.Canceled) {
 			t.Errorf("Update = %v, want context.Canceled", err)
 		}
-		if _, err := get(t, db, "k", "b"); !errors.Is(err, store.ErrNotFound) {
+		if _, err := Get(t, db, "k", "b"); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("write of a cancelled Update: Get = %v, want ErrNotFound", err)
 		}
 	})
@@ -624,7 +627,7 @@ func testContextCancel(t *testing.T, open func(*testing.T) store.Store) {
 		}
 	})
 	// The store still works after all that.
-	if v, err := get(t, db, "k", "a"); err != nil || string(v) != "v:a" {
+	if v, err := Get(t, db, "k", "a"); err != nil || string(v) != "v:a" {
 		t.Errorf("after: Get = %q, %v", v, err)
 	}
 }
@@ -633,7 +636,7 @@ func testContextCancel(t *testing.T, open func(*testing.T) store.Store) {
 // nor sees its uncommitted writes.
 func testViewDuringUpdate(t *testing.T, open func(*testing.T) store.Store) {
 	db := open(t)
-	seed(t, db, "k", "a")
+	Seed(t, db, "k", "a")
 	hold, release := make(chan struct{}), make(chan struct{})
 	done := make(chan error)
 	go func() {
@@ -652,7 +655,7 @@ func testViewDuringUpdate(t *testing.T, open func(*testing.T) store.Store) {
 	var keys []string
 	err := db.View(ctx, func(tx store.Tx) error {
 		items, err := tx.List("k", "", "", 0)
-		keys = keysOf(t, items)
+		keys = KeysOf(t, items)
 		return err
 	})
 	close(release)
@@ -662,7 +665,7 @@ func testViewDuringUpdate(t *testing.T, open func(*testing.T) store.Store) {
 	if err := <-done; err != nil {
 		t.Fatalf("Update: %v", err)
 	}
-	if got := keysOf(t, list(t, db, "k", "", "", 0)); !slices.Equal(got, []string{"a", "b"}) {
+	if got := KeysOf(t, List(t, db, "k", "", "", 0)); !slices.Equal(got, []string{"a", "b"}) {
 		t.Errorf("after commit: %q, want [a b]", got)
 	}
 }
@@ -673,7 +676,7 @@ func testViewDuringUpdate(t *testing.T, open func(*testing.T) store.Store) {
 func testUpdatesSerialized(t *testing.T, open func(*testing.T) store.Store) {
 	const n = 20
 	db := open(t)
-	mustUpdate(t, db, func(tx store.Tx) error { return tx.Put("counter", "n", []byte("0")) })
+	MustUpdate(t, db, func(tx store.Tx) error { return tx.Put("counter", "n", []byte("0")) })
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	calls := 0
@@ -702,7 +705,7 @@ func testUpdatesSerialized(t *testing.T, open func(*testing.T) store.Store) {
 	}
 	close(start)
 	wg.Wait()
-	if v, err := get(t, db, "counter", "n"); err != nil || string(v) != strconv.Itoa(n) {
+	if v, err := Get(t, db, "counter", "n"); err != nil || string(v) != strconv.Itoa(n) {
 		t.Errorf("counter = %s, %v; want %d", v, err, n)
 	}
 	if calls != n {
@@ -715,7 +718,7 @@ func testUpdatesSerialized(t *testing.T, open func(*testing.T) store.Store) {
 func testConcurrent(t *testing.T, open func(*testing.T) store.Store) {
 	const writers, updates, readers = 8, 50, 4
 	db := open(t)
-	mustUpdate(t, db, func(tx store.Tx) error { return tx.Put("counter", "n", []byte("0")) })
+	MustUpdate(t, db, func(tx store.Tx) error { return tx.Put("counter", "n", []byte("0")) })
 
 	ctx := context.Background()
 	var wg sync.WaitGroup
@@ -782,7 +785,7 @@ func testConcurrent(t *testing.T, open func(*testing.T) store.Store) {
 	for err := range errs {
 		t.Error(err)
 	}
-	if v, err := get(t, db, "counter", "n"); err != nil || string(v) != strconv.Itoa(writers*updates) {
+	if v, err := Get(t, db, "counter", "n"); err != nil || string(v) != strconv.Itoa(writers*updates) {
 		t.Errorf("counter = %s, %v; want %d", v, err, writers*updates)
 	}
 	if n := count(t, db, "item", ""); n != writers*updates {
@@ -839,7 +842,7 @@ func testLazy(t *testing.T, open func(*testing.T) store.Store) {
 		if err := db.Update(c, func(tx store.Tx) error { return tx.Put("k", key, []byte("v:"+key)) }); err != nil {
 			t.Fatalf("Update %d: %v", i, err)
 		}
-		if v, err := get(t, db, "k", key); err != nil || string(v) != "v:"+key {
+		if v, err := Get(t, db, "k", key); err != nil || string(v) != "v:"+key {
 			t.Fatalf("after Update %d (lazy %t): Get = %q, %v", i, store.IsLazy(c), v, err)
 		}
 	}
@@ -852,7 +855,7 @@ func testLazy(t *testing.T, open func(*testing.T) store.Store) {
 	}); !errors.Is(err, boom) {
 		t.Fatalf("failed lazy Update = %v", err)
 	}
-	if got := keysOf(t, list(t, db, "k", "", "", 0)); !slices.Equal(got, []string{"0", "1", "2", "3"}) {
+	if got := KeysOf(t, List(t, db, "k", "", "", 0)); !slices.Equal(got, []string{"0", "1", "2", "3"}) {
 		t.Errorf("keys %q, want [0 1 2 3]", got)
 	}
 }
@@ -861,7 +864,7 @@ func testLazy(t *testing.T, open func(*testing.T) store.Store) {
 // documents, committed or rolled back.
 func testNotify(t *testing.T, open func(*testing.T) store.Store) {
 	db := open(t)
-	mustUpdate(t, db, func(tx store.Tx) error {
+	MustUpdate(t, db, func(tx store.Tx) error {
 		if err := tx.Notify("iam"); err != nil {
 			return err
 		}
@@ -876,7 +879,7 @@ func testNotify(t *testing.T, open func(*testing.T) store.Store) {
 	}); !errors.Is(err, boom) {
 		t.Errorf("Update = %v, want boom", err)
 	}
-	if got := keysOf(t, list(t, db, "k", "", "", 0)); !slices.Equal(got, []string{"a"}) {
+	if got := KeysOf(t, List(t, db, "k", "", "", 0)); !slices.Equal(got, []string{"a"}) {
 		t.Errorf("keys %q, want [a]", got)
 	}
 }
