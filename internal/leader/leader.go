@@ -207,14 +207,8 @@ func (e *Elector) serve(ctx context.Context, term Term, lead func(context.Contex
 	e.log.Info("leader: this replica leads", "replica", e.cfg.ID, "token", term.Token, "previous", term.Previous)
 
 	fence := func(tx store.Tx) error {
-		cur, found, err := store.GetJSON[lease](tx, kindLease, keyLease)
-		if err != nil {
-			return err
-		}
-		if !found || cur.Holder != e.cfg.ID || cur.Token != term.Token {
-			return ErrDeposed
-		}
-		return nil
+		_, err := e.held(tx, term)
+		return err
 	}
 	// The work's context keeps ctx's values, not its end: on shutdown the
 	// work ends first, while the lease is still renewed.
@@ -229,8 +223,8 @@ func (e *Elector) serve(ctx context.Context, term Term, lead func(context.Contex
 	deadline := start.Add(e.cfg.TTL / 2)
 	tick := time.NewTicker(e.cfg.TTL / 6)
 	defer tick.Stop()
-	deposed := func(why string, err error) {
-		e.log.Error("leader: this replica no longer leads; its attempts are stopped, and another replica runs them again under their retry strategy (if this repeats, check this replica's database connection and load)", "replica", e.cfg.ID, "token", term.Token, "why", why, "err", err)
+	deposed := func(why string) {
+		e.log.Error("leader: this replica no longer leads; its attempts are stopped, and another replica runs them again under their retry strategy (if this repeats, check this replica's database connection and load)", "replica", e.cfg.ID, "token", term.Token, "why", why)
 		stop(ErrDeposed)
 	}
 	ctxDone := ctx.Done()
@@ -243,7 +237,7 @@ func (e *Elector) serve(ctx context.Context, term Term, lead func(context.Contex
 			if err != nil && ctx.Err() == nil {
 				e.log.Error("leader: the leader's work ended", "err", err)
 			}
-			if work.Err() == nil || !errors.Is(context.Cause(work), ErrDeposed) {
+			if !errors.Is(context.Cause(work), ErrDeposed) {
 				e.resign(term)
 			}
 			return
@@ -256,7 +250,7 @@ func (e *Elector) serve(ctx context.Context, term Term, lead func(context.Contex
 			continue // waiting for lead to return
 		}
 		if time.Now().After(deadline) && !e.cfg.Alone {
-			deposed("the lease could not be renewed in time", nil)
+			deposed("the lease could not be renewed in time")
 			continue
 		}
 		began := time.Now()
@@ -266,10 +260,7 @@ func (e *Elector) serve(ctx context.Context, term Term, lead func(context.Contex
 		}
 		rctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), rdeadline)
 		err := e.cfg.Store.Update(rctx, func(tx store.Tx) error {
-			if err := fence(tx); err != nil {
-				return err
-			}
-			cur, _, err := store.GetJSON[lease](tx, kindLease, keyLease)
+			cur, err := e.held(tx, term)
 			if err != nil {
 				return err
 			}
@@ -279,7 +270,7 @@ func (e *Elector) serve(ctx context.Context, term Term, lead func(context.Contex
 		cancel()
 		switch {
 		case errors.Is(err, ErrDeposed):
-			deposed("another replica holds the lease", nil)
+			deposed("another replica holds the lease")
 		case err != nil:
 			// Said again only when it changes, or every warnEvery (a
 			// full disk fails every renewal).
@@ -294,14 +285,30 @@ func (e *Elector) serve(ctx context.Context, term Term, lead func(context.Contex
 	}
 }
 
+// held returns the lease when it names this replica with term's token,
+// else ErrDeposed.
+func (e *Elector) held(tx store.Tx, term Term) (*lease, error) {
+	cur, found, err := store.GetJSON[lease](tx, kindLease, keyLease)
+	if err != nil {
+		return nil, err
+	}
+	if !found || cur.Holder != e.cfg.ID || cur.Token != term.Token {
+		return nil, ErrDeposed
+	}
+	return cur, nil
+}
+
 // resign gives the lease up, so that another replica takes it within a
 // poll; the token stays, for the next term to raise.
 func (e *Elector) resign(term Term) {
 	ctx, cancel := context.WithTimeout(context.Background(), e.cfg.TTL)
 	defer cancel()
 	err := e.cfg.Store.Update(ctx, func(tx store.Tx) error {
-		cur, found, err := store.GetJSON[lease](tx, kindLease, keyLease)
-		if err != nil || !found || cur.Holder != e.cfg.ID || cur.Token != term.Token {
+		cur, err := e.held(tx, term)
+		if errors.Is(err, ErrDeposed) {
+			return nil // another replica's already
+		}
+		if err != nil {
 			return err
 		}
 		cur.Holder = ""
