@@ -32,14 +32,20 @@ func (s *Server) Invoke(ctx context.Context, p *iam.Principal, env iam.Env, user
 	if p == nil {
 		return nil, errors.New("server: Invoke without a principal")
 	}
-	if env.Region == "" {
-		env.Region = s.cfg.Region
-	}
-	c := &Call{Ctx: ctx, Principal: p, RequestID: newRequestID(), srv: s, start: time.Now(), Env: env,
-		UserAgent: userAgent, Service: service, Operation: operation}
+	c := s.newCall(ctx, p, env, userAgent, service, operation)
 	out, err := s.invoke(c, service, operation, input)
 	s.finish(c, err)
 	return out, err
+}
+
+// newCall is a call made in the server, not over the wire, as p; env's
+// region is the server's when not given.
+func (s *Server) newCall(ctx context.Context, p *iam.Principal, env iam.Env, userAgent, service, operation string) *Call {
+	if env.Region == "" {
+		env.Region = s.cfg.Region
+	}
+	return &Call{Ctx: ctx, Principal: p, RequestID: newRequestID(), srv: s, start: time.Now(), Env: env,
+		UserAgent: userAgent, Service: service, Operation: operation}
 }
 
 func (s *Server) invoke(c *Call, service, operation string, input []byte) (any, error) {
@@ -115,11 +121,8 @@ func (s *Server) AuthorizationMessage(p *iam.Principal, err error) string {
 // action has no resource type). The lookup is itself recorded, as
 // CloudTrail records its own LookupEvents calls.
 func (s *Server) LookupEvents(ctx context.Context, p *iam.Principal, env iam.Env, userAgent string, max int) ([]json.RawMessage, error) {
-	if env.Region == "" {
-		env.Region = s.cfg.Region
-	}
-	c := &Call{Ctx: ctx, Principal: p, RequestID: newRequestID(), srv: s, start: time.Now(), Env: env,
-		UserAgent: userAgent, Service: "cloudtrail", Operation: "LookupEvents", deniedCode: "AccessDeniedException"}
+	c := s.newCall(ctx, p, env, userAgent, "cloudtrail", "LookupEvents")
+	c.deniedCode = "AccessDeniedException"
 	var recs []json.RawMessage
 	err := c.Authorize("cloudtrail:LookupEvents", "*", nil)
 	if err == nil && s.cfg.Audit != nil {
@@ -139,17 +142,13 @@ func (s *Server) ConsoleLogin(p *iam.Principal, account string, env iam.Env, use
 	if s.cfg.Audit == nil {
 		return
 	}
-	if env.Region == "" {
-		env.Region = s.cfg.Region
-	}
 	result := "Success"
 	if failure != nil {
 		result = "Failure"
 		p = &iam.Principal{Kind: policy.User, Account: account, UserName: "HIDDEN_DUE_TO_SECURITY_REASONS"}
 	}
-	c := &Call{Ctx: context.Background(), Principal: p, RequestID: newRequestID(), srv: s, start: time.Now(), Env: env,
-		UserAgent: userAgent, Service: "signin", Operation: "ConsoleLogin", eventType: "AwsConsoleSignIn",
-		responseElements: map[string]string{"ConsoleLogin": result}}
+	c := s.newCall(context.Background(), p, env, userAgent, "signin", "ConsoleLogin")
+	c.eventType, c.responseElements = "AwsConsoleSignIn", map[string]string{"ConsoleLogin": result}
 	if failure != nil {
 		failure = consoleLoginFailure{}
 	}
