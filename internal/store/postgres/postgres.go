@@ -137,10 +137,12 @@ func (db *DB) View(ctx context.Context, fn func(store.Tx) error) error {
 }
 
 // Update runs fn in a read-write transaction that holds the advisory lock
-// (see the package doc), and commits it when fn returns nil. When fn
-// returns an error or panics, or ctx ends before the commit, the
-// transaction is rolled back: nothing fn wrote is kept, and Update returns
-// fn's error or ctx's (a panic goes on in the caller).
+// (see the package doc), in a savepoint of its own among the Updates
+// grouped with it, and returns once the group committed. When fn returns
+// an error or panics, or ctx ends while fn runs, its savepoint is rolled
+// back: nothing fn wrote is kept, the others' writes are unaffected, and
+// Update returns fn's error or ctx's (a panic goes on in the caller). If
+// the commit fails, every Update of the group fails.
 func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
 	return store.HookedUpdate(ctx, fn, func(fn func(store.Tx) error) error { return db.update(ctx, fn) })
 }
