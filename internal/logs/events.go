@@ -98,7 +98,7 @@ func (s *Service) PutLogEvents(ctx context.Context, in *PutLogEventsRequest) (*P
 		if err != nil {
 			return err
 		}
-		rejected, err := s.putEvents(tx, g, st, in.LogEvents)
+		rejected, err := s.putEvents(tx, g, st, in.LogEvents, false)
 		if err != nil {
 			return err
 		}
@@ -143,7 +143,10 @@ func checkBatch(events []InputLogEvent) error {
 
 // putEvents checks a batch, stores the events AWS would accept in st and
 // returns which it skipped; g and st are updated and written.
-func (s *Service) putEvents(tx store.Tx, g *groupDoc, st *streamDoc, events []InputLogEvent) (*RejectedLogEventsInfo, error) {
+//
+// A fresh st (newStream, from makeStream) is stored here, once, with its
+// first events.
+func (s *Service) putEvents(tx store.Tx, g *groupDoc, st *streamDoc, events []InputLogEvent, fresh bool) (*RejectedLogEventsInfo, error) {
 	if err := checkBatch(events); err != nil {
 		return nil, err
 	}
@@ -192,13 +195,20 @@ func (s *Service) putEvents(tx store.Tx, g *groupDoc, st *streamDoc, events []In
 	if err != nil {
 		return nil, err
 	}
-	if st.Seq != old.Seq || trimmed {
+	switch {
+	case fresh:
+		if err := insertStreamDoc(tx, st); err != nil {
+			return nil, err
+		}
+	case st.Seq != old.Seq || trimmed:
 		if err := store.PutJSON(tx, kindStream, streamKey(st.Group, st.Name), st); err != nil {
 			return nil, err
 		}
 		if err := setStreamIndexes(tx, st, &old); err != nil {
 			return nil, err
 		}
+	}
+	if st.Seq != old.Seq || trimmed {
 		if err := store.PutJSON(tx, kindGroup, g.Name, g); err != nil {
 			return nil, err
 		}
@@ -285,18 +295,24 @@ func (s *Service) CheckLogGroup(ctx context.Context, name string) error {
 	})
 }
 
-// makeStream creates, in tx, what start says unless it exists.
-func (s *Service) makeStream(tx store.Tx, group, stream string, start *StreamStart) error {
-	if start.CreateGroup {
-		g := &groupDoc{Name: group, CreationTime: start.Created, Class: LogGroupClassStandard}
-		if err := store.InsertJSON(tx, kindGroup, g.Name, g); err != nil && !errors.Is(err, store.ErrExists) {
-			return err
-		}
+// makeStream reads, in tx, the group and the stream start is for,
+// creating the group (with CreateGroup) when it is missing. A stream that
+// does not exist comes back new (fresh), for putEvents or insertStreamDoc
+// to store: it is written once, with its first events.
+func (s *Service) makeStream(tx store.Tx, group, stream string, start *StreamStart) (g *groupDoc, st *streamDoc, fresh bool, err error) {
+	g, err = getGroup(tx, group)
+	if errors.Is(err, errGroupNotFound) && start.CreateGroup {
+		g = &groupDoc{Name: group, CreationTime: start.Created, Class: LogGroupClassStandard}
+		err = store.InsertJSON(tx, kindGroup, g.Name, g)
 	}
-	if err := insertStream(tx, group, stream, start.Created); err != errStreamExists {
-		return err
+	if err != nil {
+		return nil, nil, false, err
 	}
-	return nil
+	st, found, err := store.GetJSON[streamDoc](tx, kindStream, streamKey(group, stream))
+	if err != nil || found {
+		return g, st, false, err
+	}
+	return g, newStream(group, stream, start.Created), true, nil
 }
 
 func (s *Service) appendEvents(ctx context.Context, group, stream string, events []InputLogEvent, start *StreamStart) error {
@@ -328,7 +344,13 @@ func (s *Service) appendEvents(ctx context.Context, group, stream string, events
 		return 0
 	})
 	if start != nil && len(evs) == 0 {
-		err := s.store.Update(ctx, func(tx store.Tx) error { return s.makeStream(tx, group, stream, start) })
+		err := s.store.Update(ctx, func(tx store.Tx) error {
+			_, st, fresh, err := s.makeStream(tx, group, stream, start)
+			if err != nil || !fresh {
+				return err
+			}
+			return insertStreamDoc(tx, st)
+		})
 		if err != nil {
 			return fmt.Errorf("logs: making %s/%s: %w", group, stream, err)
 		}
@@ -344,16 +366,19 @@ func (s *Service) appendEvents(ctx context.Context, group, stream string, events
 		mk := start
 		start = nil // the first write makes the stream
 		err := s.store.Update(ctx, func(tx store.Tx) error {
+			var g *groupDoc
+			var st *streamDoc
+			var fresh bool
+			var err error
 			if mk != nil {
-				if err := s.makeStream(tx, group, stream, mk); err != nil {
-					return err
-				}
+				g, st, fresh, err = s.makeStream(tx, group, stream, mk)
+			} else {
+				g, st, err = getStream(tx, group, stream)
 			}
-			g, st, err := getStream(tx, group, stream)
 			if err != nil {
 				return err
 			}
-			_, err = s.putEvents(tx, g, st, batch)
+			_, err = s.putEvents(tx, g, st, batch, fresh)
 			return err
 		})
 		if err != nil {

@@ -30,7 +30,17 @@ func insertStream(tx store.Tx, group, stream string, created int64) error {
 	if _, err := getGroup(tx, group); err != nil {
 		return err
 	}
-	st := &streamDoc{Group: group, Name: stream, ID: newStreamID(), CreationTime: created}
+	return insertStreamDoc(tx, newStream(group, stream, created))
+}
+
+// newStream is a stream not stored yet (insertStreamDoc stores it).
+func newStream(group, stream string, created int64) *streamDoc {
+	return &streamDoc{Group: group, Name: stream, ID: newStreamID(), CreationTime: created}
+}
+
+// insertStreamDoc stores a new stream with its listing entries, or fails
+// with errStreamExists.
+func insertStreamDoc(tx store.Tx, st *streamDoc) error {
 	err := store.InsertJSON(tx, kindStream, streamKey(st.Group, st.Name), st)
 	if errors.Is(err, store.ErrExists) {
 		return errStreamExists
