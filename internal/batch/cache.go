@@ -30,18 +30,16 @@ type watchedStore struct {
 	// onJob, when set, hears the job changes of each Update that
 	// committed (Config.OnJobChange).
 	onJob func(JobChange)
+	// runnable hears that an Update that committed made jobs RUNNABLE
+	// (Service.Runnable).
+	runnable func()
 }
 
 func (w watchedStore) Update(ctx context.Context, fn func(store.Tx) error) error {
 	var touched atomic.Bool
-	var changes *[]JobChange
-	if w.onJob != nil {
-		changes = new([]JobChange)
-	}
+	changes := new([]JobChange)
 	err := w.Store.Update(ctx, func(tx store.Tx) error {
-		if changes != nil {
-			*changes = (*changes)[:0] // what a failed run noted is gone
-		}
+		*changes = (*changes)[:0] // what a failed run noted is gone
 		if err := fn(watchedTx{tx, w.gen, &touched, changes}); err != nil {
 			return err
 		}
@@ -56,20 +54,27 @@ func (w watchedStore) Update(ctx context.Context, fn func(store.Tx) error) error
 		w.gen.Add(1)
 		w.changed()
 	}
-	if err == nil && changes != nil {
-		for _, c := range *changes {
+	if err != nil {
+		return err
+	}
+	toRunnable := false
+	for _, c := range *changes {
+		toRunnable = toRunnable || c.To == JobStatusRunnable && c.From != JobStatusRunnable
+		if w.onJob != nil {
 			w.onJob(c)
 		}
 	}
-	return err
+	if toRunnable && w.runnable != nil {
+		w.runnable()
+	}
+	return nil
 }
 
 type watchedTx struct {
 	store.Tx
 	gen     *atomic.Uint64
 	touched *atomic.Bool
-	// changes collects the Update's job changes (noteChange); nil when
-	// no one listens.
+	// changes collects the Update's job changes (noteChange).
 	changes *[]JobChange
 }
 

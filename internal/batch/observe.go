@@ -27,8 +27,8 @@ type JobChange struct {
 	CreatedAt, StartedAt int64
 }
 
-// noteChange queues a change for Config.OnJobChange, when the transaction
-// is a watched Update and someone listens.
+// noteChange queues a change for Config.OnJobChange and Runnable, when
+// the transaction is a watched Update.
 func (t *jobTx) noteChange(r, p *jobRecord, from string) {
 	wt, ok := t.tx.(watchedTx)
 	if !ok || wt.changes == nil {

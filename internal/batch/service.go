@@ -93,6 +93,8 @@ type Service struct {
 	wake chan struct{}
 	// changes tells the scheduler that what it reads changed (Changes).
 	changes chan struct{}
+	// runnable tells the scheduler that jobs became RUNNABLE (Runnable).
+	runnable chan struct{}
 	// gen counts writes to resource documents (cache.go); cache holds
 	// what was read of them against it.
 	gen   atomic.Uint64
@@ -104,6 +106,12 @@ type Service struct {
 // policy (seen by the store's watch, cache.go), a job cancelled or
 // terminated. Jobs that become RUNNABLE are told by Run's notify.
 func (s *Service) Changes() <-chan struct{} { return s.changes }
+
+// Runnable receives after a write that committed made jobs RUNNABLE: the
+// evaluator's, a retry, a dependency met when a job ended. The scheduler
+// reads the RUNNABLE jobs again then, and otherwise places the ones it
+// read before.
+func (s *Service) Runnable() <-chan struct{} { return s.runnable }
 
 // Topics this service notifies (store.Tx.Notify) for the replicas that
 // share its store (store.Listener), and hears through Heard.
@@ -136,17 +144,16 @@ func (s *Service) Heard(topic string) {
 }
 
 // wakeEvaluator tells Run that jobs were stored, without waiting.
-func (s *Service) wakeEvaluator() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
+func (s *Service) wakeEvaluator() { signal(s.wake) }
 
 // changed signals Changes without waiting.
-func (s *Service) changed() {
+func (s *Service) changed() { signal(s.changes) }
+
+// signal sends on a channel of one without waiting: a signal already
+// pending stands for both.
+func signal(c chan struct{}) {
 	select {
-	case s.changes <- struct{}{}:
+	case c <- struct{}{}:
 	default:
 	}
 }
@@ -154,11 +161,11 @@ func (s *Service) changed() {
 // New returns a Service.
 func New(cfg Config) *Service {
 	s := &Service{store: cfg.Store, roles: cfg.Roles, account: cfg.AccountID, region: cfg.Region, partition: cfg.Partition, now: cfg.Now, limits: cfg.Limits, log: cfg.Log,
-		wake: make(chan struct{}, 1), changes: make(chan struct{}, 1)}
+		wake: make(chan struct{}, 1), changes: make(chan struct{}, 1), runnable: make(chan struct{}, 1)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	ws := watchedStore{Store: cfg.Store, gen: &s.gen, changed: s.changed}
+	ws := watchedStore{Store: cfg.Store, gen: &s.gen, changed: s.changed, runnable: func() { signal(s.runnable) }}
 	logChanges := s.log.Enabled(context.Background(), slog.LevelInfo)
 	switch hook := cfg.OnJobChange; {
 	case logChanges && hook != nil:

@@ -77,6 +77,8 @@ type Batch interface {
 	// Changes receives when a compute environment, job queue or
 	// scheduling policy changed, or a job was cancelled or terminated.
 	Changes() <-chan struct{}
+	// Runnable receives when jobs became RUNNABLE.
+	Runnable() <-chan struct{}
 }
 
 // IAM is what the scheduler asks of IAM: a session of a compute
@@ -185,7 +187,9 @@ const (
 	// passBackoffMax bounds the wait after failed passes.
 	passBackoffMax = 5 * time.Second
 	// Fetch windows: RUNNABLE jobs read per queue and pass beyond those in
-	// flight.
+	// flight. A FIFO queue's pass places no more than its room allows
+	// (placeWindow), from a listing of up to fifoWindow jobs that serves
+	// the passes after it (see listing).
 	fifoWindow = 64
 	fairWindow = 1000
 )
@@ -205,6 +209,11 @@ type Scheduler struct {
 	running map[string]*attempt // job ID → attempt in flight
 	// waiting are the RUNNABLE jobs read, by ID (see runnable).
 	waiting map[string]*batch.JobDetail
+	// listed is, by queue, what its last read listed RUNNABLE (see
+	// listing); reread says that jobs may have become RUNNABLE since
+	// (Wake, Batch.Runnable), so that no listing serves the next pass.
+	listed map[string]*listing
+	reread bool
 	// finishing are attempts whose process ended and whose capacity went
 	// back (attempt.execute releases it before recording the end), until
 	// their end is recorded: a TerminateJob meanwhile is theirs to record.
@@ -271,7 +280,7 @@ func New(cfg Config) *Scheduler {
 	}
 	return &Scheduler{
 		cfg: cfg, log: log, wake: make(chan struct{}, 1), done: make(chan struct{}, 1),
-		running: map[string]*attempt{}, waiting: map[string]*batch.JobDetail{}, finishing: map[string]*attempt{}, inflight: map[string]int{}, ceUsed: map[string]Resources{},
+		running: map[string]*attempt{}, waiting: map[string]*batch.JobDetail{}, listed: map[string]*listing{}, finishing: map[string]*attempt{}, inflight: map[string]int{}, ceUsed: map[string]Resources{},
 		shares: map[shareKey]*shareUsage{}, sessions: map[string]*ceSession{}, blocked: map[string]blockInfo{}, allowed: map[string]time.Time{},
 		arraySize: map[string]int32{}, gpuFree: slices.Clone(cfg.GPUDevices),
 	}
@@ -357,14 +366,37 @@ func (s *Scheduler) RunAfter(ctx context.Context, previous string) error {
 		case <-ctx.Done():
 			return nil
 		case <-s.wake:
+			s.reread = true
+		case <-s.cfg.Batch.Runnable():
+			s.reread = true
 		case <-s.cfg.Batch.Changes():
 			s.stale = true
 		case <-s.done:
 			if d := minPassGap - time.Since(passStart); d > 0 {
 				time.Sleep(d)
 			}
+			// What was told meanwhile (an attempt's end that made a
+			// dependent RUNNABLE) counts for this pass.
+			s.takeSignals()
 		case <-tick.C:
 			s.stale = true
+		}
+	}
+}
+
+// takeSignals takes the wake-ups pending, without waiting: what they say
+// must be read again.
+func (s *Scheduler) takeSignals() {
+	for {
+		select {
+		case <-s.wake:
+			s.reread = true
+		case <-s.cfg.Batch.Runnable():
+			s.reread = true
+		case <-s.cfg.Batch.Changes():
+			s.stale = true
+		default:
+			return
 		}
 	}
 }
@@ -628,54 +660,49 @@ func (s *Scheduler) view(ctx context.Context, now time.Time) (*view, error) {
 	// the decision places, so that it decides from one consistent state.
 	queues, stale := s.queues, s.stale || s.queues == nil
 	use := s.capacityUse()
-	seen := map[string]bool{}
-	err := s.cfg.Batch.ReadScheduling(ctx, func(r *batch.SchedulingReader) error {
-		if stale {
-			var err error
-			if queues, err = s.snapshot(r); err != nil {
-				return err
-			}
-		}
-		for _, q := range queues {
-			q.jobs = nil
-			usable, allInvalid := usableCEs(q)
-			window := 0
-			switch {
-			case len(usable) == 0:
-				if allInvalid {
-					window = 1 // its head shows why it waits
+	if stale || s.reread || !s.fromListings(queues, use) {
+		seen := map[string]bool{}
+		err := s.cfg.Batch.ReadScheduling(ctx, func(r *batch.SchedulingReader) error {
+			if stale {
+				var err error
+				if queues, err = s.snapshot(r); err != nil {
+					return err
 				}
-			case !use.anyRoom(usable):
-			case q.fair != nil:
-				window = fairWindow
-			default:
-				// No more than could fit: the smallest job has a quarter
-				// vCPU (Fargate's least).
-				free := 0.0
-				for _, c := range usable {
-					free = max(free, use.free(c).VCPUs)
+			}
+			if stale || s.reread {
+				// What the queues listed may be out of date, and those
+				// without room now are not listed again.
+				clear(s.listed)
+			}
+			for _, q := range queues {
+				q.jobs = nil
+				window := placeWindow(q, use)
+				if window == 0 {
+					continue
 				}
-				window = min(fifoWindow, 4*int(math.Ceil(free))+1)
+				var err error
+				if q.jobs, err = s.runnable(r, q, window, seen); err != nil {
+					return err
+				}
 			}
-			if window == 0 {
-				continue
-			}
-			var err error
-			if q.jobs, err = s.runnable(r, q, window, seen); err != nil {
-				return err
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		// Jobs no longer listed (dispatched, cancelled, or out of the
+		// windows) are read again should they come back.
+		for _, l := range s.listed {
+			for _, id := range l.ids {
+				seen[id] = true
 			}
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	// Jobs no longer listed (dispatched, cancelled, or out of the
-	// windows) are read again should they come back.
-	for id := range s.waiting {
-		if !seen[id] {
-			delete(s.waiting, id)
+		for id := range s.waiting {
+			if !seen[id] {
+				delete(s.waiting, id)
+			}
 		}
+		s.reread = false
 	}
 	s.queues, s.stale = queues, false
 	v := &view{capacityUse: *use, now: now, queues: queues, allowed: map[string]bool{},
@@ -698,6 +725,69 @@ func (s *Scheduler) view(ctx context.Context, now time.Time) (*view, error) {
 	return v, nil
 }
 
+// placeWindow is how many of q's RUNNABLE jobs (beyond those in flight)
+// a pass with use may place: none when it has no room; for a FIFO queue,
+// no more than could fit (the smallest job has a quarter vCPU, Fargate's
+// least); for a fair-share queue, a window to choose among.
+func placeWindow(q *queueView, use *capacityUse) int {
+	usable, allInvalid := usableCEs(q)
+	switch {
+	case len(usable) == 0:
+		if allInvalid {
+			return 1 // its head shows why it waits
+		}
+		return 0
+	case !use.anyRoom(usable):
+		return 0
+	case q.fair != nil:
+		return fairWindow
+	}
+	free := 0.0
+	for _, c := range usable {
+		free = max(free, use.free(c).VCPUs)
+	}
+	return min(fifoWindow, 4*int(math.Ceil(free))+1)
+}
+
+// listing is what a read listed of a queue's RUNNABLE jobs, in its order,
+// less those dispatched since; all says it listed every one.
+//
+// Until jobs may have become RUNNABLE (Wake, Batch.Runnable) or what the
+// scheduler decides from changed (stale), no job can come before or among
+// them, so the next passes place from the listing without reading: an
+// attempt that ends (the common wake) costs no read. A job whose reason a
+// pass writes (apply) drops its queue's listing, as does anything that
+// leaves a listed job out of waiting.
+type listing struct {
+	ids []string
+	all bool
+}
+
+// fromListings sets each queue's jobs from its listing, and reports
+// whether every queue that may place had one that serves: one holding
+// its window, or all of its RUNNABLE jobs.
+func (s *Scheduler) fromListings(queues []*queueView, use *capacityUse) bool {
+	for _, q := range queues {
+		q.jobs = nil
+		window := placeWindow(q, use)
+		if window == 0 {
+			continue
+		}
+		l := s.listed[q.name()]
+		if l == nil || len(l.ids) < window && !l.all {
+			return false
+		}
+		for _, id := range l.ids[:min(window, len(l.ids))] {
+			j := s.waiting[id]
+			if j == nil || s.running[id] != nil {
+				return false
+			}
+			q.jobs = append(q.jobs, *j)
+		}
+	}
+	return true
+}
+
 // apply carries out a plan: it starts its attempts, records why the heads
 // of queues wait, and cancels what the time-limit actions name.
 func (s *Scheduler) apply(ctx context.Context, p plan) error {
@@ -709,6 +799,7 @@ func (s *Scheduler) apply(ctx context.Context, p plan) error {
 			s.log.Warn("scheduler: recording why a job waits", "job", w.job.JobId, "err", err)
 		}
 		delete(s.waiting, w.job.JobId) // read again, with its reason
+		delete(s.listed, w.queue)
 	}
 	s.blocked = p.blocked
 	for _, c := range p.cancels {
@@ -792,8 +883,9 @@ func (s *Scheduler) terminations(ctx context.Context) error {
 }
 
 // runnable reads a queue's RUNNABLE jobs, oldest first, leaving out those
-// in flight; window is how many beyond those in flight that may still be
-// RUNNABLE (dispatched, MarkStarting not done).
+// in flight (dispatched, MarkStarting not done, so still listed), and
+// returns the first window of them. It lists at least fifoWindow, kept as
+// the queue's listing for the passes after (see listing).
 //
 // A job is read once while it waits: its description is kept (s.waiting)
 // for the passes after, as long as it is listed RUNNABLE and not
@@ -809,7 +901,8 @@ func (s *Scheduler) runnable(r *batch.SchedulingReader, q *queueView, window int
 			}
 		}
 	}
-	ids, err := r.JobIDsInState(q.name(), batch.JobStatusRunnable, unmarked+window)
+	limit := unmarked + max(window, fifoWindow)
+	ids, err := r.JobIDsInState(q.name(), batch.JobStatusRunnable, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -834,12 +927,17 @@ func (s *Scheduler) runnable(r *batch.SchedulingReader, q *queueView, window int
 			}
 		}
 	}
-	out := make([]batch.JobDetail, 0, len(ids))
+	l := &listing{all: len(ids) < limit}
+	out := make([]batch.JobDetail, 0, min(window, len(ids)))
 	for _, id := range ids {
 		if j := s.waiting[id]; j != nil && s.running[id] == nil {
-			out = append(out, *j)
+			l.ids = append(l.ids, id)
+			if len(out) < window {
+				out = append(out, *j)
+			}
 		}
 	}
+	s.listed[q.name()] = l
 	return out, nil
 }
 
@@ -851,6 +949,9 @@ func (s *Scheduler) capacityUse() *capacityUse {
 // dispatch starts an attempt of j on c.
 func (s *Scheduler) dispatch(ctx context.Context, q *queueView, c *ceView, j *batch.JobDetail, need Resources) {
 	delete(s.waiting, j.JobId)
+	if l := s.listed[q.name()]; l != nil {
+		l.ids = slices.DeleteFunc(l.ids, func(id string) bool { return id == j.JobId })
+	}
 	a := &attempt{
 		s: s, id: j.JobId, job: *j, queue: q.name(), ce: c.name(), need: need,
 		number:     len(j.Attempts) + 1,

@@ -132,6 +132,49 @@ func TestDispatchOrder(t *testing.T) {
 	})
 }
 
+// Passes woken by attempts that end place from the queue's listing,
+// without reading it again; a job that becomes RUNNABLE meanwhile (its
+// dependency met, Batch.Runnable) has the next pass read it, so that it
+// does not wait behind the jobs listed after it, which it is older than.
+func TestListingMadeStaleByRunnable(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, Config{Host: Resources{VCPUs: 2, MemoryMiB: 4096}})
+		h.managedCE("a", 1, "")
+		h.managedCE("b", 1, "")
+		h.queue("q", 1, "", "a")
+		h.queue("other", 1, "", "b")
+		h.def("jd", 1, 128, []string{"true"}, nil)
+		first := h.submit("first", "other", "jd", nil)
+		time.Sleep(time.Millisecond)
+		dep := h.submit("dep", "q", "jd", func(r *batch.SubmitJobRequest) {
+			r.DependsOn = []batch.JobDependency{{JobId: &first}}
+		})
+		var later []string
+		for i := range 4 {
+			time.Sleep(time.Millisecond)
+			later = append(later, h.submit("later"+strconv.Itoa(i), "q", "jd", nil))
+		}
+		h.start()
+		h.waitStarted(2) // first on b, later0 on a
+		synctest.Wait()
+		// later0 ends: a pass reads q, places later1 and lists later2...
+		h.handleOf(later[0]).exit(executor.Result{ExitCode: 0})
+		h.waitStarted(3)
+		synctest.Wait()
+		// first ends: dep becomes RUNNABLE while a has no room.
+		h.handleOf(first).exit(executor.Result{ExitCode: 0})
+		h.waitStatus(dep, batch.JobStatusRunnable)
+		synctest.Wait()
+		// later1 ends: dep, older than later2, goes next.
+		h.handleOf(later[1]).exit(executor.Result{ExitCode: 0})
+		h.waitStarted(4)
+		want := []string{first, later[0], later[1], dep}
+		if got := jobIDsOf(h.exec.started()); !slices.Equal(sorted(got[:2]), sorted(want[:2])) || !slices.Equal(got[2:], want[2:]) {
+			t.Fatalf("started %v, want %v: dep, RUNNABLE once first ended, waited behind later2", got, want)
+		}
+	})
+}
+
 // Jobs run while the compute environment and the host have room for their
 // vCPUs and memory.
 func TestCapacity(t *testing.T) {
