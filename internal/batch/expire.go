@@ -64,7 +64,7 @@ func (s *Service) ExpireJobs(ctx context.Context, before time.Time, limit int) (
 // its listing entry, the dependency entries naming it and, for an array
 // parent, each child's document, listing and dependency entries.
 func (s *Service) removeJob(tx store.Tx, id string) error {
-	r, found, err := store.GetJSON[jobRecord](tx, kindJob, id)
+	r, found, err := getJob(tx, id)
 	if err != nil || !found {
 		return err // gone already: nothing to remove
 	}
@@ -91,7 +91,7 @@ func (s *Service) removeJob(tx store.Tx, id string) error {
 	}
 	for i := range r.Size {
 		cid := childID(r.ID, i)
-		c, found, err := store.GetJSON[jobRecord](tx, kindJob, cid)
+		c, found, err := getJob(tx, cid)
 		if err != nil {
 			return err
 		}

@@ -108,6 +108,51 @@ type jobRecord struct {
 	// dependencies have not all completed: it fails with it once they have.
 	CancelReason string `json:"xr,omitempty"`
 	Terminated   bool   `json:"tx,omitempty"`
+	// LastContainer says that LogStream, TaskArn, InstanceArn, ExitCode
+	// and ContainerReason are the last attempt's container's, which the
+	// stored document does not repeat (putJob, getJob).
+	LastContainer bool `json:"lc,omitempty"`
+}
+
+// putJob stores r. A job that ran keeps its container's fields once, in
+// its last attempt: the ARNs make a finished array child's document about
+// 1 KB otherwise, past what SQLite keeps in a B-tree cell (about 1,000
+// bytes on a 4 KB page), so that every seek that compared against one
+// read its overflow page.
+func putJob(tx store.Tx, r *jobRecord) error {
+	if n := len(r.Attempts); n > 0 && !r.LastContainer {
+		if c := r.Attempts[n-1].Container; c != nil && r.LogStream == deref(c.LogStreamName) && r.TaskArn == deref(c.TaskArn) &&
+			r.InstanceArn == deref(c.ContainerInstanceArn) && r.ContainerReason == deref(c.Reason) && equalPtr(r.ExitCode, c.ExitCode) {
+			w := *r
+			w.LogStream, w.TaskArn, w.InstanceArn, w.ContainerReason, w.ExitCode = "", "", "", "", nil
+			w.LastContainer = true
+			r = &w
+		}
+	}
+	return store.PutJSON(tx, kindJob, r.ID, r)
+}
+
+// getJob reads a job's record as putJob stored it.
+func getJob(tx store.Tx, id string) (*jobRecord, bool, error) {
+	r, found, err := store.GetJSON[jobRecord](tx, kindJob, id)
+	if err != nil || !found {
+		return nil, found, err
+	}
+	if r.LastContainer {
+		if n := len(r.Attempts); n > 0 && r.Attempts[n-1].Container != nil {
+			c := r.Attempts[n-1].Container
+			r.LogStream, r.TaskArn, r.InstanceArn, r.ContainerReason = deref(c.LogStreamName), deref(c.TaskArn), deref(c.ContainerInstanceArn), deref(c.Reason)
+			if c.ExitCode != nil {
+				r.ExitCode = new(*c.ExitCode)
+			}
+		}
+		r.LastContainer = false
+	}
+	return r, true, nil
+}
+
+func equalPtr[T comparable](a, b *T) bool {
+	return a == nil && b == nil || a != nil && b != nil && *a == *b
 }
 
 func (r *jobRecord) isParent() bool { return r.Size > 0 }
@@ -202,7 +247,7 @@ func (t *jobTx) get(id string) (*loaded, error) {
 	if l, ok := t.jobs[id]; ok {
 		return l, nil
 	}
-	r, found, err := store.GetJSON[jobRecord](t.tx, kindJob, id)
+	r, found, err := getJob(t.tx, id)
 	if err != nil || !found {
 		return nil, err
 	}
@@ -272,7 +317,7 @@ func (t *jobTx) flush() error {
 	for _, id := range t.order {
 		l := t.jobs[id]
 		r := l.rec
-		if err := store.PutJSON(t.tx, kindJob, r.ID, r); err != nil {
+		if err := putJob(t.tx, r); err != nil {
 			return err
 		}
 		p, err := t.parentOf(r)
@@ -1094,7 +1139,7 @@ func (s *Service) setJobTagsTx(tx store.Tx, jobID string, tags map[string]string
 	}
 	p.Tags = tags
 	// Tags are in no listing entry: the document alone changes.
-	return store.PutJSON(tx, kindJob, p.ID, p)
+	return putJob(tx, p)
 }
 
 // JobTags returns a job's tags, for the aws:ResourceTag/ condition keys of

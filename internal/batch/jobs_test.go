@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"batchd/internal/store"
+	"batchd/internal/store/memstore"
 )
 
 func jsonString(v any) string {
@@ -1008,5 +1009,57 @@ func TestFinishedBeforeRunning(t *testing.T) {
 	if d.Status != JobStatusSucceeded || deref(d.StartedAt) != started || len(d.Attempts) != 1 || deref(d.Attempts[0].StartedAt) != started ||
 		d.Container == nil || deref(d.Container.LogStreamName) != "jd/default/x" {
 		t.Errorf("job %s startedAt %d attempts %s; want SUCCEEDED, started at %d", d.Status, deref(d.StartedAt), jsonString(d.Attempts), started)
+	}
+}
+
+// A job's container fields are stored once when they are its last
+// attempt's (putJob), and read back whole (getJob); when they are not (an
+// earlier attempt's log stream kept), they are stored as they are.
+func TestJobRecordLastContainer(t *testing.T) {
+	st := memstore.New()
+	attempt := func(stream, task string, code int32) AttemptDetail {
+		return AttemptDetail{Container: &AttemptContainerDetail{LogStreamName: new(stream), TaskArn: new(task),
+			ContainerInstanceArn: new("arn:ci"), ExitCode: new(code), Reason: new("why")}}
+	}
+	cases := []struct {
+		name    string
+		rec     jobRecord
+		compact bool
+	}{
+		{"last attempt's", jobRecord{ID: "a", Status: JobStatusFailed, Attempts: []AttemptDetail{attempt("s1", "t1", 1), attempt("s2", "t2", 2)},
+			LogStream: "s2", TaskArn: "t2", InstanceArn: "arn:ci", ExitCode: new(int32(2)), ContainerReason: "why"}, true},
+		{"an earlier stream", jobRecord{ID: "b", Status: JobStatusFailed, Attempts: []AttemptDetail{attempt("s1", "t1", 1), {Container: &AttemptContainerDetail{Reason: new("why")}}},
+			LogStream: "s1", TaskArn: "t1", InstanceArn: "arn:ci", ContainerReason: "why"}, false},
+		{"another exit code", jobRecord{ID: "c", Status: JobStatusFailed, Attempts: []AttemptDetail{attempt("s1", "t1", 1)},
+			LogStream: "s1", TaskArn: "t1", InstanceArn: "arn:ci", ExitCode: new(int32(3)), ContainerReason: "why"}, false},
+		{"no attempt", jobRecord{ID: "d", Status: JobStatusRunning, LogStream: "s1", TaskArn: "t1"}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := st.Update(context.Background(), func(tx store.Tx) error { return putJob(tx, &tc.rec) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = st.View(context.Background(), func(tx store.Tx) error {
+				raw, err := tx.Get(kindJob, tc.rec.ID)
+				if err != nil {
+					return err
+				}
+				if got := strings.Contains(string(raw), `"lc":true`) && !strings.Contains(string(raw), `"ta":`); got != tc.compact {
+					t.Errorf("stored %s: compact %t, want %t", raw, got, tc.compact)
+				}
+				back, found, err := getJob(tx, tc.rec.ID)
+				if err != nil || !found {
+					return fmt.Errorf("getJob: %v, found %t", err, found)
+				}
+				if !reflect.DeepEqual(*back, tc.rec) {
+					t.Errorf("read back %+v, want %+v", *back, tc.rec)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }
