@@ -157,6 +157,8 @@ type cgroup struct {
 	// oomBase is memory.oom_control's oom_kill before the attempt (v1; a
 	// slot's cgroup may be reused).
 	oomBase int64
+	// set: a slot's, the limits its files hold.
+	set slotLimits
 }
 
 // create makes the attempt's cgroup with its limits. Without any cgroup it

@@ -754,8 +754,43 @@ func TestSlotCgroupReuse(t *testing.T) {
 				t.Errorf("round %d: within its own limit: %+v %v", round, res, c.all())
 			}
 		}
+		// A cgroup keeps its last limits (slotLimits): one without a
+		// memory limit has none, whatever ran in its cgroup before.
+		for range 3 {
+			time.Sleep(30 * time.Millisecond) // the last cgroup comes back
+			spec = testSpec(t, "sh", "-c", `head -c 300m /dev/zero | tail | wc -c`)
+			spec.VCPUs, spec.MemoryMiB = 1, 0
+			if res, c := run(t, e, spec); res != (executor.Result{}) {
+				t.Errorf("round %d: without a memory limit: %+v %v", round, res, c.all())
+			}
+		}
 	}
 	if e.slots.reused.Load() == 0 {
 		t.Error("no slot cgroup was reused")
+	}
+	// The limits a kept cgroup is known to hold are those its files hold.
+	time.Sleep(30 * time.Millisecond)
+	e.slots.mu.Lock()
+	free := slices.Clone(e.slots.free)
+	e.slots.mu.Unlock()
+	for _, f := range free {
+		mem, err := os.ReadFile(filepath.Join(f.dirs[0], "memory.limit_in_bytes"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		quota, err := os.ReadFile(filepath.Join(f.dirs[1], "cpu.cfs_quota_us"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, _ := strconv.ParseInt(strings.TrimSpace(string(mem)), 10, 64)
+		if gotMem := f.set.mem != 0 && n == f.set.mem || f.set.mem == 0 && n > 1<<60; !gotMem {
+			t.Errorf("%s: memory.limit_in_bytes %d, kept as %d", f.dirs[0], n, f.set.mem)
+		}
+		if q := strings.TrimSpace(string(quota)); q != strconv.FormatInt(f.set.quota, 10) && !(f.set.quota == 0 && q == "-1") {
+			t.Errorf("%s: cpu.cfs_quota_us %s, kept as %d", f.dirs[1], q, f.set.quota)
+		}
+	}
+	if len(free) == 0 {
+		t.Error("no slot cgroup kept")
 	}
 }

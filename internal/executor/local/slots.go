@@ -49,12 +49,26 @@ type slots struct {
 	// free are the cgroups of slots whose attempts ended, emptied and
 	// reset for the next slot: a v1 memory cgroup costs more to make than
 	// anything else in a start.
-	free   [][]string
+	free   []freeCgroup
 	reused atomic.Int64 // cgroups taken from free, for tests
 }
 
 // maxFree bounds the cgroups kept for reuse.
 const maxFree = 8
+
+// freeCgroup is a slot's cgroups kept for reuse, with the limits their
+// files hold.
+type freeCgroup struct {
+	dirs []string
+	set  slotLimits
+}
+
+// slotLimits are the limits a slot's v1 cgroups hold: memory in bytes and
+// the CFS quota in microseconds, 0 for none. A reused cgroup keeps its
+// last attempt's (writing a limit costs more than comparing it: a memory
+// limit may reclaim, a quota walks the task group), and the next attempt
+// writes only those that differ.
+type slotLimits struct{ mem, quota int64 }
 
 // recycle waits for a slot's cgroups to be empty (its thread ends once
 // the job has), resets them and keeps them for a next slot; past maxFree,
@@ -77,7 +91,7 @@ func (e *Executor) recycle(cg *cgroup) {
 		return
 	}
 	p.mu.Lock()
-	p.free = append(p.free, cg.dirs)
+	p.free = append(p.free, freeCgroup{cg.dirs, cg.set})
 	p.mu.Unlock()
 }
 
@@ -92,26 +106,15 @@ func (c *cgroup) empty() bool {
 	return true
 }
 
-// reset makes a slot's cgroups (v1: memory, then cpu) as new: no limits,
-// the memory counters at zero. What only accumulates (memory.oom_control's
-// oom_kill) is read at the next take instead (slot.limit). The page cache
-// the last job left stays charged to the cgroup until the kernel reclaims
-// it, first, under the next job's limit (memory.force_empty would reclaim
-// it at once, and costs more than making a new cgroup).
+// reset makes a slot's memory cgroup's counters (v1) as new, at zero. Its
+// limits stay (slotLimits), for the next attempt to change if they
+// differ. What only accumulates (memory.oom_control's oom_kill) is read at
+// the next take instead (slot.limit). The page cache the last job left
+// stays charged to the cgroup until the kernel reclaims it, first, under
+// the next job's limit (memory.force_empty would reclaim it at once, and
+// costs more than making a new cgroup).
 func (c *cgroup) reset() error {
-	mem, cpu := c.dirs[0], c.dirs[1]
-	for _, f := range [][2]string{
-		// memsw first: it may not be below the limit.
-		{"?memory.memsw.limit_in_bytes", "-1"},
-		{"memory.limit_in_bytes", "-1"},
-		{"memory.max_usage_in_bytes", "0"},
-		{"memory.failcnt", "0"},
-	} {
-		if err := writeLimits(mem, [][2]string{f}); err != nil {
-			return err
-		}
-	}
-	return writeLimits(cpu, [][2]string{{"cpu.cfs_quota_us", "-1"}})
+	return writeLimits(c.dirs[0], [][2]string{{"memory.max_usage_in_bytes", "0"}, {"memory.failcnt", "0"}})
 }
 
 // slotPrefix starts a slot's cgroup name (after the instance's prefix),
@@ -181,7 +184,7 @@ func (e *Executor) makeSlot() {
 	cg := &cgroup{}
 	p.mu.Lock()
 	if n := len(p.free); n > 0 {
-		cg.dirs, p.free = p.free[n-1], p.free[:n-1]
+		cg.dirs, cg.set, p.free = p.free[n-1].dirs, p.free[n-1].set, p.free[:n-1]
 		cg.homes = []string{e.cg.mem.home, e.cg.cpu.home}
 		p.reused.Add(1)
 	}
@@ -260,19 +263,37 @@ func (e *Executor) makeSlot() {
 // them as the attempt's cgroup.
 func (s *slot) limit(vcpus float64, memMiB int64) (*cgroup, error) {
 	cg := *s.cg
-	if memMiB > 0 {
-		memBytes := memMiB << 20
-		if err := writeLimits(cg.dirs[0], memoryLimits(memBytes)); err != nil {
+	want := slotLimits{mem: max(memMiB, 0) << 20}
+	if vcpus > 0 {
+		want.quota = cfsQuota(vcpus)
+	}
+	if want.mem != cg.set.mem {
+		files := memoryLimits(want.mem)
+		switch {
+		case want.mem == 0:
+			files = [][2]string{{"?memory.memsw.limit_in_bytes", "-1"}, {"memory.limit_in_bytes", "-1"}}
+		case cg.set.mem != 0 && want.mem > cg.set.mem:
+			// Raised: memsw first, as it may not be below the limit.
+			files[0], files[1] = files[1], files[0]
+		}
+		if err := writeLimits(cg.dirs[0], files); err != nil {
 			return nil, err
 		}
-		cg.memDir, cg.memLimit = cg.dirs[0], memBytes
+	}
+	if want.quota != cg.set.quota {
+		files := cpuLimits(vcpus)
+		if want.quota == 0 {
+			files = [][2]string{{"cpu.cfs_quota_us", "-1"}}
+		}
+		if err := writeLimits(cg.dirs[1], files); err != nil {
+			return nil, err
+		}
+	}
+	cg.set = want
+	if want.mem > 0 {
+		cg.memDir, cg.memLimit = cg.dirs[0], want.mem
 		// A reused cgroup counts the OOM kills of its earlier attempts.
 		cg.oomBase, _ = readKey(filepath.Join(cg.memDir, "memory.oom_control"), "oom_kill")
-	}
-	if vcpus > 0 {
-		if err := writeLimits(cg.dirs[1], cpuLimits(vcpus)); err != nil {
-			return nil, err
-		}
 	}
 	return &cg, nil
 }
