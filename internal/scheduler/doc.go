@@ -55,12 +55,16 @@
 //
 // # Dispatch order
 //
-// Passes are driven by events: at once when Wake is called (the evaluator
-// does when jobs become RUNNABLE) or when Batch.Changes says a compute
-// environment, job queue or scheduling policy changed or a job was
-// cancelled or terminated; 1 ms after the previous pass when an attempt
-// ends, so that one pass serves several; and, as a safety net and the
-// clock of jobStateTimeLimitActions, every Tick (1 s) unwoken. A pass
+// Passes are driven by events: at once when Wake is called, when
+// Batch.Runnable says jobs became RUNNABLE (the evaluator's, a retry, a
+// dependency met) or when Batch.Changes says a compute environment, job
+// queue or scheduling policy changed or a job was cancelled or terminated;
+// 1 ms after the previous pass when an attempt ends, so that one pass
+// serves several; and, as a safety net and the clock of
+// jobStateTimeLimitActions, every Tick (1 s) unwoken. A pass woken only
+// by ends places from what the last read listed of each queue (up to 64
+// jobs), since nothing could have come before them; any other wake-up
+// has the next pass read again. A pass
 // reads the job queues that are VALID (DISABLED ones included),
 // highest priority first (then by name); for each, its compute
 // environments in their order, those ENABLED and VALID; and the queue's
