@@ -75,12 +75,12 @@ type slotLimits struct{ mem, quota int64 }
 // or when they cannot be reset, they are removed.
 func (e *Executor) recycle(cg *cgroup) {
 	deadline := time.Now().Add(time.Second)
-	for !cg.empty() {
+	for wait := time.Millisecond; !cg.empty(); wait = min(2*wait, 50*time.Millisecond) {
 		if time.Now().After(deadline) {
 			cg.remove(e.log)
 			return
 		}
-		time.Sleep(time.Millisecond)
+		time.Sleep(wait)
 	}
 	p := &e.slots
 	p.mu.Lock()
@@ -95,15 +95,12 @@ func (e *Executor) recycle(cg *cgroup) {
 	p.mu.Unlock()
 }
 
-// empty reports whether no task is left in the cgroups (v1).
+// empty reports whether no task is left in a slot's cgroups (v1). The
+// first (memory) tells for both: the slot's thread and the job's
+// processes, forked from it, are in both, and none may move itself.
 func (c *cgroup) empty() bool {
-	for _, dir := range c.dirs {
-		data, err := os.ReadFile(filepath.Join(dir, "tasks"))
-		if err != nil || len(strings.TrimSpace(string(data))) > 0 {
-			return false
-		}
-	}
-	return true
+	data, err := os.ReadFile(filepath.Join(c.dirs[0], "tasks"))
+	return err == nil && len(strings.TrimSpace(string(data))) == 0
 }
 
 // reset makes a slot's memory cgroup's counters (v1) as new, at zero. Its
