@@ -157,11 +157,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}, "&")
 
 	db := &DB{walPath: abs + "-wal"}
-	// The writer's page cache is the one that stays warm (only its own
-	// commits change the file), so it is the largest: with SQLite's 2 MB
-	// default, the jobs' writes read pages back with pread and spilled
-	// pages to the WAL before commit.
-	db.w, err = sql.Open("sqlite", uri+"&_journal_mode=WAL&_txlock=immediate&_pragma=cache_size(-65536)")
+	db.w, err = sql.Open("sqlite", uri+"&_journal_mode=WAL&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
