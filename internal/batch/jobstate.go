@@ -353,7 +353,9 @@ func (s *Service) Advance(ctx context.Context, max int) (int, error) {
 }
 
 // advance evaluates up to max jobs of kindJobEval, from the entry key
-// (all when "") on, in one transaction.
+// (all when "") on, in one transaction; it stops after the job that took
+// the transaction to advanceDocs documents (an array's children), so
+// that what one transaction holds stays bounded.
 func (s *Service) advance(ctx context.Context, key string, max int) (int, error) {
 	n := 0
 	// Lazy: lost in a crash, the jobs are evaluated again (their
@@ -377,6 +379,9 @@ func (s *Service) advance(ctx context.Context, key string, max int) (int, error)
 		}
 		t := s.newJobTx(tx)
 		for _, it := range items {
+			if n > 0 && len(t.jobs) >= advanceDocs {
+				break // the rest in the next transaction
+			}
 			if err := tx.Delete(kindJobEval, it.Key); err != nil {
 				return err
 			}
@@ -448,6 +453,12 @@ func (s *Service) advanceEach(ctx context.Context, max int, batchErr error) (int
 // without being woken.
 const (
 	advanceBatch = 1000
+	// advanceDocs bounds the job documents one Advance transaction
+	// reads and writes, but for its first job: an array's children are
+	// made with it, up to 10,000 (AWS's largest array), so that a
+	// thousand arrays submitted at once are spawned one or a few at a
+	// time instead of in one transaction of ten million documents.
+	advanceDocs = 10000
 	advanceTick  = time.Second
 )
 

@@ -53,3 +53,30 @@ func TestAdvanceSetsAPoisonRecordAside(t *testing.T) {
 		t.Errorf("next Advance = %d, %v", n, err)
 	}
 }
+
+// An Advance transaction holds a bounded number of job documents: arrays
+// submitted together are spawned one (or a few) per transaction, not all
+// at once (a hundred arrays of 10,000 children took a batchd to 1.2 GB).
+func TestAdvanceBoundsItsTransaction(t *testing.T) {
+	f := newJobsFixture(t)
+	ctx := context.Background()
+	var ids []string
+	for range 3 {
+		r := req("arr")
+		r.ArrayProperties = &ArrayProperties{Size: ptrTo(int32(advanceDocs))}
+		ids = append(ids, f.submit(r))
+		f.tick()
+	}
+	small := f.submit(req("small"))
+	for i, want := range []int{1, 1, 1, 1} {
+		n, err := f.s.Advance(ctx, 100)
+		if err != nil || n != want {
+			t.Fatalf("Advance %d = %d, %v; want %d jobs moved on", i, n, err, want)
+		}
+	}
+	for _, id := range append(ids, small) {
+		if st := f.describe(id).Status; st == JobStatusSubmitted {
+			t.Errorf("job %s still SUBMITTED", id)
+		}
+	}
+}
