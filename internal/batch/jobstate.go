@@ -459,7 +459,7 @@ const (
 	// thousand arrays submitted at once are spawned one or a few at a
 	// time instead of in one transaction of ten million documents.
 	advanceDocs = 10000
-	advanceTick  = time.Second
+	advanceTick = time.Second
 )
 
 // Run evaluates submitted jobs until ctx is done, then returns nil: it
