@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"batchd/internal/batch"
 	"batchd/internal/executor"
@@ -92,14 +93,45 @@ func (l logSink) CheckLogGroup(ctx context.Context, name string) error {
 }
 
 func (l logSink) Append(ctx context.Context, group, stream string, start *scheduler.LogStart, events []scheduler.LogEvent) error {
+	in := logEvents(events)
+	if start != nil {
+		return l.logs.AppendStarting(store.Lazy(ctx), group, stream, streamStart(start), in)
+	}
+	return l.logs.Append(store.Lazy(ctx), group, stream, in)
+}
+
+// AppendWith puts the append in the next Update of the context it returns
+// (the scheduler's record of an attempt's end) through a commit hook, so
+// that both commit in one transaction; written tells whether they did.
+// The context must carry no other commit hook (the scheduler's carry
+// none).
+func (l logSink) AppendWith(ctx context.Context, group, stream string, start *scheduler.LogStart, events []scheduler.LogEvent) (context.Context, func() bool) {
+	in := logEvents(events)
+	var st *logs.StreamStart
+	if start != nil {
+		s := streamStart(start)
+		st = &s
+	}
+	var committed atomic.Bool
+	h := &store.CommitHook{
+		Prepare: func() func(store.Tx) error {
+			return func(tx store.Tx) error { return l.logs.AppendTx(tx, group, stream, st, in) }
+		},
+		Done: func(ok bool) { committed.Store(ok) },
+	}
+	return store.WithCommitHook(ctx, h), committed.Load
+}
+
+func logEvents(events []scheduler.LogEvent) []logs.InputLogEvent {
 	in := make([]logs.InputLogEvent, len(events))
 	for i, e := range events {
 		in[i] = logs.InputLogEvent{Timestamp: &e.Timestamp, Message: e.Message}
 	}
-	if start != nil {
-		return l.logs.AppendStarting(store.Lazy(ctx), group, stream, logs.StreamStart{CreateGroup: start.CreateGroup, Created: start.Created}, in)
-	}
-	return l.logs.Append(store.Lazy(ctx), group, stream, in)
+	return in
+}
+
+func streamStart(start *scheduler.LogStart) logs.StreamStart {
+	return logs.StreamStart{CreateGroup: start.CreateGroup, Created: start.Created}
 }
 
 // jobsDir makes the directory of the attempts' work directories (dir, or

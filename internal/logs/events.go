@@ -316,6 +316,45 @@ func (s *Service) makeStream(tx store.Tx, group, stream string, start *StreamSta
 }
 
 func (s *Service) appendEvents(ctx context.Context, group, stream string, events []InputLogEvent, start *StreamStart) error {
+	for i, batch := range batches(events, start != nil) {
+		mk := start
+		if i > 0 {
+			mk = nil // the first write makes the stream
+		}
+		if err := s.store.Update(ctx, func(tx store.Tx) error { return s.writeBatch(tx, group, stream, batch, mk) }); err != nil {
+			return fmt.Errorf("logs: appending to %s/%s: %w", group, stream, err)
+		}
+	}
+	return nil
+}
+
+// AppendTx is AppendStarting (start not nil) or Append within tx, every
+// batch in it: for a write that must commit with another (a job's last
+// output with the record of its end).
+func (s *Service) AppendTx(tx store.Tx, group, stream string, start *StreamStart, events []InputLogEvent) error {
+	if err := checkGroupName(group); err != nil {
+		return err
+	}
+	if err := checkStreamName(stream); err != nil {
+		return err
+	}
+	for i, batch := range batches(events, start != nil) {
+		mk := start
+		if i > 0 {
+			mk = nil
+		}
+		if err := s.writeBatch(tx, group, stream, batch, mk); err != nil {
+			return fmt.Errorf("logs: appending to %s/%s: %w", group, stream, err)
+		}
+	}
+	return nil
+}
+
+// batches turns events into the batches Append writes, in order: sorted
+// by timestamp, long messages split, each batch within PutLogEvents'
+// rules. With none, it is one empty batch when one must make the stream
+// (always), else none.
+func batches(events []InputLogEvent, always bool) [][]InputLogEvent {
 	var evs []InputLogEvent
 	for _, e := range events {
 		if e.Timestamp == nil {
@@ -343,48 +382,46 @@ func (s *Service) appendEvents(ctx context.Context, group, stream string, events
 		}
 		return 0
 	})
-	if start != nil && len(evs) == 0 {
-		err := s.store.Update(ctx, func(tx store.Tx) error {
-			_, st, fresh, err := s.makeStream(tx, group, stream, start)
-			if err != nil || !fresh {
-				return err
-			}
-			return insertStreamDoc(tx, st)
-		})
-		if err != nil {
-			return fmt.Errorf("logs: making %s/%s: %w", group, stream, err)
+	if len(evs) == 0 {
+		if always {
+			return [][]InputLogEvent{nil}
 		}
 		return nil
 	}
+	var out [][]InputLogEvent
 	for len(evs) > 0 {
 		n, size := 0, 0
 		for n < len(evs) && n < maxBatchEvents && size+len(evs[n].Message)+eventOverhead <= maxBatchBytes && *evs[n].Timestamp-*evs[0].Timestamp <= maxSpan {
 			size += len(evs[n].Message) + eventOverhead
 			n++
 		}
-		batch := evs[:n]
-		mk := start
-		start = nil // the first write makes the stream
-		err := s.store.Update(ctx, func(tx store.Tx) error {
-			var g *groupDoc
-			var st *streamDoc
-			var fresh bool
-			var err error
-			if mk != nil {
-				g, st, fresh, err = s.makeStream(tx, group, stream, mk)
-			} else {
-				g, st, err = getStream(tx, group, stream)
-			}
-			if err != nil {
-				return err
-			}
-			_, err = s.putEvents(tx, g, st, batch, fresh)
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("logs: appending to %s/%s: %w", group, stream, err)
-		}
+		out = append(out, evs[:n])
 		evs = evs[n:]
+	}
+	return out
+}
+
+// writeBatch writes one batch to a stream in tx; with mk, it makes the
+// stream (and the group, so allowed) first when missing, and a batch may
+// be empty.
+func (s *Service) writeBatch(tx store.Tx, group, stream string, batch []InputLogEvent, mk *StreamStart) error {
+	if mk == nil {
+		g, st, err := getStream(tx, group, stream)
+		if err != nil {
+			return err
+		}
+		_, err = s.putEvents(tx, g, st, batch, false)
+		return err
+	}
+	g, st, fresh, err := s.makeStream(tx, group, stream, mk)
+	switch {
+	case err != nil:
+		return err
+	case len(batch) > 0:
+		_, err = s.putEvents(tx, g, st, batch, fresh)
+		return err
+	case fresh:
+		return insertStreamDoc(tx, st)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package logs
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -75,6 +76,41 @@ func TestAppendStarting(t *testing.T) {
 		t.Error("a stream was made in a group the job may not create")
 	}
 	err = s.AppendStarting(ctx, "bad group", "s", start, nil)
+	wantErr(t, err, "InvalidParameterException", "logGroupName")
+}
+
+// AppendTx makes the stream and appends within the caller's transaction:
+// both are there once it commits, neither when it rolls back.
+func TestAppendTx(t *testing.T) {
+	t.Parallel()
+	s, st := newTestService(t)
+	ctx := context.Background()
+	start := &StreamStart{CreateGroup: true, Created: nowMs - 5000}
+	failed := errors.New("the other write failed")
+	err := st.Update(ctx, func(tx store.Tx) error {
+		if err := s.AppendTx(tx, "/aws/batch/job", "jd/default/1", start, events(nowMs-2)); err != nil {
+			return err
+		}
+		return failed
+	})
+	if !errors.Is(err, failed) {
+		t.Fatalf("Update = %v", err)
+	}
+	if _, err := s.GetLogEvents(ctx, &GetLogEventsRequest{LogGroupName: ptr("/aws/batch/job"), LogStreamName: "jd/default/1"}); err == nil {
+		t.Fatal("a rolled-back AppendTx left its stream")
+	}
+	for range 2 { // the second makes nothing again
+		if err := st.Update(ctx, func(tx store.Tx) error {
+			return s.AppendTx(tx, "/aws/batch/job", "jd/default/1", start, events(nowMs-2, nowMs-1))
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.GetLogEvents(ctx, &GetLogEventsRequest{LogGroupName: ptr("/aws/batch/job"), LogStreamName: "jd/default/1", StartFromHead: ptr(true)})
+	if err != nil || len(got.Events) != 4 {
+		t.Fatalf("events %+v, %v; want the 4 appended", got, err)
+	}
+	err = st.Update(ctx, func(tx store.Tx) error { return s.AppendTx(tx, "bad group", "s", start, nil) })
 	wantErr(t, err, "InvalidParameterException", "logGroupName")
 }
 

@@ -355,8 +355,21 @@ wait:
 	// attempt's start joins this end's writes (the store's group commit)
 	// instead of waiting for them.
 	s.endedAttempt(a)
+	// The output's last lines go with the record of the end, in one
+	// write. Should that write fail (a log group deleted meanwhile, the
+	// end refused), they are written on their own, and the end recorded
+	// again without them: as before, the output is never dropped for the
+	// end, nor the end for the output, and never recorded after it.
+	endCtx, settle := ctx, func() bool { return false }
 	if out != nil {
-		out.flush()
+		endCtx, settle = out.final(ctx)
+	}
+	record := func(mark func(ctx context.Context) error) error {
+		err := mark(endCtx)
+		if settle() && err != nil {
+			err = mark(ctx)
+		}
+		return err
 	}
 
 	if res.ExitCode >= 0 {
@@ -371,21 +384,26 @@ wait:
 		att.StartedAt = &startedAt // never recorded RUNNING: MarkFinished does
 	}
 	kind, why := a.stopped()
+	finished := func(succeeded bool, reason string) func(context.Context) error {
+		return func(ctx context.Context) error { return s.cfg.Batch.MarkFinished(ctx, a.id, att, succeeded, reason) }
+	}
 	switch {
 	case kind == stopTimeout:
-		return ended(false, AttemptTimeout, s.cfg.Batch.MarkTimedOut(ctx, a.id, att, reasonTimeout))
+		return ended(false, AttemptTimeout, record(func(ctx context.Context) error {
+			return s.cfg.Batch.MarkTimedOut(ctx, a.id, att, reasonTimeout)
+		}))
 	case kind == stopTerminate:
-		return ended(false, AttemptTerminated, s.cfg.Batch.MarkFinished(ctx, a.id, att, false, why))
+		return ended(false, AttemptTerminated, record(finished(false, why)))
 	case kind == stopShutdown:
-		return ended(false, AttemptHost, s.cfg.Batch.MarkFinished(ctx, a.id, att, false, HostTerminated(s.cfg.Instance)))
+		return ended(false, AttemptHost, record(finished(false, HostTerminated(s.cfg.Instance))))
 	case neverRan:
 		// It never ran: the image could not be pulled, the container
 		// made or started.
 		cont.LogStreamName = nil
-		return ended(false, AttemptCannotStart, s.cfg.Batch.MarkFinished(ctx, a.id, att, false, reasonFailedToStart))
+		return ended(false, AttemptCannotStart, record(finished(false, reasonFailedToStart)))
 	}
 	succeeded := res.ExitCode == 0 && !res.OOM
-	return ended(succeeded, AttemptExit, s.cfg.Batch.MarkFinished(ctx, a.id, att, succeeded, reasonExited))
+	return ended(succeeded, AttemptExit, record(finished(succeeded, reasonExited)))
 }
 
 // unableToAssume is ECS's reason for a task whose role it may not assume.
@@ -585,8 +603,39 @@ func (w *logWriter) flush() {
 	}
 	start := w.start
 	w.start = nil
+	w.write(start, events)
+}
+
+// write appends events (making the stream with start) on its own.
+func (w *logWriter) write(start *LogStart, events []LogEvent) {
 	if err := w.sink.Append(w.ctx, w.group, w.stream, start, events); err != nil && !w.failed {
 		w.failed = true // once per attempt
 		w.log.log.Warn("scheduler: writing job output", "group", w.group, "stream", w.stream, "err", err)
+	}
+}
+
+// final hands what is buffered, once the process is gone and its output
+// drained, to the write of the attempt's end (LogSink.AppendWith): one
+// write for both. settle, called after that write, writes the events on
+// their own when they did not go with it, and reports so.
+func (w *logWriter) final(ctx context.Context) (_ context.Context, settle func() bool) {
+	w.flushMu.Lock()
+	defer w.flushMu.Unlock()
+	w.mu.Lock()
+	events := w.buf
+	w.buf, w.size = nil, 0
+	w.mu.Unlock()
+	if len(events) == 0 && w.start == nil {
+		return ctx, func() bool { return false }
+	}
+	start := w.start
+	w.start = nil
+	ctx, written := w.sink.AppendWith(ctx, w.group, w.stream, start, events)
+	return ctx, func() bool {
+		if written() {
+			return false
+		}
+		w.write(start, events)
+		return true
 	}
 }

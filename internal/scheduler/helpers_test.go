@@ -5,12 +5,14 @@ package scheduler
 // issuer that remember what they got.
 
 import (
+	"batchd/internal/store"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -141,6 +143,9 @@ type fakeLogs struct {
 	mu      sync.Mutex
 	groups  map[string]bool
 	streams map[string][]LogEvent // group "\x00" stream
+	// together counts the appends made with the write they went with
+	// (AppendWith).
+	together int
 }
 
 func (l *fakeLogs) CheckLogGroup(_ context.Context, name string) error {
@@ -178,6 +183,33 @@ func (l *fakeLogs) Append(_ context.Context, group, stream string, start *LogSta
 	}
 	l.streams[k] = append(l.streams[k], events...)
 	return nil
+}
+
+// AppendWith makes the Append when the write it goes with commits (a
+// commit hook on the memstore the harness runs on), and not otherwise.
+func (l *fakeLogs) AppendWith(ctx context.Context, group, stream string, start *LogStart, events []LogEvent) (context.Context, func() bool) {
+	var written atomic.Bool
+	h := &store.CommitHook{
+		Prepare: func() func(store.Tx) error {
+			return func(store.Tx) error {
+				l.mu.Lock()
+				defer l.mu.Unlock()
+				if start != nil && !start.CreateGroup && !l.groups[group] {
+					return errors.New("ResourceNotFoundException: The specified log group does not exist.")
+				}
+				return nil
+			}
+		},
+		Done: func(committed bool) {
+			if committed {
+				written.Store(l.Append(context.Background(), group, stream, start, events) == nil)
+				l.mu.Lock()
+				l.together++
+				l.mu.Unlock()
+			}
+		},
+	}
+	return store.WithCommitHook(ctx, h), written.Load
 }
 
 func (l *fakeLogs) events(group, stream string) []LogEvent {

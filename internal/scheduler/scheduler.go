@@ -33,6 +33,11 @@ type LogSink interface {
 	// stream (with start.CreateGroup, the group too) unless it exists,
 	// in the same write: an attempt's stream costs no write of its own.
 	Append(ctx context.Context, group, stream string, start *LogStart, events []LogEvent) error
+	// AppendWith returns a context whose next store write (the record of
+	// an attempt's end) also makes that Append, in the same transaction,
+	// and a func that tells, once that write is done, whether the events
+	// went with it.
+	AppendWith(ctx context.Context, group, stream string, start *LogStart, events []LogEvent) (context.Context, func() bool)
 }
 
 // LogStart is how an attempt's log stream is made: as the awslogs driver

@@ -175,6 +175,45 @@ func TestListingMadeStaleByRunnable(t *testing.T) {
 	})
 }
 
+// An attempt's last output is written with the record of its end, in
+// one write; when that write fails for the output (its log group deleted
+// while it ran), the end is still recorded, and the output tried alone.
+func TestEndWrittenWithOutput(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, Config{})
+		h.logs.groups = map[string]bool{"/aws/batch/job-gone": true}
+		h.exec.script = func(hd *fakeHandle) {
+			if hd.spec.Command[0] == "gone" {
+				h.logs.mu.Lock()
+				delete(h.logs.groups, "/aws/batch/job-gone")
+				h.logs.mu.Unlock()
+			}
+			hd.print("hello")
+			hd.exit(executor.Result{ExitCode: 0})
+		}
+		h.unmanagedCE("ce")
+		h.queue("q", 1, "", "ce")
+		h.def("jd", 1, 128, []string{"true"}, nil)
+		h.def("gone", 1, 128, []string{"gone"}, func(in *batch.RegisterJobDefinitionRequest) {
+			in.ContainerProperties.LogConfiguration = &batch.LogConfiguration{LogDriver: "awslogs", Options: map[string]string{"awslogs-group": "/aws/batch/job-gone"}}
+		})
+		h.start()
+		id := h.submit("j", "q", "jd", nil)
+		j := h.waitStatus(id, batch.JobStatusSucceeded)
+		if ev := h.logs.events("/aws/batch/job", deref(j.Container.LogStreamName)); len(ev) != 1 || ev[0].Message != "hello" {
+			t.Errorf("log events %+v", ev)
+		}
+		h.logs.mu.Lock()
+		together := h.logs.together
+		h.logs.mu.Unlock()
+		if together != 1 {
+			t.Errorf("%d appends went with the end's write, want 1", together)
+		}
+		gone := h.submit("g", "q", "gone", nil)
+		h.waitStatus(gone, batch.JobStatusSucceeded)
+	})
+}
+
 // Jobs run while the compute environment and the host have room for their
 // vCPUs and memory.
 func TestCapacity(t *testing.T) {
