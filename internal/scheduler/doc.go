@@ -22,7 +22,9 @@
 // started (with the start's time); an attempt that ends sooner is recorded
 // RUNNING and ended in one write. The attempt's capacity goes back as soon
 // as its process ended; its last output and its end are written after, in
-// the same group commits as the next attempt's MarkStarting. Its log
+// one transaction (LogSink.AppendWith; the output alone first, should
+// that write fail), which may share a group commit with the next
+// attempt's MarkStarting. Its log
 // stream is made by the first write of its output (100 ms after the start
 // at the latest), not before the start. Exit 0
 // is SUCCEEDED; any other end is FAILED unless retryStrategy gives another
