@@ -594,16 +594,20 @@ func (w *logWriter) line(l executor.Line) {
 func (w *logWriter) flush() {
 	w.flushMu.Lock()
 	defer w.flushMu.Unlock()
+	if start, events, ok := w.take(); ok {
+		w.write(start, events)
+	}
+}
+
+// take empties the buffer, with flushMu held: what to write, and whether
+// there is anything (events, or the stream to make).
+func (w *logWriter) take() (start *LogStart, events []LogEvent, ok bool) {
 	w.mu.Lock()
-	events := w.buf
+	events = w.buf
 	w.buf, w.size = nil, 0
 	w.mu.Unlock()
-	if len(events) == 0 && w.start == nil {
-		return
-	}
-	start := w.start
-	w.start = nil
-	w.write(start, events)
+	start, w.start = w.start, nil
+	return start, events, len(events) > 0 || start != nil
 }
 
 // write appends events (making the stream with start) on its own.
@@ -621,15 +625,10 @@ func (w *logWriter) write(start *LogStart, events []LogEvent) {
 func (w *logWriter) final(ctx context.Context) (_ context.Context, settle func() bool) {
 	w.flushMu.Lock()
 	defer w.flushMu.Unlock()
-	w.mu.Lock()
-	events := w.buf
-	w.buf, w.size = nil, 0
-	w.mu.Unlock()
-	if len(events) == 0 && w.start == nil {
+	start, events, ok := w.take()
+	if !ok {
 		return ctx, func() bool { return false }
 	}
-	start := w.start
-	w.start = nil
 	ctx, written := w.sink.AppendWith(ctx, w.group, w.stream, start, events)
 	return ctx, func() bool {
 		if written() {
