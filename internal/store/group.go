@@ -98,14 +98,31 @@ func (r *UpdateRequest) Take() (bool, error) {
 // Answer tells r's caller how it ended.
 func (r *UpdateRequest) Answer(res UpdateResult) { r.done <- res }
 
-// Run calls fn on t, turning a panic into a result for the caller; done
-// runs once fn returned (the Tx is done).
-func Run(fn func(Tx) error, t Tx, done func()) (res UpdateResult) {
+// Run calls r's fn on t, turning a panic into a result for the caller;
+// done runs once fn returned (the Tx is done). An fn that succeeded after
+// its caller gave up (r's ctx ended) fails with ctx's error: what it
+// wrote must not be kept.
+func (r *UpdateRequest) Run(t Tx, done func()) (res UpdateResult) {
 	defer func() {
 		done()
 		if p := recover(); p != nil {
 			res = UpdateResult{Panicked: true, PanicVal: p}
+		} else if res.Err == nil {
+			res.Err = r.Ctx.Err()
 		}
 	}()
-	return UpdateResult{Err: fn(t)}
+	return UpdateResult{Err: r.Fn(t)}
+}
+
+// Failed reports whether an Update failed: its error, or its panic.
+func (res UpdateResult) Failed() bool { return res.Err != nil || res.Panicked }
+
+// FailRest gives err to each of a group's results that has not failed:
+// the group's transaction failed as a whole.
+func FailRest(results []UpdateResult, err error) {
+	for i := range results {
+		if !results[i].Failed() {
+			results[i].Err = err
+		}
+	}
 }

@@ -185,11 +185,7 @@ func (db *DB) commitGroup(group []*store.UpdateRequest) {
 		}
 	}
 	failAll := func(err error) {
-		for i := range results {
-			if results[i].Err == nil && !results[i].Panicked {
-				results[i].Err = err
-			}
-		}
+		store.FailRest(results, err)
 		answer()
 	}
 	lazy := true
@@ -218,13 +214,8 @@ func (db *DB) commitGroup(group []*store.UpdateRequest) {
 		}
 		t := &tx{ctx: bg, tx: ptx, write: true, id: db.id}
 		t.queue(pendingWrite{op: "savepoint", kind: "update", sql: `SAVEPOINT u`})
-		results[i] = store.Run(r.Fn, t, func() { t.done.Store(true) })
-		if results[i].Err == nil && !results[i].Panicked {
-			if err := r.Ctx.Err(); err != nil {
-				results[i].Err = err // cancelled while it ran: keep nothing
-			}
-		}
-		failed := results[i].Err != nil || results[i].Panicked
+		results[i] = r.Run(t, func() { t.done.Store(true) })
+		failed := results[i].Failed()
 		if !failed {
 			t.queue(pendingWrite{op: "release", kind: "update", sql: `RELEASE SAVEPOINT u`})
 			if err := t.flush(); err != nil {

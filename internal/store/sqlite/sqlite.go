@@ -388,13 +388,8 @@ func (db *DB) commitGroup(group []*store.UpdateRequest) {
 			continue
 		}
 		t := &tx{ctx: context.Background(), tx: stx, st: &db.ws, write: true}
-		results[i] = store.Run(r.Fn, t, func() { t.done.Store(true) })
-		if results[i].Err == nil && !results[i].Panicked {
-			if err := r.Ctx.Err(); err != nil {
-				results[i].Err = err // cancelled while running: keep nothing
-			}
-		}
-		if results[i].Err != nil || results[i].Panicked {
+		results[i] = r.Run(t, func() { t.done.Store(true) })
+		if results[i].Failed() {
 			_, err = stx.Exec(`ROLLBACK TO u`)
 		}
 		if _, rerr := stx.Exec(`RELEASE u`); err == nil {
@@ -403,15 +398,11 @@ func (db *DB) commitGroup(group []*store.UpdateRequest) {
 		if err != nil {
 			// The transaction is in an unknown state: give it up whole.
 			stx.Rollback()
-			for j := range results {
-				if results[j].Err == nil && !results[j].Panicked {
-					results[j].Err = fmt.Errorf("sqlite: savepoint: %w", err)
-				}
-			}
+			store.FailRest(results, fmt.Errorf("sqlite: savepoint: %w", err))
 			answer()
 			return
 		}
-		if results[i].Err == nil && !results[i].Panicked {
+		if !results[i].Failed() {
 			ok++
 		}
 	}
@@ -426,11 +417,7 @@ func (db *DB) commitGroup(group []*store.UpdateRequest) {
 	if ok == 0 {
 		stx.Rollback()
 	} else if err := commitErr; err != nil {
-		for i := range results {
-			if results[i].Err == nil && !results[i].Panicked {
-				results[i].Err = fmt.Errorf("sqlite: commit: %w", err)
-			}
-		}
+		store.FailRest(results, fmt.Errorf("sqlite: commit: %w", err))
 	} else if !db.syncNormal {
 		db.unsyncedSince = time.Time{} // this sync covered every commit before it
 		db.syncs.Add(1)
