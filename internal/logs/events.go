@@ -195,12 +195,13 @@ func (s *Service) putEvents(tx store.Tx, g *groupDoc, st *streamDoc, events []In
 	if err != nil {
 		return nil, err
 	}
+	changed := st.Seq != old.Seq || trimmed
 	switch {
 	case fresh:
 		if err := insertStreamDoc(tx, st); err != nil {
 			return nil, err
 		}
-	case st.Seq != old.Seq || trimmed:
+	case changed:
 		if err := store.PutJSON(tx, kindStream, streamKey(st.Group, st.Name), st); err != nil {
 			return nil, err
 		}
@@ -208,7 +209,7 @@ func (s *Service) putEvents(tx store.Tx, g *groupDoc, st *streamDoc, events []In
 			return nil, err
 		}
 	}
-	if st.Seq != old.Seq || trimmed {
+	if changed {
 		if err := store.PutJSON(tx, kindGroup, g.Name, g); err != nil {
 			return nil, err
 		}
@@ -316,16 +317,9 @@ func (s *Service) makeStream(tx store.Tx, group, stream string, start *StreamSta
 }
 
 func (s *Service) appendEvents(ctx context.Context, group, stream string, events []InputLogEvent, start *StreamStart) error {
-	for i, batch := range batches(events, start != nil) {
-		mk := start
-		if i > 0 {
-			mk = nil // the first write makes the stream
-		}
-		if err := s.store.Update(ctx, func(tx store.Tx) error { return s.writeBatch(tx, group, stream, batch, mk) }); err != nil {
-			return fmt.Errorf("logs: appending to %s/%s: %w", group, stream, err)
-		}
-	}
-	return nil
+	return eachBatch(group, stream, events, start, func(batch []InputLogEvent, mk *StreamStart) error {
+		return s.store.Update(ctx, func(tx store.Tx) error { return s.writeBatch(tx, group, stream, batch, mk) })
+	})
 }
 
 // AppendTx is AppendStarting (start not nil) or Append within tx, every
@@ -338,12 +332,20 @@ func (s *Service) AppendTx(tx store.Tx, group, stream string, start *StreamStart
 	if err := checkStreamName(stream); err != nil {
 		return err
 	}
+	return eachBatch(group, stream, events, start, func(batch []InputLogEvent, mk *StreamStart) error {
+		return s.writeBatch(tx, group, stream, batch, mk)
+	})
+}
+
+// eachBatch has write store events batch by batch (batches), the first
+// one making the stream with start.
+func eachBatch(group, stream string, events []InputLogEvent, start *StreamStart, write func(batch []InputLogEvent, mk *StreamStart) error) error {
 	for i, batch := range batches(events, start != nil) {
 		mk := start
 		if i > 0 {
-			mk = nil
+			mk = nil // the first write made the stream
 		}
-		if err := s.writeBatch(tx, group, stream, batch, mk); err != nil {
+		if err := write(batch, mk); err != nil {
 			return fmt.Errorf("logs: appending to %s/%s: %w", group, stream, err)
 		}
 	}
