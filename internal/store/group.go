@@ -114,6 +114,13 @@ func (r *UpdateRequest) Run(t Tx, done func()) (res UpdateResult) {
 	return UpdateResult{Err: r.Fn(t)}
 }
 
+// AnswerAll tells each request of a group its result.
+func AnswerAll(group []*UpdateRequest, results []UpdateResult) {
+	for i, r := range group {
+		r.Answer(results[i])
+	}
+}
+
 // Failed reports whether an Update failed: its error, or its panic.
 func (res UpdateResult) Failed() bool { return res.Err != nil || res.Panicked }
 

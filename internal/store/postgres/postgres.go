@@ -179,11 +179,7 @@ func (db *DB) writer() {
 // fails its own Update.
 func (db *DB) commitGroup(group []*store.UpdateRequest) {
 	results := make([]store.UpdateResult, len(group))
-	answer := func() {
-		for i, r := range group {
-			r.Answer(results[i])
-		}
-	}
+	answer := func() { store.AnswerAll(group, results) }
 	failAll := func(err error) {
 		store.FailRest(results, err)
 		answer()

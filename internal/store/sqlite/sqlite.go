@@ -357,24 +357,18 @@ func (db *DB) setSync(group []*store.UpdateRequest) error {
 // commitGroup runs a group of Updates in one transaction and answers each.
 func (db *DB) commitGroup(group []*store.UpdateRequest) {
 	results := make([]store.UpdateResult, len(group))
-	answer := func() {
-		for i, r := range group {
-			r.Answer(results[i])
-		}
+	answer := func() { store.AnswerAll(group, results) }
+	failAll := func(err error) {
+		store.FailRest(results, err)
+		answer()
 	}
 	if err := db.setSync(group); err != nil {
-		for i := range results {
-			results[i].Err = fmt.Errorf("sqlite: synchronous setting: %w", err)
-		}
-		answer()
+		failAll(fmt.Errorf("sqlite: synchronous setting: %w", err))
 		return
 	}
 	stx, err := db.w.BeginTx(context.Background(), nil)
 	if err != nil {
-		for i := range results {
-			results[i].Err = fmt.Errorf("sqlite: begin update: %w", err)
-		}
-		answer()
+		failAll(fmt.Errorf("sqlite: begin update: %w", err))
 		return
 	}
 	ok := 0
@@ -398,8 +392,7 @@ func (db *DB) commitGroup(group []*store.UpdateRequest) {
 		if err != nil {
 			// The transaction is in an unknown state: give it up whole.
 			stx.Rollback()
-			store.FailRest(results, fmt.Errorf("sqlite: savepoint: %w", err))
-			answer()
+			failAll(fmt.Errorf("sqlite: savepoint: %w", err))
 			return
 		}
 		if !results[i].Failed() {
