@@ -157,7 +157,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}, "&")
 
 	db := &DB{walPath: abs + "-wal"}
-	db.w, err = sql.Open("sqlite", uri+"&_journal_mode=WAL&_txlock=immediate")
+	// The writer keeps its savepoints' journals in memory: one Update's
+	// that outgrew SQLite's 64 KiB spill threshold went to a temporary
+	// file, created, written and closed within the transaction.
+	db.w, err = sql.Open("sqlite", uri+"&_journal_mode=WAL&_txlock=immediate&_pragma=temp_store(memory)")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
