@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -38,7 +39,22 @@ type cgroups struct {
 
 type v1Controller struct {
 	parent, home, why string
+	// parentFiles are written in parent once it is made (weighted then).
+	parentFiles [][2]string
+	weighted    atomic.Bool
 }
+
+// Attempts weigh less than the server for the CPU: when both want more
+// than the host has, the server's threads (its API, store and scheduler)
+// come first, so that jobs, which are untrusted code, cannot starve the
+// control plane; with CPU to spare, attempts use all of their vCPUs. In
+// cgroup v1 the attempts' parent weighs an eighth of one thread of
+// batchd's own cgroup (cpu.shares 1024 each); in cgroup v2 it weighs about
+// an eighth of the supervisor's cgroup (cpu.weight 100).
+const (
+	attemptsCPUShares = "128"
+	attemptsCPUWeight = "13"
+)
 
 // detectCgroups inspects the hierarchies under root; self is the content of
 // /proc/self/cgroup.
@@ -68,6 +84,7 @@ func detectCgroups(root string, self []byte) *cgroups {
 	}
 	cg.mem = v1(memoryCtrl, "memory.limit_in_bytes")
 	cg.cpu = v1(cpuCtrl, "cpu.cfs_quota_us")
+	cg.cpu.parentFiles = [][2]string{{"cpu.shares", attemptsCPUShares}}
 	if len(whys) > 0 {
 		// Say why v2 was not used, too.
 		for _, c := range []*v1Controller{&cg.mem, &cg.cpu} {
@@ -244,6 +261,12 @@ func (c *v1Controller) createV1(name string, files [][2]string) (string, error) 
 	if err := os.MkdirAll(c.parent, 0o755); err != nil {
 		return "", err
 	}
+	if !c.weighted.Load() {
+		if err := writeLimits(c.parent, c.parentFiles); err != nil {
+			return "", err
+		}
+		c.weighted.Store(true)
+	}
 	dir := filepath.Join(c.parent, name)
 	if err := mkdirFresh(dir); err != nil {
 		return "", err
@@ -310,6 +333,9 @@ func (s *cgroups) prepareV2() error {
 	}
 	if err := enableControllers(s.v2); err != nil {
 		return err
+	}
+	if err := writeFile(filepath.Join(s.v2, "cpu.weight"), attemptsCPUWeight); err != nil {
+		return fmt.Errorf("weigh attempts' cgroups: %w", err)
 	}
 	s.v2Ready = true
 	return nil

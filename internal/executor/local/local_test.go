@@ -644,6 +644,31 @@ func TestCPULimit(t *testing.T) {
 	t.Logf("busy loop: %.2fs of CPU in 1s with 0.2 vCPU", cpu)
 }
 
+// TestAttemptsWeighLess: the attempts' parent cgroup weighs less than the
+// server for the CPU, so that busy jobs cannot starve the control plane.
+func TestAttemptsWeighLess(t *testing.T) {
+	t.Parallel()
+	e := New(Options{})
+	spec := testSpec(t, "true")
+	spec.VCPUs, spec.MemoryMiB = 1, 64
+	res, c := run(t, e, spec)
+	skipWithoutCgroups(t, c)
+	if res != (executor.Result{}) {
+		t.Fatalf("result = %+v, output %v", res, c.all())
+	}
+	file, want := filepath.Join(e.cg.cpu.parent, "cpu.shares"), attemptsCPUShares
+	if e.cg.v2 != "" {
+		file, want = filepath.Join(e.cg.v2, "cpu.weight"), attemptsCPUWeight
+	}
+	got, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.TrimSpace(string(got)) != want {
+		t.Errorf("%s = %q, want %s", file, got, want)
+	}
+}
+
 func TestCgroupName(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
