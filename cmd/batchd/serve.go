@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -274,9 +275,29 @@ func serveMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 }
 
 // Serve runs batchd on ln until ctx is done, then shuts down gracefully.
+// defaultProcs is the runtime's own GOMAXPROCS, read before Serve changes
+// it.
+var defaultProcs = runtime.GOMAXPROCS(0)
+
+// setProcs gives the runtime twice its default number of Ps (its threads
+// running Go code at once), unless the GOMAXPROCS environment variable
+// chose one. Each attempt of the local executor forks through vfork, which
+// keeps its P, in no system call the runtime could take the P back from,
+// until the child has exec'd (the new PID and IPC namespaces made on the
+// way); with as many Ps as CPUs, each fork held one of them from the API
+// and the store meanwhile. The extra threads share the CPUs through the
+// OS's scheduler. Set explicitly, GOMAXPROCS no longer follows a change of
+// the cgroup's CPU limit while batchd runs.
+func setProcs() {
+	if _, set := os.LookupEnv("GOMAXPROCS"); !set {
+		runtime.GOMAXPROCS(2 * defaultProcs)
+	}
+}
+
 func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, stdout io.Writer) error {
 	// Nothing batchd writes is for others: jobs run as other users.
 	syscall.Umask(0o077)
+	setProcs()
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -230,5 +231,17 @@ func TestDataDirPrivateAndLocked(t *testing.T) {
 	want := fmt.Sprintf("in use by another batchd (pid %d)", os.Getpid())
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("second Serve on the same data dir: %v, want %q", err, want)
+	}
+}
+
+// TestServeProcs: a started server runs with twice the runtime's default
+// number of Ps, unless GOMAXPROCS was set (setProcs).
+func TestServeProcs(t *testing.T) {
+	if _, set := os.LookupEnv("GOMAXPROCS"); set {
+		t.Skip("GOMAXPROCS is set: batchd keeps it")
+	}
+	startServer(t, "")
+	if got, want := runtime.GOMAXPROCS(0), 2*defaultProcs; got != want {
+		t.Errorf("GOMAXPROCS = %d, want %d (twice %d)", got, want, defaultProcs)
 	}
 }
