@@ -52,6 +52,11 @@ type Tx interface {
 	// and sort after `after` (byte order), in key order. limit <= 0 means
 	// no limit.
 	List(kind, prefix, after string, limit int) ([]Item, error)
+	// ListBefore returns up to limit items of kind whose keys start with
+	// prefix and sort before `before` (every one when before is ""), in
+	// reverse key order: List read backwards, for the newest entries of a
+	// key range first. limit <= 0 means no limit.
+	ListBefore(kind, prefix, before string, limit int) ([]Item, error)
 	// Count returns how many keys of kind start with prefix.
 	Count(kind, prefix string) (int, error)
 	// Notify has every other process that shares the store hear topic

@@ -172,6 +172,26 @@ func (t *tx) List(kind, prefix, after string, limit int) ([]store.Item, error) {
 		}
 	}
 	sort.Strings(keys)
+	return t.items(kind, keys, limit), nil
+}
+
+func (t *tx) ListBefore(kind, prefix, before string, limit int) ([]store.Item, error) {
+	if err := t.check(false); err != nil {
+		return nil, err
+	}
+	var keys []string
+	for k := range t.data[kind] {
+		if strings.HasPrefix(k, prefix) && (before == "" || k < before) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(keys)))
+	return t.items(kind, keys, limit), nil
+}
+
+// items returns the first limit (<= 0: all) of keys with copies of their
+// values.
+func (t *tx) items(kind string, keys []string, limit int) []store.Item {
 	if limit > 0 && len(keys) > limit {
 		keys = keys[:limit]
 	}
@@ -179,7 +199,7 @@ func (t *tx) List(kind, prefix, after string, limit int) ([]store.Item, error) {
 	for i, k := range keys {
 		out[i] = store.Item{Key: k, Value: append([]byte{}, t.data[kind][k]...)}
 	}
-	return out, nil
+	return out
 }
 
 // Count counts the keys of kind that start with prefix, the empty key

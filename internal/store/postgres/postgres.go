@@ -431,7 +431,34 @@ func (t *tx) List(kind, prefix, after string, limit int) ([]store.Item, error) {
 		q += ` AND key < $3`
 		args = append(args, []byte(end))
 	}
-	q += ` ORDER BY key`
+	return t.list(q+` ORDER BY key`, args, kind, prefix, limit)
+}
+
+// ListBefore returns up to limit items of kind whose keys start with
+// prefix and sort strictly before `before` (no bound when before is ""),
+// in reverse byte order of key: the primary key read backwards.
+func (t *tx) ListBefore(kind, prefix, before string, limit int) ([]store.Item, error) {
+	if err := t.check(false); err != nil {
+		return nil, t.fail("list", kind, prefix, err)
+	}
+	if err := t.flush(); err != nil {
+		return nil, err
+	}
+	q, args := `SELECT key, value FROM documents WHERE kind = $1 AND key >= $2`, []any{[]byte(kind), []byte(prefix)}
+	// One upper bound: the lower of before and the prefix's end.
+	upper, bounded := store.PrefixEnd(prefix)
+	if before != "" && (!bounded || before < upper) {
+		upper, bounded = before, true
+	}
+	if bounded {
+		q += ` AND key < $3`
+		args = append(args, []byte(upper))
+	}
+	return t.list(q+` ORDER BY key DESC`, args, kind, prefix, limit)
+}
+
+// list runs a list query q with args and limit (<= 0: none).
+func (t *tx) list(q string, args []any, kind, prefix string, limit int) ([]store.Item, error) {
 	if limit > 0 {
 		q += fmt.Sprintf(` LIMIT $%d`, len(args)+1)
 		args = append(args, int64(limit))

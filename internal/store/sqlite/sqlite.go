@@ -87,6 +87,8 @@ const (
 	stListGTLT // key > after AND key < end
 	stCount    // key >= prefix
 	stCountLT  // key >= prefix AND key < end
+	stRevGE    // key >= prefix, backwards
+	stRevGELT  // key >= prefix AND key < before, backwards
 	nStmt
 )
 
@@ -103,6 +105,8 @@ var stmtSQL = [nStmt]string{
 	stListGTLT: listCols + `key > ? AND key < ? ORDER BY key LIMIT ?`,
 	stCount:    `SELECT count(*) FROM documents WHERE kind = ? AND key >= ?`,
 	stCountLT:  `SELECT count(*) FROM documents WHERE kind = ? AND key >= ? AND key < ?`,
+	stRevGE:    listCols + `key >= ? ORDER BY key DESC LIMIT ?`,
+	stRevGELT:  listCols + `key >= ? AND key < ? ORDER BY key DESC LIMIT ?`,
 }
 
 func isWrite(i int) bool { return i == stPut || i == stInsert || i == stDelete }
@@ -543,11 +547,31 @@ func (t *tx) List(kind, prefix, after string, limit int) ([]store.Item, error) {
 		i += stListGELT - stListGE
 		args = append(args, end)
 	}
+	return t.list(i, kind, prefix, args, limit)
+}
+
+// ListBefore returns up to limit items of kind whose keys start with
+// prefix and sort strictly before `before` (no bound when before is ""),
+// in reverse byte order of key: the primary key read backwards.
+func (t *tx) ListBefore(kind, prefix, before string, limit int) ([]store.Item, error) {
+	// One upper bound: the lower of before and the prefix's end.
+	upper, bounded := store.PrefixEnd(prefix)
+	if before != "" && (!bounded || before < upper) {
+		upper, bounded = before, true
+	}
+	i, args := stRevGE, []any{kind, prefix}
+	if bounded {
+		i, args = stRevGELT, append(args, upper)
+	}
+	return t.list(i, kind, prefix, args, limit)
+}
+
+// list runs list statement i with args and limit (<= 0: none).
+func (t *tx) list(i int, kind, prefix string, args []any, limit int) ([]store.Item, error) {
 	if limit <= 0 {
 		limit = -1 // SQLite: no limit
 	}
 	args = append(args, limit)
-
 	st, err := t.stmt(i)
 	if err != nil {
 		return nil, t.fail("list", kind, prefix, err)

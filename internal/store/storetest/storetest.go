@@ -139,6 +139,17 @@ func sorted(keys []string) []string {
 	return slices.Sorted(slices.Values(keys))
 }
 
+// refListBefore is ListBefore by sorting and filtering in Go.
+func refListBefore(keys []string, prefix, before string, limit int) []string {
+	var out []string
+	for _, k := range slices.Backward(sorted(keys)) {
+		if strings.HasPrefix(k, prefix) && (before == "" || k < before) && (limit <= 0 || len(out) < limit) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 // refList is List by sorting and filtering in Go.
 func refList(keys []string, prefix, after string, limit int) []string {
 	var out []string
@@ -387,6 +398,14 @@ func testListMatchesReference(t *testing.T, open func(*testing.T) store.Store) {
 					if !slices.Equal(got, want) {
 						t.Errorf("List(%q, %q, %d) = %q, want %q", prefix, after, limit, got, want)
 					}
+					// The same probe as ListBefore's before.
+					if items, err = tx.ListBefore("k", prefix, after, limit); err != nil {
+						return err
+					}
+					got, want = KeysOf(t, items), refListBefore(ListKeys, prefix, after, limit)
+					if !slices.Equal(got, want) {
+						t.Errorf("ListBefore(%q, %q, %d) = %q, want %q", prefix, after, limit, got, want)
+					}
 				}
 			}
 			n, err := tx.Count("k", prefix)
@@ -536,12 +555,13 @@ func testViewCannotWrite(t *testing.T, open func(*testing.T) store.Store) {
 // TxOps are the operations of a Tx, by name, for tests of every one.
 func TxOps(tx store.Tx) map[string]func() error {
 	return map[string]func() error{
-		"get":    func() error { _, err := tx.Get("k", "a"); return err },
-		"put":    func() error { return tx.Put("k", "a", nil) },
-		"insert": func() error { return tx.Insert("k", "b", nil) },
-		"delete": func() error { return tx.Delete("k", "a") },
-		"list":   func() error { _, err := tx.List("k", "", "", 0); return err },
-		"count":  func() error { _, err := tx.Count("k", ""); return err },
+		"get":        func() error { _, err := tx.Get("k", "a"); return err },
+		"put":        func() error { return tx.Put("k", "a", nil) },
+		"insert":     func() error { return tx.Insert("k", "b", nil) },
+		"delete":     func() error { return tx.Delete("k", "a") },
+		"list":       func() error { _, err := tx.List("k", "", "", 0); return err },
+		"listbefore": func() error { _, err := tx.ListBefore("k", "", "", 0); return err },
+		"count":      func() error { _, err := tx.Count("k", ""); return err },
 	}
 }
 
