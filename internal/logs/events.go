@@ -44,7 +44,8 @@ func clampTS(ts int64) int64 { return min(max(ts, 0), maxTS) }
 // key is the event's key in its stream's kind: keys sort as positions do.
 func (p pos) key() string { return pad(p.ts, 13) + pad(p.seq, 12) }
 
-// revKey is the key of the inverted entry: keys sort in reverse.
+// revKey is the key of the mirror entry a stream stored with mirrors has
+// (kindEventsRev): keys sort in reverse.
 func (p pos) revKey() string { return pad(maxTS-p.ts, 13) + pad(maxSeq-p.seq, 12) }
 
 func (p pos) less(q pos) bool { return p.ts < q.ts || p.ts == q.ts && p.seq < q.seq }
@@ -67,11 +68,6 @@ func parsePos(k string) (pos, bool) {
 		return pos{}, false
 	}
 	return pos{ts, seq}, true
-}
-
-func parseRevPos(k string) (pos, bool) {
-	p, ok := parsePos(k)
-	return pos{maxTS - p.ts, maxSeq - p.seq}, ok
 }
 
 // encodeEvent is an event's stored value: its ingestion time, then its
@@ -169,15 +165,12 @@ func (s *Service) putEvents(tx store.Tx, g *groupDoc, st *streamDoc, events []In
 		}
 	}
 	old := *st
-	evKind, revKind := kindEvents+st.ID, kindEventsRev+st.ID
+	evKind := kindEvents + st.ID
 	var added int64
 	for _, e := range events[from:max(from, to)] {
 		st.Seq++
 		p := pos{clampTS(*e.Timestamp), st.Seq}
 		if err := tx.Put(evKind, p.key(), encodeEvent(now, e.Message)); err != nil {
-			return nil, err
-		}
-		if err := tx.Put(revKind, p.revKey(), nil); err != nil {
 			return nil, err
 		}
 		if old.Seq == 0 && added == 0 || p.ts < st.FirstEvent {
@@ -242,7 +235,7 @@ func (s *Service) trimExpired(tx store.Tx, g *groupDoc, st *streamDoc, now int64
 			st.FirstEvent = p.ts
 			return deleted, nil
 		}
-		if err := deleteEvent(tx, st.ID, ev.Key); err != nil {
+		if err := deleteEvent(tx, st, ev.Key); err != nil {
 			return false, err
 		}
 		_, msg, _ := decodeEvent(ev.Value)
@@ -506,29 +499,20 @@ func readBackward(tx store.Tx, id string, from pos, b bounds, limit int) ([]stor
 	}
 	var out []storedEvent
 	size := 0
-	after := from.revKey()
+	before := from.key()
 	loKey := b.lo.key()
 scan:
 	for len(out) < limit {
 		chunk := min(limit-len(out), 1000)
-		items, err := tx.List(kindEventsRev+id, "", after, chunk)
+		items, err := tx.ListBefore(kindEvents+id, "", before, chunk)
 		if err != nil {
 			return nil, err
 		}
 		for _, it := range items {
-			p, ok := parseRevPos(it.Key)
-			if !ok {
-				return nil, fmt.Errorf("logs: malformed event key %q in stream %s", it.Key, id)
-			}
-			key := p.key()
-			if key <= loKey {
+			if it.Key <= loKey {
 				break scan
 			}
-			v, err := tx.Get(kindEvents+id, key)
-			if err != nil {
-				return nil, fmt.Errorf("logs: event %s of stream %s: %w", key, id, err)
-			}
-			e, err := decodeStored(id, store.Item{Key: key, Value: v})
+			e, err := decodeStored(id, it)
 			if err != nil {
 				return nil, err
 			}
@@ -537,7 +521,7 @@ scan:
 			}
 			size += e.size()
 			out = append(out, e)
-			after = it.Key
+			before = it.Key
 		}
 		if len(items) < chunk {
 			break

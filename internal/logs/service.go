@@ -147,19 +147,22 @@ const (
 	kindGroup = "logs.group" // key: group name → groupDoc
 	// kindStream: group "\x00" stream → streamDoc.
 	kindStream = "logs.stream"
-	// kindStreamDesc: group "\x00" descName(stream) → stream name; lists
-	// names in descending order.
-	kindStreamDesc = "logs.stream.desc"
 	// kindStreamTime: group "\x00" lastEventTimestamp (13 digits) "\x00"
 	// stream → empty.
 	kindStreamTime = "logs.stream.time"
-	// kindStreamTimeDesc: group "\x00" inverted lastEventTimestamp "\x00"
-	// descName(stream) → stream name.
-	kindStreamTimeDesc = "logs.stream.timedesc"
 	// kindEvents+ID: position (pos.key) → ingestion time (uvarint) and
-	// message; kindEventsRev+ID: inverted position → empty.
-	kindEvents    = "logs.ev/"
-	kindEventsRev = "logs.evr/"
+	// message.
+	kindEvents = "logs.ev/"
+	// Descending reads list kindStream, kindStreamTime and kindEvents+ID
+	// backwards (store.Tx.ListBefore). batchd kept mirror entries for them
+	// before, which a stream without NoMirrors still has, and loses with
+	// it: kindStreamDesc, group "\x00" descName(stream) → stream name;
+	// kindStreamTimeDesc, group "\x00" inverted lastEventTimestamp "\x00"
+	// descName(stream) → stream name; kindEventsRev+ID, inverted position
+	// → empty.
+	kindStreamDesc     = "logs.stream.desc"
+	kindStreamTimeDesc = "logs.stream.timedesc"
+	kindEventsRev      = "logs.evr/"
 	// kindPurge: stream ID → empty, for each deleted stream whose events
 	// are still to be deleted.
 	kindPurge = "logs.purge"
@@ -193,6 +196,10 @@ type streamDoc struct {
 	StoredBytes   int64 `json:"storedBytes"`
 	// Seq is the sequence number of the last event stored.
 	Seq int64 `json:"seq"`
+	// NoMirrors: the stream has none of the mirror entries (kindStreamDesc,
+	// kindStreamTimeDesc, kindEventsRev) that batchd wrote before it read
+	// backwards; one without was stored then, and its are deleted with it.
+	NoMirrors bool `json:"noMirrors,omitempty"`
 }
 
 func streamKey(group, stream string) string { return group + "\x00" + stream }
@@ -208,22 +215,14 @@ func descName(name string) string {
 	return string(append(b, '~'))
 }
 
-// descPrefix is the prefix the descName of every name starting with p has.
-func descPrefix(p string) string { return strings.TrimSuffix(descName(p), "~") }
-
 func timeKey(ts int64) string { return pad(clampTS(ts), 13) }
 
 func timeDescKey(ts int64) string { return pad(maxTS-clampTS(ts), 13) }
 
-// setStreamIndexes writes the listing entries of st; old, when not nil,
-// is the stream as it was, whose time entries are removed first.
+// setStreamIndexes writes the listing entry of st by time; old, when not
+// nil, is the stream as it was, whose entry is removed first.
 func setStreamIndexes(tx store.Tx, st, old *streamDoc) error {
-	g := st.Group + "\x00"
-	if old == nil {
-		if err := tx.Put(kindStreamDesc, g+descName(st.Name), []byte(st.Name)); err != nil {
-			return err
-		}
-	} else {
+	if old != nil {
 		if old.LastEvent == st.LastEvent {
 			return nil
 		}
@@ -231,16 +230,18 @@ func setStreamIndexes(tx store.Tx, st, old *streamDoc) error {
 			return err
 		}
 	}
-	if err := tx.Put(kindStreamTime, g+timeKey(st.LastEvent)+"\x00"+st.Name, nil); err != nil {
-		return err
-	}
-	return tx.Put(kindStreamTimeDesc, g+timeDescKey(st.LastEvent)+"\x00"+descName(st.Name), []byte(st.Name))
+	return tx.Put(kindStreamTime, st.Group+"\x00"+timeKey(st.LastEvent)+"\x00"+st.Name, nil)
 }
 
+// deleteTimeIndexes deletes the listing entry of st by time, and its
+// mirror (kindStreamTimeDesc) when st was stored with mirrors.
 func deleteTimeIndexes(tx store.Tx, st *streamDoc) error {
 	g := st.Group + "\x00"
 	if err := ignoreNotFound(tx.Delete(kindStreamTime, g+timeKey(st.LastEvent)+"\x00"+st.Name)); err != nil {
 		return err
+	}
+	if st.NoMirrors {
+		return nil
 	}
 	return ignoreNotFound(tx.Delete(kindStreamTimeDesc, g+timeDescKey(st.LastEvent)+"\x00"+descName(st.Name)))
 }

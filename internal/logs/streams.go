@@ -35,7 +35,7 @@ func insertStream(tx store.Tx, group, stream string, created int64) error {
 
 // newStream is a stream not stored yet (insertStreamDoc stores it).
 func newStream(group, stream string, created int64) *streamDoc {
-	return &streamDoc{Group: group, Name: stream, ID: newStreamID(), CreationTime: created}
+	return &streamDoc{Group: group, Name: stream, ID: newStreamID(), CreationTime: created, NoMirrors: true}
 }
 
 // insertStreamDoc stores a new stream with its listing entries, or fails
@@ -77,8 +77,10 @@ func deleteStream(tx store.Tx, st *streamDoc) error {
 	if err := tx.Delete(kindStream, streamKey(st.Group, st.Name)); err != nil {
 		return err
 	}
-	if err := ignoreNotFound(tx.Delete(kindStreamDesc, st.Group+"\x00"+descName(st.Name))); err != nil {
-		return err
+	if !st.NoMirrors {
+		if err := ignoreNotFound(tx.Delete(kindStreamDesc, st.Group+"\x00"+descName(st.Name))); err != nil {
+			return err
+		}
 	}
 	if err := deleteTimeIndexes(tx, st); err != nil {
 		return err
@@ -109,20 +111,25 @@ func (s *Service) purge(ctx context.Context) error {
 		for _, it := range ids {
 			for done := false; !done; {
 				err := s.store.Update(ctx, func(tx store.Tx) error {
-					evs, err := tx.List(kindEvents+it.Key, "", "", purgeBatch)
-					if err != nil {
-						return err
-					}
-					for _, ev := range evs {
-						if err := deleteEvent(tx, it.Key, ev.Key); err != nil {
+					// The events, then the mirror entries of a stream
+					// stored with them (NoMirrors).
+					n := 0
+					for _, kind := range []string{kindEvents + it.Key, kindEventsRev + it.Key} {
+						evs, err := tx.List(kind, "", "", purgeBatch-n)
+						if err != nil {
 							return err
 						}
+						for _, ev := range evs {
+							if err := tx.Delete(kind, ev.Key); err != nil {
+								return err
+							}
+						}
+						if n += len(evs); n == purgeBatch {
+							return nil
+						}
 					}
-					if len(evs) < purgeBatch {
-						done = true
-						return ignoreNotFound(tx.Delete(kindPurge, it.Key))
-					}
-					return nil
+					done = true
+					return ignoreNotFound(tx.Delete(kindPurge, it.Key))
 				})
 				if err != nil {
 					return err
@@ -132,17 +139,20 @@ func (s *Service) purge(ctx context.Context) error {
 	}
 }
 
-// deleteEvent deletes the event at key of stream id, and its inverted
-// entry.
-func deleteEvent(tx store.Tx, id, key string) error {
+// deleteEvent deletes the event at key of stream st, and its mirror entry
+// when st was stored with mirrors.
+func deleteEvent(tx store.Tx, st *streamDoc, key string) error {
 	p, ok := parsePos(key)
 	if !ok {
-		return fmt.Errorf("logs: malformed event key %q in stream %s", key, id)
+		return fmt.Errorf("logs: malformed event key %q in stream %s", key, st.ID)
 	}
-	if err := ignoreNotFound(tx.Delete(kindEvents+id, key)); err != nil {
+	if err := ignoreNotFound(tx.Delete(kindEvents+st.ID, key)); err != nil {
 		return err
 	}
-	return ignoreNotFound(tx.Delete(kindEventsRev+id, p.revKey()))
+	if st.NoMirrors {
+		return nil
+	}
+	return ignoreNotFound(tx.Delete(kindEventsRev+st.ID, p.revKey()))
 }
 
 // DescribeLogStreams lists a group's streams ("DescribeLogStreams", API
@@ -172,29 +182,25 @@ func (s *Service) DescribeLogStreams(ctx context.Context, in *DescribeLogStreams
 		namePrefix = *in.LogStreamNamePrefix
 	}
 	g := group + "\x00"
-	// kind and prefix of the index read, and how an entry names its
-	// stream (nil: the entry is the stream document itself).
-	var kind, prefix string
+	// kind and prefix of the index read (backwards when descending: the
+	// token is then the key the next page ends before), and how an entry
+	// names its stream (nil: the entry is the stream document itself).
+	kind, prefix := kindStream, g+namePrefix
 	var nameOf func(it store.Item) string
-	switch {
-	case !byTime && !desc:
-		kind, prefix = kindStream, g+namePrefix
-	case !byTime && desc:
-		kind, prefix = kindStreamDesc, g+descPrefix(namePrefix)
-		nameOf = func(it store.Item) string { return string(it.Value) }
-	case byTime && !desc:
+	if byTime {
 		kind, prefix = kindStreamTime, g
 		nameOf = func(it store.Item) string { return it.Key[len(g)+14:] }
-	default:
-		kind, prefix = kindStreamTimeDesc, g
-		nameOf = func(it store.Item) string { return string(it.Value) }
+	}
+	list := store.Tx.List
+	if desc {
+		list = store.Tx.ListBefore
 	}
 	out := &DescribeLogStreamsResponse{LogStreams: []LogStream{}}
 	err = s.store.View(ctx, func(tx store.Tx) error {
 		if _, err := getGroup(tx, group); err != nil {
 			return err
 		}
-		items, err := tx.List(kind, prefix, after, limit+1)
+		items, err := list(tx, kind, prefix, after, limit+1)
 		if err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package logs
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -255,8 +256,9 @@ func TestDeleteRemovesEverything(t *testing.T) {
 		})
 		return n
 	}
-	if n := eventCount(ids[0]); n != 9000 {
-		t.Fatalf("stored entries = %d, want 9000", n)
+	// One entry an event: no mirror entries (NoMirrors).
+	if n := eventCount(ids[0]); n != 4500 {
+		t.Fatalf("stored entries = %d, want 4500", n)
 	}
 	if err := s.DeleteLogStream(ctx, &DeleteLogStreamRequest{LogGroupName: "g", LogStreamName: "s1"}); err != nil {
 		t.Fatal(err)
@@ -291,4 +293,69 @@ func TestDeleteRemovesEverything(t *testing.T) {
 	}
 	err = s.DeleteLogGroup(ctx, &DeleteLogGroupRequest{LogGroupName: "g"})
 	wantErr(t, err, "ResourceNotFoundException", "The specified log group does not exist.")
+}
+
+// TestMirroredStreamDeleted: a stream stored with the mirror entries batchd
+// kept before it read backwards (no NoMirrors) reads as any other, and
+// loses every entry with it, whether deleted, trimmed or its group deleted.
+func TestMirroredStreamDeleted(t *testing.T) {
+	t.Parallel()
+	s, st := newTestService(t)
+	ctx := context.Background()
+	mustGroupStream(t, s, "g", "old")
+	var evs []InputLogEvent
+	for i := range 3000 {
+		evs = append(evs, InputLogEvent{Timestamp: ptr(nowMs - 3000 + int64(i)), Message: strconv.Itoa(i)})
+	}
+	if err := s.Append(ctx, "g", "old", evs); err != nil {
+		t.Fatal(err)
+	}
+	// Made as an older batchd stored it: every mirror entry, no NoMirrors.
+	err := st.Update(ctx, func(tx store.Tx) error {
+		d, _, err := store.GetJSON[streamDoc](tx, kindStream, streamKey("g", "old"))
+		if err != nil {
+			return err
+		}
+		d.NoMirrors = false
+		if err := store.PutJSON(tx, kindStream, streamKey("g", "old"), d); err != nil {
+			return err
+		}
+		if err := tx.Put(kindStreamDesc, "g\x00"+descName("old"), []byte("old")); err != nil {
+			return err
+		}
+		if err := tx.Put(kindStreamTimeDesc, "g\x00"+timeDescKey(d.LastEvent)+"\x00"+descName("old"), []byte("old")); err != nil {
+			return err
+		}
+		items, err := tx.List(kindEvents+d.ID, "", "", 0)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			p, _ := parsePos(it.Key)
+			if err := tx.Put(kindEventsRev+d.ID, p.revKey(), nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetLogEvents(ctx, &GetLogEventsRequest{LogGroupName: ptr("g"), LogStreamName: "old", Limit: ptr(int32(2))})
+	if err != nil || len(got.Events) != 2 || got.Events[1].Message == nil || *got.Events[1].Message != "2999" {
+		t.Fatalf("the last events of a mirrored stream: %+v, %v", got, err)
+	}
+	// Another event moves its time entry: the mirror of the old one goes.
+	if err := s.Append(ctx, "g", "old", []InputLogEvent{{Timestamp: ptr(nowMs), Message: "more"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteLogStream(ctx, &DeleteLogStreamRequest{LogGroupName: "g", LogStreamName: "old"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteLogGroup(ctx, &DeleteLogGroupRequest{LogGroupName: "g"}); err != nil {
+		t.Fatal(err)
+	}
+	if k := kinds(t, st); len(k) != 0 {
+		t.Errorf("documents left after deleting a mirrored stream and its group: %v", k)
+	}
 }
