@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -653,5 +654,33 @@ func TestSubmitJobPlatformMismatch(t *testing.T) {
 			}
 			wantClientError(t, err, tc.want)
 		})
+	}
+}
+
+// TestJobIDsSortByTime: job IDs are version-7 UUIDs, unique, and an ID
+// made a millisecond later sorts after every earlier one.
+func TestJobIDsSortByTime(t *testing.T) {
+	t.Parallel()
+	uuid := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	seen := map[string]bool{}
+	var earlier []string
+	for range 3 {
+		var batch []string
+		for range 2000 {
+			id := newJobID()
+			if !uuid.MatchString(id) {
+				t.Fatalf("job ID %q is no version-7 UUID", id)
+			}
+			if seen[id] {
+				t.Fatalf("job ID %q made twice", id)
+			}
+			seen[id] = true
+			batch = append(batch, id)
+		}
+		time.Sleep(2 * time.Millisecond)
+		if len(earlier) > 0 && slices.Min(batch) < slices.Max(earlier) {
+			t.Errorf("an ID made later (%s) sorts before one made earlier (%s)", slices.Min(batch), slices.Max(earlier))
+		}
+		earlier = batch
 	}
 }
