@@ -35,15 +35,20 @@ func BenchmarkTrue(b *testing.B) {
 	}
 }
 
+// parallelJobs numbers BenchmarkTrueParallel's jobs across its runs (b.N
+// 1, then more): a job ID names the cgroup of an attempt that gets no slot,
+// and one run's cgroup, removed once its thread has ended, must not be
+// the next run's (removing a busy cgroup kills what is in it).
+var parallelJobs atomic.Int64
+
 // BenchmarkTrueParallel is BenchmarkTrue/limited with as many attempts at
 // once as there are CPUs, as the scheduler runs 1-vCPU jobs.
 func BenchmarkTrueParallel(b *testing.B) {
 	e := New(Options{})
 	dir := b.TempDir()
-	var n atomic.Int64
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			i := n.Add(1)
+			i := parallelJobs.Add(1)
 			spec := executor.Spec{JobID: fmt.Sprintf("job-%d", i), Attempt: 1, Command: []string{"true"}, Env: []string{"PATH=/usr/bin:/bin"},
 				WorkDir: filepath.Join(dir, fmt.Sprint(i)), VCPUs: 1, MemoryMiB: 2048}
 			if res, c := run(b, e, spec); res.ExitCode != 0 {
