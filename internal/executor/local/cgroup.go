@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
 	"os"
@@ -17,6 +18,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // cfsPeriod is the CPU bandwidth period, in microseconds.
@@ -343,7 +346,7 @@ func (s *cgroups) prepareV2() error {
 
 func enableControllers(dir string) error {
 	path := filepath.Join(dir, "cgroup.subtree_control")
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
 		return err
 	}
@@ -370,19 +373,67 @@ func mkdirFresh(dir string) error {
 }
 
 // writeFile writes a cgroup control file, which must exist.
+//
+// The cgroup files are read and written with plain system calls: an
+// os.File registers every file it opens with the runtime's poller, and
+// cgroupfs files can be polled, so each of the few reads and writes an
+// attempt makes cost an epoll_ctl in and one out besides.
 func writeFile(path, value string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
-	if err != nil {
+	err := withFile(path, unix.O_WRONLY, "write", func(fd int) error {
+		n, err := ignoringEINTR(func() (int, error) { return unix.Write(fd, []byte(value)) })
+		if err == nil && n != len(value) {
+			err = io.ErrShortWrite
+		}
 		return err
-	}
-	_, err = f.WriteString(value)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	})
 	if err != nil {
 		return fmt.Errorf("write %q to %s: %w", value, path, err)
 	}
 	return nil
+}
+
+// readFile reads a cgroup file, as os.ReadFile would (see writeFile).
+func readFile(path string) ([]byte, error) {
+	var data []byte
+	err := withFile(path, unix.O_RDONLY, "read", func(fd int) error {
+		var buf [4096]byte
+		for {
+			n, err := ignoringEINTR(func() (int, error) { return unix.Read(fd, buf[:]) })
+			if err != nil || n == 0 {
+				return err
+			}
+			data = append(data, buf[:n]...)
+		}
+	})
+	return data, err
+}
+
+// withFile opens path with flags for fn (which does op), and closes it;
+// its errors are *fs.PathError, as the os package's.
+func withFile(path string, flags int, op string, fn func(fd int) error) error {
+	fd, err := ignoringEINTR(func() (int, error) { return unix.Open(path, flags|unix.O_CLOEXEC, 0) })
+	if err != nil {
+		return &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	err = fn(fd)
+	// A write's error may come with the close (cgroup files check some
+	// values only then).
+	if cerr := unix.Close(fd); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return &fs.PathError{Op: op, Path: path, Err: err}
+	}
+	return nil
+}
+
+func ignoringEINTR(fn func() (int, error)) (int, error) {
+	for {
+		n, err := fn()
+		if !errors.Is(err, unix.EINTR) {
+			return n, err
+		}
+	}
 }
 
 // start runs startProcess so that the new process begins inside the
@@ -486,7 +537,7 @@ func killProcs(dir string) {
 	if writeFile(filepath.Join(dir, "cgroup.kill"), "1") == nil {
 		return
 	}
-	data, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+	data, err := readFile(filepath.Join(dir, "cgroup.procs"))
 	if err != nil {
 		return
 	}
@@ -523,7 +574,7 @@ func (c *cgroup) oomKilled(sigkilled bool) bool {
 
 // readKey reads "key value" from a flat-keyed cgroup file.
 func readKey(path, key string) (int64, bool) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
 		return 0, false
 	}
@@ -539,7 +590,7 @@ func readKey(path, key string) (int64, bool) {
 }
 
 func readInt(path string) (int64, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
 		return 0, err
 	}

@@ -1,6 +1,8 @@
 package local
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -218,5 +220,34 @@ func TestCloneIntoCgroupV2(t *testing.T) {
 	}
 	if want := "0::/" + filepath.Base(dir); !strings.Contains(string(out[:n]), want) {
 		t.Errorf("/proc/self/cgroup = %q, want %q", out[:n], want)
+	}
+}
+
+// TestCgroupFileIO: readFile and writeFile, which use plain system calls,
+// read and write whole files and fail as the os package's functions do.
+func TestCgroupFileIO(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "f")
+	big := strings.Repeat("0123456789\n", 1000) // more than one read
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeFile(path, big); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := readFile(path); err != nil || string(got) != big {
+		t.Fatalf("readFile = %d bytes, %v; want %d", len(got), err, len(big))
+	}
+	missing := filepath.Join(dir, "missing")
+	if _, err := readFile(missing); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("readFile of a missing file: %v", err)
+	}
+	// writeFile never creates: a cgroup control file exists or is absent.
+	if err := writeFile(missing, "1"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("writeFile of a missing file: %v", err)
+	}
+	if _, err := os.Stat(missing); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("writeFile created %s", missing)
 	}
 }

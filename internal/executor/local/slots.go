@@ -99,7 +99,7 @@ func (e *Executor) recycle(cg *cgroup) {
 // first (memory) tells for both: the slot's thread and the job's
 // processes, forked from it, are in both, and none may move itself.
 func (c *cgroup) empty() bool {
-	data, err := os.ReadFile(filepath.Join(c.dirs[0], "tasks"))
+	data, err := readFile(filepath.Join(c.dirs[0], "tasks"))
 	return err == nil && len(strings.TrimSpace(string(data))) == 0
 }
 
