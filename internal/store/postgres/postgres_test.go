@@ -271,9 +271,10 @@ func TestListenEndsWithConnection(t *testing.T) {
 		})
 	}()
 	<-ready
-	// Another session ends the listener's.
+	// Another session ends the listener's: this test's, not the listeners
+	// of the tests running beside it on their own databases of the server.
 	if _, err := db.pool.Exec(context.Background(),
-		`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'LISTEN batchd' AND pid <> pg_backend_pid()`); err != nil {
+		`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'LISTEN batchd' AND datname = current_database() AND pid <> pg_backend_pid()`); err != nil {
 		t.Fatal(err)
 	}
 	select {
