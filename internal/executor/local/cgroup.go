@@ -416,8 +416,7 @@ func withFile(path string, flags int, op string, fn func(fd int) error) error {
 		return &fs.PathError{Op: "open", Path: path, Err: err}
 	}
 	err = fn(fd)
-	// A write's error may come with the close (cgroup files check some
-	// values only then).
+	// The close's error counts, as it did with os.File.
 	if cerr := unix.Close(fd); err == nil {
 		err = cerr
 	}
