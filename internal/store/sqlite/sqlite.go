@@ -35,10 +35,16 @@ const busyTimeoutMS = 10000
 
 // DB is a store.Store on one SQLite file. It is safe for concurrent use.
 type DB struct {
-	w  *sql.DB // exactly one connection: Updates queue for it in Go
-	r  *sql.DB // read-only connections for Views
-	ws stmts   // prepared on w
-	rs stmts   // prepared on r (reads only)
+	w  *sql.DB   // the write connections: wc, and one more for tests
+	wc *sql.Conn // the writer's connection: Updates queue for it in Go
+	r  *sql.DB   // read-only connections for Views
+	ws stmts     // prepared on wc
+	rs stmts     // prepared on r (reads only)
+	// wx are the writer's transaction statements, prepared on wc: the
+	// writer runs its transactions with them rather than as sql.Tx, which
+	// would parse BEGIN, COMMIT and each SAVEPOINT again every time and
+	// bind every statement to each Update's transaction anew.
+	wx [nCtl]*sql.Stmt
 
 	// Updates go to one writer goroutine, which commits those that are
 	// waiting together (group commit): one transaction and one sync for
@@ -111,9 +117,40 @@ var stmtSQL = [nStmt]string{
 
 func isWrite(i int) bool { return i == stPut || i == stInsert || i == stDelete }
 
+// The writer's transaction statements, by index into DB.wx.
+const (
+	ctlBegin = iota
+	ctlCommit
+	ctlRollback
+	ctlSavepoint
+	ctlRelease
+	ctlRollbackTo
+	nCtl
+)
+
+var ctlSQL = [nCtl]string{
+	ctlBegin:      `BEGIN IMMEDIATE`,
+	ctlCommit:     `COMMIT`,
+	ctlRollback:   `ROLLBACK`,
+	ctlSavepoint:  `SAVEPOINT u`,
+	ctlRelease:    `RELEASE u`,
+	ctlRollbackTo: `ROLLBACK TO u`,
+}
+
+// ctl runs the writer's transaction statement i.
+func (db *DB) ctl(i int) error {
+	_, err := db.wx[i].ExecContext(context.Background())
+	return err
+}
+
 type stmts [nStmt]*sql.Stmt
 
-func (s *stmts) prepare(ctx context.Context, db *sql.DB, writes bool) error {
+// preparer is a *sql.DB or a *sql.Conn.
+type preparer interface {
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+}
+
+func (s *stmts) prepare(ctx context.Context, db preparer, writes bool) error {
 	for i, q := range stmtSQL {
 		if isWrite(i) && !writes {
 			continue
@@ -168,8 +205,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	db.w.SetMaxOpenConns(1)
-	db.w.SetMaxIdleConns(1)
+	// The writer holds one connection for as long as the DB is open; a
+	// second is there only for whoever else asks (tests read pragmas).
+	db.w.SetMaxOpenConns(2)
+	db.w.SetMaxIdleConns(2)
 	db.w.SetConnMaxLifetime(0)
 	db.w.SetConnMaxIdleTime(0)
 
@@ -214,7 +253,17 @@ func (db *DB) init(ctx context.Context) error {
 	if err := migrate(ctx, db.w); err != nil {
 		return err
 	}
-	if err := db.ws.prepare(ctx, db.w, true); err != nil {
+	wc, err := db.w.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	db.wc = wc
+	for i, q := range ctlSQL {
+		if db.wx[i], err = wc.PrepareContext(ctx, q); err != nil {
+			return fmt.Errorf("sqlite: prepare %q: %w", q, err)
+		}
+	}
+	if err := db.ws.prepare(ctx, wc, true); err != nil {
 		return err
 	}
 	return db.rs.prepare(ctx, db.r, false)
@@ -226,7 +275,17 @@ func (db *DB) Close() error {
 	<-db.writerEnd
 	// The write connection closes last: the last connection to close
 	// checkpoints the WAL into the database file.
-	return errors.Join(db.rs.close(), db.ws.close(), db.r.Close(), db.w.Close())
+	errs := []error{db.rs.close(), db.ws.close()}
+	for i, st := range db.wx {
+		if st != nil {
+			errs = append(errs, st.Close())
+			db.wx[i] = nil
+		}
+	}
+	if db.wc != nil {
+		errs = append(errs, db.wc.Close())
+	}
+	return errors.Join(append(errs, db.r.Close(), db.w.Close())...)
 }
 
 // View runs fn in a read-only transaction: a consistent snapshot, taken at
@@ -350,11 +409,12 @@ func (db *DB) setSync(group []*store.UpdateRequest) error {
 	if normal == db.syncNormal {
 		return nil
 	}
+	// Not a prepared statement: SQLite applies a PRAGMA as it prepares it.
 	mode := "FULL"
 	if normal {
 		mode = "NORMAL"
 	}
-	if _, err := db.w.Exec("PRAGMA synchronous=" + mode); err != nil {
+	if _, err := db.wc.ExecContext(context.Background(), "PRAGMA synchronous="+mode); err != nil {
 		return err
 	}
 	db.syncNormal = normal
@@ -373,10 +433,16 @@ func (db *DB) commitGroup(group []*store.UpdateRequest) {
 		failAll(fmt.Errorf("sqlite: synchronous setting: %w", err))
 		return
 	}
-	stx, err := db.w.BeginTx(context.Background(), nil)
-	if err != nil {
-		failAll(fmt.Errorf("sqlite: begin update: %w", err))
-		return
+	// rollback ends the transaction, whatever happened in it. Its error
+	// is dropped: SQLite may have rolled the transaction back itself (a
+	// failed COMMIT); one left open is ended before the next BEGIN.
+	rollback := func() { _ = db.ctl(ctlRollback) }
+	if err := db.ctl(ctlBegin); err != nil {
+		rollback()
+		if err := db.ctl(ctlBegin); err != nil {
+			failAll(fmt.Errorf("sqlite: begin update: %w", err))
+			return
+		}
 	}
 	ok := 0
 	for i, r := range group {
@@ -384,21 +450,22 @@ func (db *DB) commitGroup(group []*store.UpdateRequest) {
 			results[i].Err = err
 			continue
 		}
-		if _, err := stx.Exec(`SAVEPOINT u`); err != nil {
+		if err := db.ctl(ctlSavepoint); err != nil {
 			results[i].Err = fmt.Errorf("sqlite: savepoint: %w", err)
 			continue
 		}
-		t := &tx{ctx: context.Background(), tx: stx, st: &db.ws, write: true}
+		t := &tx{ctx: context.Background(), st: &db.ws, write: true}
 		results[i] = r.Run(t, func() { t.done.Store(true) })
+		var err error
 		if results[i].Failed() {
-			_, err = stx.Exec(`ROLLBACK TO u`)
+			err = db.ctl(ctlRollbackTo)
 		}
-		if _, rerr := stx.Exec(`RELEASE u`); err == nil {
+		if rerr := db.ctl(ctlRelease); err == nil {
 			err = rerr
 		}
 		if err != nil {
 			// The transaction is in an unknown state: give it up whole.
-			stx.Rollback()
+			rollback()
 			failAll(fmt.Errorf("sqlite: savepoint: %w", err))
 			return
 		}
@@ -409,14 +476,15 @@ func (db *DB) commitGroup(group []*store.UpdateRequest) {
 	var commitErr error
 	if ok > 0 {
 		start := time.Now()
-		commitErr = stx.Commit()
+		commitErr = db.ctl(ctlCommit)
 		if f := db.onCommit.Load(); f != nil && commitErr == nil {
 			(*f)(time.Since(start))
 		}
 	}
 	if ok == 0 {
-		stx.Rollback()
+		rollback()
 	} else if err := commitErr; err != nil {
+		rollback()
 		store.FailRest(results, fmt.Errorf("sqlite: commit: %w", err))
 	} else if !db.syncNormal {
 		db.unsyncedSince = time.Time{} // this sync covered every commit before it
@@ -427,7 +495,8 @@ func (db *DB) commitGroup(group []*store.UpdateRequest) {
 	answer()
 }
 
-// tx is a store.Tx on one *sql.Tx.
+// tx is a store.Tx: a View's on one *sql.Tx, or an Update's on the
+// writer's connection, in the transaction the writer began there (tx nil).
 type tx struct {
 	ctx   context.Context
 	tx    *sql.Tx
@@ -437,13 +506,17 @@ type tx struct {
 	bound [nStmt]*sql.Stmt
 }
 
-// stmt returns statement i bound to this transaction, binding it on first use.
+// stmt returns statement i for this transaction: the writer's own, or
+// bound to a View's transaction on first use.
 func (t *tx) stmt(i int) (*sql.Stmt, error) {
 	if t.done.Load() {
 		return nil, ErrTxDone
 	}
 	if isWrite(i) && !t.write {
 		return nil, ErrReadOnly
+	}
+	if t.tx == nil {
+		return t.st[i], nil
 	}
 	if t.bound[i] == nil {
 		t.bound[i] = t.tx.StmtContext(t.ctx, t.st[i])

@@ -475,3 +475,37 @@ func TestTxErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestWriterSyncSetting: the writer's connection commits an Update with
+// synchronous=FULL (the WAL synced before Update returns) and a group of
+// lazy Updates only with NORMAL; a PRAGMA takes effect as SQLite prepares
+// it, so a prepared one would have left it as it was prepared last.
+func TestWriterSyncSetting(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	setting := func() int {
+		t.Helper()
+		var v int
+		if err := db.wc.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	put := func(ctx context.Context) {
+		t.Helper()
+		if err := db.Update(ctx, func(tx store.Tx) error { return tx.Put("k", "a", []byte("x")) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := setting(); got != 2 {
+		t.Errorf("synchronous after Open = %d, want 2 (FULL)", got)
+	}
+	put(store.Lazy(ctx))
+	if got := setting(); got != 1 {
+		t.Errorf("synchronous after a lazy Update = %d, want 1 (NORMAL)", got)
+	}
+	put(ctx)
+	if got := setting(); got != 2 {
+		t.Errorf("synchronous after an Update = %d, want 2 (FULL)", got)
+	}
+}
