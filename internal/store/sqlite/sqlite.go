@@ -151,25 +151,34 @@ type preparer interface {
 }
 
 func (s *stmts) prepare(ctx context.Context, db preparer, writes bool) error {
-	for i, q := range stmtSQL {
-		if isWrite(i) && !writes {
+	return prepareAll(ctx, db, stmtSQL[:], s[:], func(i int) bool { return writes || !isWrite(i) })
+}
+
+func (s *stmts) close() error { return closeAll(s[:]) }
+
+// prepareAll prepares sqls[i] into into[i] on db, for each i that want
+// (nil: every one) takes.
+func prepareAll(ctx context.Context, db preparer, sqls []string, into []*sql.Stmt, want func(i int) bool) error {
+	for i, q := range sqls {
+		if want != nil && !want(i) {
 			continue
 		}
 		st, err := db.PrepareContext(ctx, q)
 		if err != nil {
 			return fmt.Errorf("sqlite: prepare %q: %w", q, err)
 		}
-		s[i] = st
+		into[i] = st
 	}
 	return nil
 }
 
-func (s *stmts) close() error {
+// closeAll closes the statements prepared in sts, and forgets them.
+func closeAll(sts []*sql.Stmt) error {
 	var errs []error
-	for i, st := range s {
+	for i, st := range sts {
 		if st != nil {
 			errs = append(errs, st.Close())
-			s[i] = nil
+			sts[i] = nil
 		}
 	}
 	return errors.Join(errs...)
@@ -258,10 +267,8 @@ func (db *DB) init(ctx context.Context) error {
 		return err
 	}
 	db.wc = wc
-	for i, q := range ctlSQL {
-		if db.wx[i], err = wc.PrepareContext(ctx, q); err != nil {
-			return fmt.Errorf("sqlite: prepare %q: %w", q, err)
-		}
+	if err := prepareAll(ctx, wc, ctlSQL[:], db.wx[:], nil); err != nil {
+		return err
 	}
 	if err := db.ws.prepare(ctx, wc, true); err != nil {
 		return err
@@ -275,13 +282,7 @@ func (db *DB) Close() error {
 	<-db.writerEnd
 	// The write connection closes last: the last connection to close
 	// checkpoints the WAL into the database file.
-	errs := []error{db.rs.close(), db.ws.close()}
-	for i, st := range db.wx {
-		if st != nil {
-			errs = append(errs, st.Close())
-			db.wx[i] = nil
-		}
-	}
+	errs := []error{db.rs.close(), db.ws.close(), closeAll(db.wx[:])}
 	if db.wc != nil {
 		errs = append(errs, db.wc.Close())
 	}
