@@ -31,7 +31,7 @@ type JobChange struct {
 // the transaction is a watched Update.
 func (t *jobTx) noteChange(r, p *jobRecord, from string) {
 	wt, ok := t.tx.(watchedTx)
-	if !ok || wt.changes == nil {
+	if !ok {
 		return
 	}
 	attempt := len(r.Attempts)
