@@ -1,10 +1,13 @@
 // Package sqlite implements store.Store on one embedded SQLite database file,
 // the default store of batchd (ARCHITECTURE.md, "State and scale").
 //
-// The file is opened in WAL journal mode with synchronous=FULL, so an Update
-// that returned nil has been committed and synced to the WAL before it
-// returns: it survives a kill -9 of the process and, as far as SQLite and
-// the file system promise, a power loss.
+// The file is opened in WAL journal mode, and an Update that returned nil
+// has been committed and the WAL synced (fsync) before it returns: it
+// survives a kill -9 of the process and, as far as SQLite and the file
+// system promise, a power loss. The writer's connection runs with
+// synchronous=NORMAL (SQLite syncs the WAL only before a checkpoint, and
+// a crash leaves a consistent database) and syncs the WAL itself after
+// each commit of an Update that is not lazy (store.Lazy).
 //
 // Invariants:
 //   - A *DB is safe for concurrent use. Views run on a pool of read-only

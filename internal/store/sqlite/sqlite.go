@@ -54,13 +54,11 @@ type DB struct {
 	writerEnd chan struct{}
 	closeOnce sync.Once
 
-	// The writer's: the write connection's synchronous setting (FULL for
-	// groups with an Update that is not lazy, NORMAL for lazy ones only),
-	// and since when lazy commits wait for a sync.
+	// The writer's: since when lazy commits wait for a sync (syncWAL).
 	walPath       string
-	syncNormal    bool
 	unsyncedSince time.Time
-	syncs         atomic.Int64 // synced commits and WAL syncs, for tests
+	hold          time.Duration // lazyHold; tests change it before the first Update
+	syncs         atomic.Int64  // synced commits and WAL syncs, for tests
 	// onCommit hears how long each group's commit took (ObserveCommits).
 	onCommit atomic.Pointer[func(time.Duration)]
 }
@@ -202,11 +200,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		"_foreign_keys=1",
 		// FULL syncs the WAL at every commit: NORMAL (the usual WAL choice)
 		// may lose the last commits on power loss, which an acknowledged
-		// write must not.
+		// write must not. The writer's connection is NORMAL and syncs the
+		// WAL itself when a commit needs it (init, commit).
 		"_synchronous=FULL",
 	}, "&")
 
-	db := &DB{walPath: abs + "-wal"}
+	db := &DB{walPath: abs + "-wal", hold: lazyHold}
 	// The writer keeps its savepoints' journals in memory: one Update's
 	// that outgrew SQLite's 64 KiB spill threshold went to a temporary
 	// file, created, written and closed within the transaction.
@@ -267,6 +266,12 @@ func (db *DB) init(ctx context.Context) error {
 		return err
 	}
 	db.wc = wc
+	// The writer syncs the WAL itself, after the commits that need it
+	// (commit): with NORMAL, SQLite syncs it only before a checkpoint.
+	// Not a prepared statement: SQLite applies a PRAGMA as it prepares it.
+	if _, err := wc.ExecContext(ctx, "PRAGMA synchronous=NORMAL"); err != nil {
+		return err
+	}
 	if err := prepareAll(ctx, wc, ctlSQL[:], db.wx[:], nil); err != nil {
 		return err
 	}
@@ -309,10 +314,10 @@ func (db *DB) View(ctx context.Context, fn func(store.Tx) error) error {
 // share one SQLite transaction (BEGIN IMMEDIATE on the one write
 // connection), each inside its own savepoint, and one commit. When fn
 // returns nil, Update returns only after that commit is synced, unless ctx
-// is lazy (store.Lazy): a group of lazy Updates only is committed with
-// synchronous=NORMAL, and synced by the next group that is not, or after
-// store.LazySyncDelay. When fn
-// returns an error or panics, its savepoint is rolled back — nothing it
+// is lazy (store.Lazy): a group of lazy Updates only waits up to lazyHold
+// for others to join its transaction, is committed without a sync, and
+// is synced by the next commit that is, or after store.LazySyncDelay.
+// When fn returns an error or panics, its savepoint is rolled back — nothing it
 // wrote is kept, the others' writes are unaffected — and a panic goes on in
 // the caller. If the commit fails, every Update of the group fails.
 func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
@@ -340,18 +345,60 @@ func diskFull(err error) bool {
 // sqliteFull is SQLITE_FULL, "Insertion failed because database is full".
 const sqliteFull = 13
 
+// lazyHold is how long the writer keeps a transaction of lazy Updates
+// only open for more Updates to join before it commits it: the next
+// Update that is not lazy commits them with it, in one commit and one
+// sync, and the pages they share (an array's parent, a listing's leaf)
+// are written to the WAL once. An attempt's end (lazy) and the next
+// attempt's start (not) come less than this apart.
+const lazyHold = 2 * time.Millisecond
+
+// batch is the writer's open transaction and the Updates run in it.
+type batch struct {
+	group   []*store.UpdateRequest
+	results []store.UpdateResult
+	ok      int  // Updates that succeeded
+	synced  bool // one that succeeded is not lazy: the commit is synced
+}
+
 // writer takes Updates as they come and commits each group of those
-// waiting together.
+// waiting together; a group of lazy Updates only stays open up to
+// lazyHold for others to join it.
 func (db *DB) writer() {
 	defer close(db.writerEnd)
+	hold := time.NewTimer(time.Hour) // Reset when a transaction is held
+	hold.Stop()
+	var open *batch
+	commit := func() {
+		hold.Stop()
+		db.commit(open)
+		open = nil
+	}
 	for {
-		var first *store.UpdateRequest
+		var held <-chan time.Time
+		if open != nil {
+			held = hold.C
+		}
 		select {
-		case first = <-db.reqs:
+		case first := <-db.reqs:
+			wasOpen := open != nil
+			open = db.run(open, store.Gather(first, db.reqs))
+			switch {
+			case open == nil:
+				hold.Stop()
+			case open.synced || len(open.group) >= store.MaxGroup:
+				commit()
+			case !wasOpen:
+				hold.Reset(db.hold)
+			}
+		case <-held:
+			commit()
 		case <-db.lazySync():
-			db.syncWAL()
-			continue
+			db.syncWAL() // on failure, tried again (syncWAL)
 		case <-db.quit:
+			if open != nil {
+				commit()
+			}
 			for {
 				select {
 				case r := <-db.reqs:
@@ -361,7 +408,6 @@ func (db *DB) writer() {
 				}
 			}
 		}
-		db.commitGroup(store.Gather(first, db.reqs))
 	}
 }
 
@@ -374,8 +420,10 @@ func (db *DB) lazySync() <-chan time.Time {
 	return time.After(time.Until(db.unsyncedSince.Add(store.LazySyncDelay)))
 }
 
-// syncWAL makes the lazy commits durable: the WAL holds them, in order.
-func (db *DB) syncWAL() {
+// syncWAL makes the commits so far durable: the WAL holds them, in order.
+// On failure the lazy ones are synced again after LazySyncDelay, and the
+// next synced commit tries too.
+func (db *DB) syncWAL() error {
 	f, err := os.OpenFile(db.walPath, os.O_RDWR, 0)
 	if err == nil {
 		err = f.Sync()
@@ -384,116 +432,110 @@ func (db *DB) syncWAL() {
 		}
 	}
 	if err != nil {
-		// The next synced commit syncs them, or a checkpoint at close;
-		// try again meanwhile.
 		db.unsyncedSince = time.Now()
-		return
+		return err
 	}
 	db.unsyncedSince = time.Time{}
 	db.syncs.Add(1)
-}
-
-// setSync sets the write connection's synchronous setting for the next
-// commit: NORMAL when every Update of the group is lazy (unless lazy
-// commits have waited long enough), FULL otherwise.
-func (db *DB) setSync(group []*store.UpdateRequest) error {
-	normal := true
-	for _, r := range group {
-		if !store.IsLazy(r.Ctx) {
-			normal = false
-			break
-		}
-	}
-	if normal && !db.unsyncedSince.IsZero() && time.Since(db.unsyncedSince) >= store.LazySyncDelay {
-		normal = false
-	}
-	if normal == db.syncNormal {
-		return nil
-	}
-	// Not a prepared statement: SQLite applies a PRAGMA as it prepares it.
-	mode := "FULL"
-	if normal {
-		mode = "NORMAL"
-	}
-	if _, err := db.wc.ExecContext(context.Background(), "PRAGMA synchronous="+mode); err != nil {
-		return err
-	}
-	db.syncNormal = normal
 	return nil
 }
 
-// commitGroup runs a group of Updates in one transaction and answers each.
-func (db *DB) commitGroup(group []*store.UpdateRequest) {
-	results := make([]store.UpdateResult, len(group))
-	answer := func() { store.AnswerAll(group, results) }
-	failAll := func(err error) {
-		store.FailRest(results, err)
-		answer()
-	}
-	if err := db.setSync(group); err != nil {
-		failAll(fmt.Errorf("sqlite: synchronous setting: %w", err))
-		return
-	}
-	// rollback ends the transaction, whatever happened in it. Its error
-	// is dropped: SQLite may have rolled the transaction back itself (a
-	// failed COMMIT); one left open is ended before the next BEGIN.
-	rollback := func() { _ = db.ctl(ctlRollback) }
-	if err := db.ctl(ctlBegin); err != nil {
-		rollback()
+// run runs a group of Updates, each in its own savepoint, in the open
+// transaction b, or in a new one when b is nil. It returns the
+// transaction, or nil when it ended (it failed: every Update of it is
+// answered).
+func (db *DB) run(b *batch, group []*store.UpdateRequest) *batch {
+	if b == nil {
+		// rollback ends the transaction, whatever happened in it. Its
+		// error is dropped: SQLite may have rolled the transaction back
+		// itself (a failed COMMIT); one left open is ended before the
+		// next BEGIN.
 		if err := db.ctl(ctlBegin); err != nil {
-			failAll(fmt.Errorf("sqlite: begin update: %w", err))
-			return
+			_ = db.ctl(ctlRollback)
+			if err := db.ctl(ctlBegin); err != nil {
+				results := make([]store.UpdateResult, len(group))
+				store.FailRest(results, fmt.Errorf("sqlite: begin update: %w", err))
+				store.AnswerAll(group, results)
+				return nil
+			}
 		}
+		b = &batch{}
 	}
-	ok := 0
 	for i, r := range group {
+		b.group = append(b.group, r)
+		b.results = append(b.results, store.UpdateResult{})
+		res := &b.results[len(b.results)-1]
 		if taken, err := r.Take(); !taken {
-			results[i].Err = err
+			res.Err = err
 			continue
 		}
 		if err := db.ctl(ctlSavepoint); err != nil {
-			results[i].Err = fmt.Errorf("sqlite: savepoint: %w", err)
+			res.Err = fmt.Errorf("sqlite: savepoint: %w", err)
 			continue
 		}
 		t := &tx{ctx: context.Background(), st: &db.ws, write: true}
-		results[i] = r.Run(t, func() { t.done.Store(true) })
+		*res = r.Run(t, func() { t.done.Store(true) })
 		var err error
-		if results[i].Failed() {
+		if res.Failed() {
 			err = db.ctl(ctlRollbackTo)
 		}
 		if rerr := db.ctl(ctlRelease); err == nil {
 			err = rerr
 		}
 		if err != nil {
-			// The transaction is in an unknown state: give it up whole.
-			rollback()
-			failAll(fmt.Errorf("sqlite: savepoint: %w", err))
-			return
+			// The transaction is in an unknown state: give it up whole,
+			// with the Updates held in it.
+			_ = db.ctl(ctlRollback) // as above
+			b.group = append(b.group, group[i+1:]...)
+			b.results = append(b.results, make([]store.UpdateResult, len(group)-i-1)...)
+			store.FailRest(b.results, fmt.Errorf("sqlite: savepoint: %w", err))
+			store.AnswerAll(b.group, b.results)
+			return nil
 		}
-		if !results[i].Failed() {
-			ok++
+		if !res.Failed() {
+			b.ok++
+			if !store.IsLazy(r.Ctx) {
+				b.synced = true
+			}
 		}
 	}
-	var commitErr error
-	if ok > 0 {
-		start := time.Now()
-		commitErr = db.ctl(ctlCommit)
-		if f := db.onCommit.Load(); f != nil && commitErr == nil {
-			(*f)(time.Since(start))
+	return b
+}
+
+// commit ends the open transaction b and answers its Updates. The write
+// connection runs with synchronous=NORMAL: a commit writes the WAL without
+// syncing it, and a synced one is made durable here (syncWAL) before its
+// Updates are answered, with every commit before it.
+func (db *DB) commit(b *batch) {
+	defer store.AnswerAll(b.group, b.results)
+	if b.ok == 0 {
+		_ = db.ctl(ctlRollback) // nothing to keep; as in run
+		return
+	}
+	start := time.Now()
+	if err := db.ctl(ctlCommit); err != nil {
+		_ = db.ctl(ctlRollback) // as in run
+		store.FailRest(b.results, fmt.Errorf("sqlite: commit: %w", err))
+		return
+	}
+	if !b.synced {
+		if db.unsyncedSince.IsZero() {
+			db.unsyncedSince = time.Now()
 		}
+	} else if err := db.syncWAL(); err != nil {
+		// Committed, not known durable: those who asked for a synced
+		// commit are told it failed.
+		err = fmt.Errorf("sqlite: sync: %w", err)
+		for i, r := range b.group {
+			if !b.results[i].Failed() && !store.IsLazy(r.Ctx) {
+				b.results[i].Err = err
+			}
+		}
+		return
 	}
-	if ok == 0 {
-		rollback()
-	} else if err := commitErr; err != nil {
-		rollback()
-		store.FailRest(results, fmt.Errorf("sqlite: commit: %w", err))
-	} else if !db.syncNormal {
-		db.unsyncedSince = time.Time{} // this sync covered every commit before it
-		db.syncs.Add(1)
-	} else if db.unsyncedSince.IsZero() {
-		db.unsyncedSince = time.Now()
+	if f := db.onCommit.Load(); f != nil {
+		(*f)(time.Since(start))
 	}
-	answer()
 }
 
 // tx is a store.Tx: a View's on one *sql.Tx, or an Update's on the

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -476,10 +477,10 @@ func TestTxErrors(t *testing.T) {
 	}
 }
 
-// TestWriterSyncSetting: the writer's connection commits an Update with
-// synchronous=FULL (the WAL synced before Update returns) and a group of
-// lazy Updates only with NORMAL; a PRAGMA takes effect as SQLite prepares
-// it, so a prepared one would have left it as it was prepared last.
+// TestWriterSyncSetting: the writer's connection runs with
+// synchronous=NORMAL and syncs the WAL itself (TestLazyUpdate counts the
+// syncs); a PRAGMA takes effect as SQLite prepares it, so a prepared one
+// would not have set it.
 func TestWriterSyncSetting(t *testing.T) {
 	db, _ := openTest(t)
 	ctx := context.Background()
@@ -497,15 +498,92 @@ func TestWriterSyncSetting(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := setting(); got != 2 {
-		t.Errorf("synchronous after Open = %d, want 2 (FULL)", got)
+	if got := setting(); got != 1 {
+		t.Errorf("synchronous after Open = %d, want 1 (NORMAL)", got)
 	}
 	put(store.Lazy(ctx))
-	if got := setting(); got != 1 {
-		t.Errorf("synchronous after a lazy Update = %d, want 1 (NORMAL)", got)
-	}
 	put(ctx)
-	if got := setting(); got != 2 {
-		t.Errorf("synchronous after an Update = %d, want 2 (FULL)", got)
+	if got := setting(); got != 1 {
+		t.Errorf("synchronous after Updates = %d, want 1 (NORMAL)", got)
+	}
+}
+
+// TestLazyHeld: a lazy Update's transaction stays open (its caller waits,
+// readers do not see it) until an Update that is not lazy joins it; both
+// are committed in one commit and one sync. Close commits a held one.
+func TestLazyHeld(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "batchd.db")
+	db, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.hold = time.Minute
+	var commits atomic.Int32
+	db.ObserveCommits(func(time.Duration) { commits.Add(1) })
+	ctx := context.Background()
+	lazy := func(key string) (ran chan struct{}, done chan error) {
+		ran, done = make(chan struct{}), make(chan error, 1)
+		go func() {
+			done <- db.Update(store.Lazy(ctx), func(tx store.Tx) error {
+				defer close(ran)
+				return tx.Put("k", key, []byte("v"))
+			})
+		}()
+		return ran, done
+	}
+	visible := func(key string) bool {
+		t.Helper()
+		err := db.View(ctx, func(tx store.Tx) error {
+			_, err := tx.Get("k", key)
+			return err
+		})
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			t.Fatal(err)
+		}
+		return err == nil
+	}
+	ran, done := lazy("lazy")
+	<-ran
+	select {
+	case err := <-done:
+		t.Fatalf("a held lazy Update returned (%v) before its commit", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	if visible("lazy") {
+		t.Fatal("a held lazy Update is visible before its commit")
+	}
+	syncs := db.syncs.Load()
+	if err := db.Update(ctx, func(tx store.Tx) error { return tx.Put("k", "synced", []byte("v")) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("held lazy Update: %v", err)
+	}
+	if n := commits.Load(); n != 1 {
+		t.Errorf("%d commits for a held lazy Update and the one that joined it, want 1", n)
+	}
+	if n := db.syncs.Load() - syncs; n != 1 {
+		t.Errorf("%d syncs, want 1", n)
+	}
+	if !visible("lazy") || !visible("synced") {
+		t.Error("the joint commit's writes are not visible")
+	}
+
+	ran, done = lazy("atclose")
+	<-ran
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("lazy Update held at Close: %v", err)
+	}
+	db, err = Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if !visible("atclose") {
+		t.Error("a lazy Update held at Close was lost")
 	}
 }
