@@ -61,23 +61,51 @@ func startDirect(cfg *initConfig, cg *cgroup, sl *slot, files []*os.File, ready 
 		err         error
 	}
 	ch := make(chan result, 1)
-	fork := func() {
+	if sl != nil {
+		// The slot's thread, in the attempt's cgroups already, its base
+		// view and privileges made (slotThread); it takes the attempt's
+		// mounts away once the job has exited.
+		sl.run <- func() bool {
+			var r result
+			var made []string
+			r.p, made, r.cannot, r.why, r.err = forkInSlot(cfg, cg, files, ready)
+			ch <- r
+			if r.p != nil {
+				<-ended
+			}
+			return unmountAttempt(made) == nil
+		}
+		r := <-ch
+		return r.p, r.cannot, r.why, r.err
+	}
+	go onOwnThread(func() {
 		var r result
 		r.p, r.cannot, r.why, r.err = forkDirect(cfg, cg, files, ready)
 		ch <- r
 		if r.p != nil {
 			<-ended
 		}
-	}
-	if sl != nil {
-		// The slot's thread, in the attempt's cgroups already.
-		sl.run <- fork
-		r := <-ch
-		return r.p, r.cannot, r.why, r.err
-	}
-	go onOwnThread(fork)
+	})
 	r := <-ch
 	return r.p, r.cannot, r.why, r.err
+}
+
+// baseView makes the calling thread (locked, never unlocked) the base of
+// direct starts: a mount and uts namespace of its own, its base mounts
+// (baseMounts), its privileges dropped (dropPrivileges, which leaves its
+// effective capabilities: it may still mount, and the job's uid, set as
+// it is forked, keeps none).
+func baseView() error {
+	// CLONE_FS: the thread's own root, cwd and umask (the runtime's threads
+	// share them otherwise).
+	if err := unix.Unshare(unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_FS); err != nil {
+		return fmt.Errorf("unshare: %w", err)
+	}
+	syscall.Umask(0o022)
+	if err := baseMounts(procHidePID); err != nil {
+		return err
+	}
+	return dropPrivileges()
 }
 
 // onOwnThread runs fn on a thread of its own, locked to it and never
@@ -101,28 +129,33 @@ func onOwnThread(fn func()) {
 	fn()
 }
 
-// forkDirect runs on startDirect's locked thread.
+// forkDirect runs on startDirect's locked thread, which it makes the
+// job's view.
 func forkDirect(cfg *initConfig, cg *cgroup, files []*os.File, ready func() error) (p *os.Process, cannot string, why string, err error) {
-	// CLONE_FS: the thread's own root, cwd and umask (the runtime's threads
-	// share them otherwise).
-	if err := unix.Unshare(unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_FS); err != nil {
-		return nil, "", "", fmt.Errorf("unshare: %w", err)
-	}
-	syscall.Umask(0o022)
-	if err := setupMounts(cfg, procHidePID); err != nil {
+	if err := baseView(); err != nil {
 		return nil, "", "", err
+	}
+	p, _, cannot, why, err = forkInSlot(cfg, cg, files, ready)
+	return p, cannot, why, err
+}
+
+// forkInSlot lays the attempt's mounts over the calling thread's base view
+// (baseView) and forks the job there. made are the mounts it made, for
+// unmountAttempt once the job has exited (or at once, when it did not
+// start).
+func forkInSlot(cfg *initConfig, cg *cgroup, files []*os.File, ready func() error) (p *os.Process, made []string, cannot string, why string, err error) {
+	made, err = attemptMounts(cfg)
+	if err != nil {
+		return nil, made, "", "", err
 	}
 	if cfg.Hostname != "" {
 		if err := unix.Sethostname([]byte(cfg.Hostname)); err != nil {
-			return nil, "", "", fmt.Errorf("sethostname: %w", err)
+			return nil, made, "", "", fmt.Errorf("sethostname: %w", err)
 		}
 	}
 	path, err := lookPath(cfg.Command, cfg.Env, cfg.Dir)
 	if err != nil {
-		return nil, err.Error(), "", nil
-	}
-	if err := dropPrivileges(); err != nil {
-		return nil, "", "", err
+		return nil, made, err.Error(), "", nil
 	}
 	attr := &os.ProcAttr{
 		Dir:   cfg.Dir,
@@ -138,7 +171,7 @@ func forkDirect(cfg *initConfig, cg *cgroup, files []*os.File, ready func() erro
 	}
 	if ready != nil {
 		if err := ready(); err != nil {
-			return nil, "", "", &notReadyError{err}
+			return nil, made, "", "", &notReadyError{err}
 		}
 	}
 	p, err, why = cg.startHere(attr, func() (*os.Process, error) {
@@ -147,11 +180,11 @@ func forkDirect(cfg *initConfig, cg *cgroup, files []*os.File, ready func() erro
 	if err != nil {
 		var errno syscall.Errno
 		if errors.As(err, &errno) {
-			return nil, fmt.Sprintf("exec: %q: %v", cfg.Command[0], errno), why, nil
+			return nil, made, fmt.Sprintf("exec: %q: %v", cfg.Command[0], errno), why, nil
 		}
-		return nil, "", why, err
+		return nil, made, "", why, err
 	}
-	return p, "", why, nil
+	return p, made, "", why, nil
 }
 
 // errNoDirect: the kernel cannot give a direct start a private proc.
@@ -181,7 +214,11 @@ func (h *handle) startDirect(ctx context.Context, cfg *initConfig, cg *cgroup, s
 	er, ew := pipe()
 	if err != nil {
 		closeAll()
-		cg.remove(e.log)
+		if sl != nil {
+			sl.run <- nil // the slot leaves, with its cgroups
+		} else {
+			cg.remove(e.log)
+		}
 		return nil, fmt.Errorf("local: %w", err)
 	}
 	ended := make(chan struct{})
@@ -206,7 +243,9 @@ func (h *handle) startDirect(ctx context.Context, cfg *initConfig, cg *cgroup, s
 	if p == nil {
 		or.Close()
 		er.Close()
-		cg.remove(e.log)
+		if sl == nil {
+			cg.remove(e.log) // a slot's stay with its thread
+		}
 		if err := os.RemoveAll(h.dir); err != nil {
 			e.log("local: remove work directory: %v", err)
 		}

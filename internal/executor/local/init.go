@@ -15,6 +15,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"batchd/internal/executor"
 )
 
 // initArg0 is the argv[0] under which batchd's own binary, re-executed
@@ -266,16 +268,38 @@ var lastCap = sync.OnceValue(func() int {
 	return 63
 })
 
-// setupMounts builds the job's view: private mount propagation, a proc
-// (procData its mount options) of the calling process's pid namespace,
-// private tmpfs, hidden directories, the work directory bound back at its
-// path, the job definition's mounts.
+// setupMounts builds the job's view: baseMounts, then attemptMounts.
 func setupMounts(cfg *initConfig, procData string) error {
+	if err := baseMounts(procData); err != nil {
+		return err
+	}
+	_, err := attemptMounts(cfg)
+	return err
+}
+
+// baseMounts makes the calling thread's mount namespace the base of the
+// jobs' views: private mount propagation, and a proc (procData its mount
+// options) of the calling process's pid namespace.
+func baseMounts(procData string) error {
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("make mounts private: %w", err)
+	}
+	if err := unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, procData); err != nil {
+		return &procMountError{err}
+	}
+	return nil
+}
+
+// attemptMounts lays the attempt's own mounts over the base (baseMounts):
+// private tmpfs, hidden directories, the work directory bound back at its
+// path, the job definition's mounts. It returns the mount points it made,
+// in order, also on error (unmountAttempt undoes them).
+func attemptMounts(cfg *initConfig) (made []string, err error) {
 	// The work directory and bind sources are opened before anything
 	// hides them.
 	dirFD, err := unix.Open(cfg.Dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("open work directory: %w", err)
+		return nil, fmt.Errorf("open work directory: %w", err)
 	}
 	defer unix.Close(dirFD)
 	srcFDs := make([]int, len(cfg.Mounts))
@@ -286,31 +310,28 @@ func setupMounts(cfg *initConfig, procData string) error {
 		}
 		fd, err := unix.Open(m.Source, unix.O_PATH|unix.O_CLOEXEC, 0)
 		if err != nil {
-			return fmt.Errorf("volume %s: %w", m.Source, err)
+			return nil, fmt.Errorf("volume %s: %w", m.Source, err)
 		}
 		defer unix.Close(fd)
 		srcFDs[i] = fd
 	}
 
-	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
-		return fmt.Errorf("make mounts private: %w", err)
-	}
-	if err := unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, procData); err != nil {
-		return &procMountError{err}
-	}
 	for _, dir := range cfg.Private {
 		if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=1777"); err != nil {
-			return fmt.Errorf("mount tmpfs on %s: %w", dir, err)
+			return made, fmt.Errorf("mount tmpfs on %s: %w", dir, err)
 		}
+		made = append(made, dir)
 	}
 	for _, dir := range cfg.Hide {
 		if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=0755,size=1m"); err != nil {
-			return fmt.Errorf("hide %s: %w", dir, err)
+			return made, fmt.Errorf("hide %s: %w", dir, err)
 		}
+		made = append(made, dir)
 	}
 	if err := bindFD(dirFD, cfg.Dir, true, false); err != nil {
-		return fmt.Errorf("work directory: %w", err)
+		return made, fmt.Errorf("work directory: %w", err)
 	}
+	made = append(made, cfg.Dir)
 	for i, m := range cfg.Mounts {
 		if m.Source == "" {
 			opts := fmt.Sprintf("mode=0755,uid=%d,gid=%d", cfg.UID, cfg.GID)
@@ -321,29 +342,50 @@ func setupMounts(cfg *initConfig, procData string) error {
 				opts += fmt.Sprintf(",size=%dm", m.SizeMiB)
 			}
 			if err := os.MkdirAll(m.Target, 0o755); err != nil {
-				return fmt.Errorf("volume at %s: %w", m.Target, err)
+				return made, fmt.Errorf("volume at %s: %w", m.Target, err)
 			}
 			flags := uintptr(unix.MS_NOSUID | unix.MS_NODEV)
 			if m.ReadOnly {
 				flags |= unix.MS_RDONLY
 			}
 			if err := unix.Mount("tmpfs", m.Target, "tmpfs", flags, opts); err != nil {
-				return fmt.Errorf("volume at %s: %w", m.Target, err)
+				return made, fmt.Errorf("volume at %s: %w", m.Target, err)
 			}
+			made = append(made, m.Target)
 			continue
 		}
 		var st unix.Stat_t
 		if err := unix.Fstat(srcFDs[i], &st); err != nil {
-			return fmt.Errorf("volume %s: %w", m.Source, err)
+			return made, fmt.Errorf("volume %s: %w", m.Source, err)
 		}
 		if err := bindFD(srcFDs[i], m.Target, st.Mode&unix.S_IFMT == unix.S_IFDIR, m.ReadOnly); err != nil {
-			return fmt.Errorf("volume %s at %s: %w", m.Source, m.Target, err)
+			return made, fmt.Errorf("volume %s at %s: %w", m.Source, m.Target, err)
 		}
+		made = append(made, m.Target)
 	}
 	// The hiding tmpfs become read-only once what goes on them was made.
 	for _, dir := range cfg.Hide {
 		if err := unix.Mount("", dir, "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
-			return fmt.Errorf("hide %s read-only: %w", dir, err)
+			return made, fmt.Errorf("hide %s read-only: %w", dir, err)
+		}
+	}
+	return made, nil
+}
+
+// unmountAttempt takes away the mounts attemptMounts made (made, in the
+// order it made them), last first. One inside another made before it
+// goes with that one (MNT_DETACH takes the mounts below it); two at one
+// path are taken from the top.
+func unmountAttempt(made []string) error {
+	for i := len(made) - 1; i >= 0; i-- {
+		inner := slices.ContainsFunc(made[:i], func(outer string) bool {
+			return outer != made[i] && executor.Within(made[i], outer)
+		})
+		if inner {
+			continue
+		}
+		if err := unix.Unmount(made[i], unix.MNT_DETACH); err != nil {
+			return fmt.Errorf("unmount %s: %w", made[i], err)
 		}
 	}
 	return nil

@@ -230,12 +230,8 @@ func (e *Executor) Start(ctx context.Context, spec executor.Spec, out func(execu
 			}
 			return dh, nil
 		}
-		// This kernel's proc cannot be private: the init, from now on.
-		if sl != nil {
-			// Its thread, having tried, ends: its cgroups go.
-			cg.remove(e.log)
-			cg = newCgroup()
-		}
+		// This kernel's proc cannot be private: the init, from now on (a
+		// slot's thread mounted its proc before it was ready: never one).
 	} else {
 		cg = newCgroup()
 	}
@@ -565,10 +561,9 @@ func (h *handle) monitor(or, er *os.File, stdoutDone, stderrDone <-chan struct{}
 	if h.ended != nil && h.cg != nil && !h.cg.v2 {
 		// The thread that forked the job is in the cgroups (v1) until it
 		// has ended, which the job's end lets it do: the cgroups go once it
-		// has, without the attempt waiting for that.
-		if h.cg.placed {
-			go h.e.recycle(h.cg) // a slot's: kept for the next
-		} else {
+		// has, without the attempt waiting for that. A slot's stay with
+		// its thread, which is a slot again (makeSlot).
+		if !h.cg.placed {
 			go h.cg.remove(h.e.log)
 		}
 	} else {

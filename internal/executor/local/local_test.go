@@ -793,10 +793,14 @@ func TestSlotCgroupReuse(t *testing.T) {
 	if e.slots.reused.Load() == 0 {
 		t.Error("no slot cgroup was reused")
 	}
-	// The limits a kept cgroup is known to hold are those its files hold.
+	// The limits a kept cgroup is known to hold are those its files hold:
+	// kept for a new slot, or with its slot's thread, ready again.
 	time.Sleep(30 * time.Millisecond)
 	e.slots.mu.Lock()
 	free := slices.Clone(e.slots.free)
+	for _, s := range e.slots.ready {
+		free = append(free, freeCgroup{s.cg.dirs, s.cg.set})
+	}
 	e.slots.mu.Unlock()
 	for _, f := range free {
 		mem, err := os.ReadFile(filepath.Join(f.dirs[0], "memory.limit_in_bytes"))
@@ -817,5 +821,39 @@ func TestSlotCgroupReuse(t *testing.T) {
 	}
 	if len(free) == 0 {
 		t.Error("no slot cgroup kept")
+	}
+}
+
+// A slot's thread serves one attempt after another (cgroup v1): each job
+// gets fresh /tmp, /var/tmp and /dev/shm (nothing the one before left
+// there), its own work directory alone, and its own host name.
+func TestSlotThreadFreshView(t *testing.T) {
+	t.Parallel()
+	requireRoot(t)
+	e := New(Options{UIDMin: 65120, UIDMax: 65139})
+	if e.cg == nil || e.cg.v2 != "" || e.cg.mem.parent == "" || e.cg.cpu.parent == "" {
+		t.Skip("slots are for cgroup v1 with memory and cpu")
+	}
+	reused := e.slots.reused.Load()
+	for i := range 6 {
+		spec := testSpec(t, "sh", "-c", `for d in /tmp /var/tmp /dev/shm; do ls -A $d; echo left > $d/left$$; done; ls -A "$(dirname "$PWD")"; hostname`)
+		spec.VCPUs, spec.MemoryMiB = 1, 64
+		spec.AttemptID = fmt.Sprintf("%012x", 0xabc000+i)
+		res, c := run(t, e, spec)
+		if res != (executor.Result{}) {
+			t.Fatalf("attempt %d: %+v %v", i, res, c.all())
+		}
+		skipWithoutCgroups(t, c)
+		got := c.texts(false)
+		if slices.ContainsFunc(got, func(l string) bool { return strings.HasPrefix(l, "left") }) {
+			t.Errorf("attempt %d saw what an earlier one left: %q", i, got)
+		}
+		if want := []string{filepath.Base(spec.WorkDir), spec.AttemptID}; len(got) < 2 || !slices.Equal(got[len(got)-2:], want) {
+			t.Errorf("attempt %d saw %q, want it to end with only its work directory and its host name %q", i, got, want)
+		}
+		time.Sleep(20 * time.Millisecond) // the slot is ready again
+	}
+	if e.slots.reused.Load() == reused {
+		t.Error("no slot was used again")
 	}
 }

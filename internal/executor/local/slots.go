@@ -1,12 +1,14 @@
 package local
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,8 +37,11 @@ const (
 
 // slot is a thread in the cgroups of a future attempt.
 type slot struct {
-	cg  *cgroup     // dirs and homes; no limits, placed
-	run chan func() // the attempt's start, run on the slot's thread; nil: leave
+	cg *cgroup // dirs and homes, the limits they hold (set); placed
+	// run takes the attempt's start, run on the slot's thread, which
+	// returns once the job has exited, reporting whether the thread's view
+	// is its base again (the slot may be used again); nil: leave.
+	run chan func() bool
 }
 
 // slots are an Executor's slots: ready ones and how many are being made.
@@ -172,7 +177,11 @@ func (e *Executor) takeSlot() *slot {
 }
 
 // makeSlot makes one slot and, on its thread (onOwnThread), waits for its
-// attempt.
+// attempts. The thread builds the base of the jobs' views once (baseView):
+// after each attempt it takes that attempt's mounts away and, once its
+// cgroups hold no task but itself, is ready again, with their counters
+// reset (reset) and the limits they hold (slotLimits) for the next
+// attempt to change.
 func (e *Executor) makeSlot() {
 	p := &e.slots
 	var b [6]byte
@@ -215,45 +224,101 @@ func (e *Executor) makeSlot() {
 		}
 	}
 	cg.placed = true
-	s := &slot{cg: cg, run: make(chan func(), 1)}
+	if err := baseView(); err != nil {
+		if pm := (*procMountError)(nil); errors.As(err, &pm) {
+			e.noDirect.Store(true)
+			e.log("local: %v: attempts start through the sandbox's init from now on", err)
+		}
+		fail(err)
+		return
+	}
+	base, err := mountCount()
+	if err != nil {
+		fail(err)
+		return
+	}
+	s := &slot{cg: cg, run: make(chan func() bool, 1)}
 	p.mu.Lock()
 	p.making--
-	p.ready = append(p.ready, s)
 	p.mu.Unlock()
-
-	idle := time.NewTimer(slotIdle)
-	defer idle.Stop()
-	select {
-	case fn := <-s.run:
-		if fn != nil {
-			fn() // returns once the job exited; the thread ends with us
+	for {
+		p.mu.Lock()
+		p.ready = append(p.ready, s)
+		p.mu.Unlock()
+		fn := s.wait(p)
+		if fn == nil {
+			break
+		}
+		if !fn() || !s.again(tid, base) {
+			// The thread ends with the goroutine (it is locked), and the
+			// cgroups, then empty, are kept for another slot.
+			go e.recycle(cg)
 			return
 		}
-	case <-idle.C:
-		p.mu.Lock()
-		i := -1
-		for j, r := range p.ready {
-			if r == s {
-				i = j
-			}
-		}
-		if i >= 0 {
-			p.ready = append(p.ready[:i], p.ready[i+1:]...)
-		}
-		p.mu.Unlock()
-		if i < 0 {
-			// Taken meanwhile: its attempt comes.
-			if fn := <-s.run; fn != nil {
-				fn()
-				return
-			}
-		}
+		p.reused.Add(1)
 	}
 	// Not used: home, and the cgroups go. A thread that cannot go home
 	// ends with the goroutine (it is locked), leaving them empty.
 	if cg.goHome(tid) {
 		cg.remove(e.log)
 	}
+}
+
+// wait waits for the slot's attempt: its start, or nil when the slot is to
+// leave (unused for slotIdle, or given up).
+func (s *slot) wait(p *slots) func() bool {
+	idle := time.NewTimer(slotIdle)
+	defer idle.Stop()
+	select {
+	case fn := <-s.run:
+		return fn
+	case <-idle.C:
+	}
+	p.mu.Lock()
+	i := slices.Index(p.ready, s)
+	if i >= 0 {
+		p.ready = slices.Delete(p.ready, i, i+1)
+	}
+	p.mu.Unlock()
+	if i >= 0 {
+		return nil
+	}
+	return <-s.run // taken meanwhile: its attempt comes
+}
+
+// again makes a slot whose attempt ended ready for the next: the thread's
+// mount namespace is its base again (as many mounts as base), its cgroups
+// hold no task but the thread (tid), and their counters are reset. It
+// reports false when one of these is not so.
+func (s *slot) again(tid string, base int) bool {
+	if n, err := mountCount(); err != nil || n != base {
+		return false
+	}
+	deadline := time.Now().Add(time.Second)
+	for wait := 100 * time.Microsecond; !s.cg.holdsOnly(tid); wait = min(2*wait, 50*time.Millisecond) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(wait)
+	}
+	return s.cg.reset() == nil
+}
+
+// holdsOnly reports whether the slot's cgroups (v1) hold the task tid and
+// no other. The first (memory) tells for both, as for empty.
+func (c *cgroup) holdsOnly(tid string) bool {
+	data, err := readFile(filepath.Join(c.dirs[0], "tasks"))
+	return err == nil && strings.TrimSpace(string(data)) == tid
+}
+
+// mountCount returns how many mounts the calling thread's mount namespace
+// has.
+func mountCount() (int, error) {
+	data, err := readFile("/proc/thread-self/mountinfo")
+	if err != nil {
+		return 0, err
+	}
+	return bytes.Count(data, []byte{'\n'}), nil
 }
 
 // limit writes the attempt's limits into the slot's cgroups and returns
@@ -287,6 +352,7 @@ func (s *slot) limit(vcpus float64, memMiB int64) (*cgroup, error) {
 		}
 	}
 	cg.set = want
+	s.cg.set = want // the slot's thread reads it once the attempt ended
 	if want.mem > 0 {
 		cg.memDir, cg.memLimit = cg.dirs[0], want.mem
 		// A reused cgroup counts the OOM kills of its earlier attempts.
