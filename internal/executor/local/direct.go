@@ -22,7 +22,10 @@ import (
 // child, is born in that view, in new pid and ipc namespaces, as its uid.
 // The thread lives until the job has exited, for the job's parent-death
 // signal (SIGKILL) is tied to it: should batchd die, the job dies, and
-// with its pid 1 the whole namespace.
+// with its pid 1 the whole namespace. A slot's thread (slots.go) builds
+// the part of the view every job shares (baseView: the namespaces, the
+// private propagation, the proc, the privileges) once, and serves attempt
+// after attempt, taking each one's own mounts away after it.
 //
 // The difference a job can see: its /proc is a proc of the host's pid
 // namespace, mounted with hidepid=invisible, which shows only the

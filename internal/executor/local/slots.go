@@ -26,9 +26,12 @@ import (
 // without limits yet, and waits there. The attempt's limits are written
 // into that cgroup when it is taken (cheap), and the job is forked from
 // that thread, which then lives until the job has exited, as any direct
-// start's. The executor keeps slotsReady slots made; one unused for
-// slotIdle goes home and removes its cgroups. cgroup v2 needs none of
-// this: clone3 starts the child in its cgroup (CLONE_INTO_CGROUP).
+// start's. The thread built the base of the jobs' views when it was made
+// (baseView) and lays each attempt's own mounts over it; once the job has
+// exited it takes them away, and is a slot again (makeSlot). The executor
+// keeps slotsReady slots made; one unused for slotIdle goes home and
+// removes its cgroups. cgroup v2 needs none of this: clone3 starts the
+// child in its cgroup (CLONE_INTO_CGROUP).
 
 const (
 	slotsReady = 2
