@@ -70,7 +70,7 @@ func startDirect(cfg *initConfig, cg *cgroup, sl *slot, files []*os.File, ready 
 		// mounts away once the job has exited.
 		sl.run <- func() bool {
 			var r result
-			var made []string
+			var made []madeMount
 			r.p, made, r.cannot, r.why, r.err = forkInSlot(cfg, cg, files, ready)
 			ch <- r
 			if r.p != nil {
@@ -146,7 +146,7 @@ func forkDirect(cfg *initConfig, cg *cgroup, files []*os.File, ready func() erro
 // (baseView) and forks the job there. made are the mounts it made, for
 // unmountAttempt once the job has exited (or at once, when it did not
 // start).
-func forkInSlot(cfg *initConfig, cg *cgroup, files []*os.File, ready func() error) (p *os.Process, made []string, cannot string, why string, err error) {
+func forkInSlot(cfg *initConfig, cg *cgroup, files []*os.File, ready func() error) (p *os.Process, made []madeMount, cannot string, why string, err error) {
 	made, err = attemptMounts(cfg)
 	if err != nil {
 		return nil, made, "", "", err

@@ -292,9 +292,9 @@ func baseMounts(procData string) error {
 
 // attemptMounts lays the attempt's own mounts over the base (baseMounts):
 // private tmpfs, hidden directories, the work directory bound back at its
-// path, the job definition's mounts. It returns the mount points it made,
-// in order, also on error (unmountAttempt undoes them).
-func attemptMounts(cfg *initConfig) (made []string, err error) {
+// path, the job definition's mounts. It returns the mounts it made, in
+// order, also on error (unmountAttempt undoes them).
+func attemptMounts(cfg *initConfig) (made []madeMount, err error) {
 	// The work directory and bind sources are opened before anything
 	// hides them.
 	dirFD, err := unix.Open(cfg.Dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
@@ -316,22 +316,37 @@ func attemptMounts(cfg *initConfig) (made []string, err error) {
 		srcFDs[i] = fd
 	}
 
+	// mounted notes the mount just made at path.
+	mounted := func(path string) error {
+		var st unix.Statx_t
+		if err := unix.Statx(unix.AT_FDCWD, path, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_MNT_ID, &st); err != nil {
+			return fmt.Errorf("statx %s: %w", path, err)
+		}
+		made = append(made, madeMount{path, st.Mnt_id})
+		return nil
+	}
 	for _, dir := range cfg.Private {
 		if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=1777"); err != nil {
 			return made, fmt.Errorf("mount tmpfs on %s: %w", dir, err)
 		}
-		made = append(made, dir)
+		if err := mounted(dir); err != nil {
+			return made, err
+		}
 	}
 	for _, dir := range cfg.Hide {
 		if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=0755,size=1m"); err != nil {
 			return made, fmt.Errorf("hide %s: %w", dir, err)
 		}
-		made = append(made, dir)
+		if err := mounted(dir); err != nil {
+			return made, err
+		}
 	}
 	if err := bindFD(dirFD, cfg.Dir, true, false); err != nil {
 		return made, fmt.Errorf("work directory: %w", err)
 	}
-	made = append(made, cfg.Dir)
+	if err := mounted(cfg.Dir); err != nil {
+		return made, err
+	}
 	for i, m := range cfg.Mounts {
 		if m.Source == "" {
 			opts := fmt.Sprintf("mode=0755,uid=%d,gid=%d", cfg.UID, cfg.GID)
@@ -351,7 +366,9 @@ func attemptMounts(cfg *initConfig) (made []string, err error) {
 			if err := unix.Mount("tmpfs", m.Target, "tmpfs", flags, opts); err != nil {
 				return made, fmt.Errorf("volume at %s: %w", m.Target, err)
 			}
-			made = append(made, m.Target)
+			if err := mounted(m.Target); err != nil {
+				return made, err
+			}
 			continue
 		}
 		var st unix.Stat_t
@@ -361,7 +378,9 @@ func attemptMounts(cfg *initConfig) (made []string, err error) {
 		if err := bindFD(srcFDs[i], m.Target, st.Mode&unix.S_IFMT == unix.S_IFDIR, m.ReadOnly); err != nil {
 			return made, fmt.Errorf("volume %s at %s: %w", m.Source, m.Target, err)
 		}
-		made = append(made, m.Target)
+		if err := mounted(m.Target); err != nil {
+			return made, err
+		}
 	}
 	// The hiding tmpfs become read-only once what goes on them was made.
 	for _, dir := range cfg.Hide {
@@ -372,20 +391,38 @@ func attemptMounts(cfg *initConfig) (made []string, err error) {
 	return made, nil
 }
 
+// madeMount is a mount attemptMounts made: its path and mount ID.
+type madeMount struct {
+	path string
+	id   uint64
+}
+
 // unmountAttempt takes away the mounts attemptMounts made (made, in the
 // order it made them), last first. One inside another made before it
 // goes with that one (MNT_DETACH takes the mounts below it); two at one
-// path are taken from the top.
-func unmountAttempt(made []string) error {
+// path are taken from the top. It then checks that none is left: no
+// path leads to a mount it made.
+func unmountAttempt(made []madeMount) error {
 	for i := len(made) - 1; i >= 0; i-- {
-		inner := slices.ContainsFunc(made[:i], func(outer string) bool {
-			return outer != made[i] && executor.Within(made[i], outer)
+		inner := slices.ContainsFunc(made[:i], func(outer madeMount) bool {
+			return outer.path != made[i].path && executor.Within(made[i].path, outer.path)
 		})
 		if inner {
 			continue
 		}
-		if err := unix.Unmount(made[i], unix.MNT_DETACH); err != nil {
-			return fmt.Errorf("unmount %s: %w", made[i], err)
+		if err := unix.Unmount(made[i].path, unix.MNT_DETACH); err != nil {
+			return fmt.Errorf("unmount %s: %w", made[i].path, err)
+		}
+	}
+	for _, m := range made {
+		var st unix.Statx_t
+		err := unix.Statx(unix.AT_FDCWD, m.path, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_MNT_ID, &st)
+		switch {
+		case errors.Is(err, unix.ENOENT):
+		case err != nil:
+			return fmt.Errorf("statx %s: %w", m.path, err)
+		case st.Mnt_id == m.id:
+			return fmt.Errorf("%s: still mounted", m.path)
 		}
 	}
 	return nil

@@ -1,7 +1,6 @@
 package local
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -59,6 +58,7 @@ type slots struct {
 	// anything else in a start.
 	free   []freeCgroup
 	reused atomic.Int64 // cgroups taken from free, for tests
+	again  atomic.Int64 // attempts on a thread that served one before, for tests
 }
 
 // maxFree bounds the cgroups kept for reuse.
@@ -235,11 +235,6 @@ func (e *Executor) makeSlot() {
 		fail(err)
 		return
 	}
-	base, err := mountCount()
-	if err != nil {
-		fail(err)
-		return
-	}
 	s := &slot{cg: cg, run: make(chan func() bool, 1)}
 	p.mu.Lock()
 	p.making--
@@ -252,13 +247,13 @@ func (e *Executor) makeSlot() {
 		if fn == nil {
 			break
 		}
-		if !fn() || !s.again(tid, base) {
+		if !fn() || !s.again(tid) {
 			// The thread ends with the goroutine (it is locked), and the
 			// cgroups, then empty, are kept for another slot.
 			go e.recycle(cg)
 			return
 		}
-		p.reused.Add(1)
+		p.again.Add(1)
 	}
 	// Not used: home, and the cgroups go. A thread that cannot go home
 	// ends with the goroutine (it is locked), leaving them empty.
@@ -289,14 +284,10 @@ func (s *slot) wait(p *slots) func() bool {
 	return <-s.run // taken meanwhile: its attempt comes
 }
 
-// again makes a slot whose attempt ended ready for the next: the thread's
-// mount namespace is its base again (as many mounts as base), its cgroups
-// hold no task but the thread (tid), and their counters are reset. It
-// reports false when one of these is not so.
-func (s *slot) again(tid string, base int) bool {
-	if n, err := mountCount(); err != nil || n != base {
-		return false
-	}
+// again makes a slot whose attempt ended (its mounts taken away) ready
+// for the next: its cgroups hold no task but the thread (tid), and their
+// counters are reset. It reports false when that cannot be.
+func (s *slot) again(tid string) bool {
 	deadline := time.Now().Add(time.Second)
 	for wait := 100 * time.Microsecond; !s.cg.holdsOnly(tid); wait = min(2*wait, 50*time.Millisecond) {
 		if time.Now().After(deadline) {
@@ -312,16 +303,6 @@ func (s *slot) again(tid string, base int) bool {
 func (c *cgroup) holdsOnly(tid string) bool {
 	data, err := readFile(filepath.Join(c.dirs[0], "tasks"))
 	return err == nil && strings.TrimSpace(string(data)) == tid
-}
-
-// mountCount returns how many mounts the calling thread's mount namespace
-// has.
-func mountCount() (int, error) {
-	data, err := readFile("/proc/thread-self/mountinfo")
-	if err != nil {
-		return 0, err
-	}
-	return bytes.Count(data, []byte{'\n'}), nil
 }
 
 // limit writes the attempt's limits into the slot's cgroups and returns
