@@ -66,12 +66,12 @@ func startDirect(cfg *initConfig, cg *cgroup, sl *slot, files []*os.File, ready 
 	ch := make(chan result, 1)
 	if sl != nil {
 		// The slot's thread, in the attempt's cgroups already, its base
-		// view and privileges made (slotThread); it takes the attempt's
+		// view and privileges made (makeSlot); it takes the attempt's
 		// mounts away once the job has exited.
 		sl.run <- func() bool {
 			var r result
 			var made []madeMount
-			r.p, made, r.cannot, r.why, r.err = forkInSlot(cfg, cg, files, ready)
+			r.p, made, r.cannot, r.why, r.err = forkInSlot(cfg, sl.private, cg, files, ready)
 			ch <- r
 			if r.p != nil {
 				<-ended
@@ -95,20 +95,46 @@ func startDirect(cfg *initConfig, cg *cgroup, sl *slot, files []*os.File, ready 
 
 // baseView makes the calling thread (locked, never unlocked) the base of
 // direct starts: a mount and uts namespace of its own, its base mounts
-// (baseMounts), its privileges dropped (dropPrivileges, which leaves its
-// effective capabilities: it may still mount, and the job's uid, set as
-// it is forked, keeps none).
-func baseView() error {
+// (baseMounts), a tmpfs on each of private, its privileges dropped
+// (dropPrivileges, which leaves its effective capabilities: it may still
+// mount, and the job's uid, set as it is forked, keeps none). It returns
+// the private tmpfs, each with the directory it covers.
+func baseView(private []string) ([]privateMount, error) {
 	// CLONE_FS: the thread's own root, cwd and umask (the runtime's threads
 	// share them otherwise).
 	if err := unix.Unshare(unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_FS); err != nil {
-		return fmt.Errorf("unshare: %w", err)
+		return nil, fmt.Errorf("unshare: %w", err)
 	}
 	syscall.Umask(0o022)
 	if err := baseMounts(procHidePID); err != nil {
-		return err
+		return nil, err
 	}
-	return dropPrivileges()
+	var mounts []privateMount
+	for _, dir := range private {
+		// Opened before it is covered: an attempt's sources there (its
+		// work directory under /tmp) are opened from it.
+		fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err == nil {
+			mounts = append(mounts, privateMount{dir, fd})
+			err = mountPrivate(dir)
+		}
+		if err != nil {
+			closePrivate(mounts)
+			return nil, fmt.Errorf("private %s: %w", dir, err)
+		}
+	}
+	if err := dropPrivileges(); err != nil {
+		closePrivate(mounts)
+		return nil, err
+	}
+	return mounts, nil
+}
+
+// closePrivate closes the descriptors of a base view's private tmpfs.
+func closePrivate(mounts []privateMount) {
+	for _, m := range mounts {
+		unix.Close(m.covered)
+	}
 }
 
 // onOwnThread runs fn on a thread of its own, locked to it and never
@@ -135,19 +161,19 @@ func onOwnThread(fn func()) {
 // forkDirect runs on startDirect's locked thread, which it makes the
 // job's view.
 func forkDirect(cfg *initConfig, cg *cgroup, files []*os.File, ready func() error) (p *os.Process, cannot string, why string, err error) {
-	if err := baseView(); err != nil {
+	if _, err := baseView(nil); err != nil {
 		return nil, "", "", err
 	}
-	p, _, cannot, why, err = forkInSlot(cfg, cg, files, ready)
+	p, _, cannot, why, err = forkInSlot(cfg, nil, cg, files, ready)
 	return p, cannot, why, err
 }
 
 // forkInSlot lays the attempt's mounts over the calling thread's base view
-// (baseView) and forks the job there. made are the mounts it made, for
-// unmountAttempt once the job has exited (or at once, when it did not
-// start).
-func forkInSlot(cfg *initConfig, cg *cgroup, files []*os.File, ready func() error) (p *os.Process, made []madeMount, cannot string, why string, err error) {
-	made, err = attemptMounts(cfg)
+// (baseView, which mounted the private tmpfs of have) and forks the job
+// there. made are the mounts it made, for unmountAttempt once the job has
+// exited (or at once, when it did not start).
+func forkInSlot(cfg *initConfig, have []privateMount, cg *cgroup, files []*os.File, ready func() error) (p *os.Process, made []madeMount, cannot string, why string, err error) {
+	made, err = attemptMounts(cfg, have)
 	if err != nil {
 		return nil, made, "", "", err
 	}

@@ -273,7 +273,7 @@ func setupMounts(cfg *initConfig, procData string) error {
 	if err := baseMounts(procData); err != nil {
 		return err
 	}
-	_, err := attemptMounts(cfg)
+	_, err := attemptMounts(cfg, nil)
 	return err
 }
 
@@ -290,14 +290,36 @@ func baseMounts(procData string) error {
 	return nil
 }
 
+// privateMount is a private tmpfs of a slot's base view: its dir, and an
+// O_PATH descriptor of the directory it covers.
+type privateMount struct {
+	dir     string
+	covered int
+}
+
+// openPath opens path (a real path) O_PATH with flags, from the
+// directory a private tmpfs of have covers when path lies there.
+func openPath(path string, flags int, have []privateMount) (int, error) {
+	for _, m := range have {
+		if path == m.dir {
+			return unix.Openat(m.covered, ".", flags|unix.O_PATH|unix.O_CLOEXEC, 0)
+		}
+		if executor.Within(path, m.dir) {
+			return unix.Openat(m.covered, strings.TrimPrefix(path[len(m.dir):], "/"), flags|unix.O_PATH|unix.O_CLOEXEC, 0)
+		}
+	}
+	return unix.Open(path, flags|unix.O_PATH|unix.O_CLOEXEC, 0)
+}
+
 // attemptMounts lays the attempt's own mounts over the base (baseMounts):
-// private tmpfs, hidden directories, the work directory bound back at its
+// private tmpfs (but on the dirs of have, which the base has mounted and
+// emptied), hidden directories, the work directory bound back at its
 // path, the job definition's mounts. It returns the mounts it made, in
 // order, also on error (unmountAttempt undoes them).
-func attemptMounts(cfg *initConfig) (made []madeMount, err error) {
+func attemptMounts(cfg *initConfig, have []privateMount) (made []madeMount, err error) {
 	// The work directory and bind sources are opened before anything
 	// hides them.
-	dirFD, err := unix.Open(cfg.Dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	dirFD, err := openPath(cfg.Dir, unix.O_DIRECTORY, have)
 	if err != nil {
 		return nil, fmt.Errorf("open work directory: %w", err)
 	}
@@ -308,7 +330,7 @@ func attemptMounts(cfg *initConfig) (made []madeMount, err error) {
 		if m.Source == "" {
 			continue
 		}
-		fd, err := unix.Open(m.Source, unix.O_PATH|unix.O_CLOEXEC, 0)
+		fd, err := openPath(m.Source, 0, have)
 		if err != nil {
 			return nil, fmt.Errorf("volume %s: %w", m.Source, err)
 		}
@@ -326,8 +348,11 @@ func attemptMounts(cfg *initConfig) (made []madeMount, err error) {
 		return nil
 	}
 	for _, dir := range cfg.Private {
-		if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=1777"); err != nil {
-			return made, fmt.Errorf("mount tmpfs on %s: %w", dir, err)
+		if slices.ContainsFunc(have, func(m privateMount) bool { return m.dir == dir }) {
+			continue
+		}
+		if err := mountPrivate(dir); err != nil {
+			return made, err
 		}
 		if err := mounted(dir); err != nil {
 			return made, err
@@ -389,6 +414,46 @@ func attemptMounts(cfg *initConfig) (made []madeMount, err error) {
 		}
 	}
 	return made, nil
+}
+
+// mountPrivate mounts a fresh tmpfs on dir, world-writable and sticky.
+func mountPrivate(dir string) error {
+	if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=1777"); err != nil {
+		return fmt.Errorf("mount tmpfs on %s: %w", dir, err)
+	}
+	return nil
+}
+
+// emptyDir removes what dir holds (a private tmpfs of a slot's base,
+// after an attempt: no process of it is left) and checks that nothing
+// is left.
+func emptyDir(dir string) error {
+	names, err := dirNames(dir)
+	if err != nil {
+		return err
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	for _, n := range names {
+		if err := os.RemoveAll(filepath.Join(dir, n)); err != nil {
+			return err
+		}
+	}
+	if names, err = dirNames(dir); err == nil && len(names) > 0 {
+		err = fmt.Errorf("%s: %d entries left", dir, len(names))
+	}
+	return err
+}
+
+// dirNames returns the names dir holds.
+func dirNames(dir string) ([]string, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.Readdirnames(-1)
 }
 
 // madeMount is a mount attemptMounts made: its path and mount ID.

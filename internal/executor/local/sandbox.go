@@ -21,9 +21,21 @@ const (
 	DefaultUIDMax = 65519
 )
 
-// privateDirs get a fresh tmpfs in each attempt: world-writable places
-// attempts would otherwise share.
+// privateDirs get a tmpfs of each attempt's own: world-writable places
+// attempts would otherwise share. A slot's thread (slots.go) mounts them
+// once and empties them after each attempt.
 var privateDirs = []string{"/tmp", "/var/tmp", "/dev/shm"}
+
+// privateMounts returns the privateDirs this host has, as real paths.
+func privateMounts() []string {
+	var dirs []string
+	for _, p := range privateDirs {
+		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+			dirs = append(dirs, executor.RealPath(p))
+		}
+	}
+	return dirs
+}
 
 // uids hands out the UIDs of running attempts, one each.
 type uids struct {
@@ -153,11 +165,7 @@ func (e *Executor) release(id identity) {
 // plan fills in the mounts of the job's view and says, as job log lines,
 // what of spec the sandbox does not honour.
 func (e *Executor) plan(cfg *initConfig, spec executor.Spec, dir string) (notes []string) {
-	for _, p := range privateDirs {
-		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
-			cfg.Private = append(cfg.Private, executor.RealPath(p))
-		}
-	}
+	cfg.Private = privateMounts()
 	// The data dir and the other attempts' directories: hidden, unless a
 	// private tmpfs already covers them.
 	hide := append(slices.Clone(e.hide), filepath.Dir(dir))

@@ -40,6 +40,9 @@ const (
 // slot is a thread in the cgroups of a future attempt.
 type slot struct {
 	cg *cgroup // dirs and homes, the limits they hold (set); placed
+	// private are the private tmpfs of the thread's base view, emptied
+	// after each attempt.
+	private []privateMount
 	// run takes the attempt's start, run on the slot's thread, which
 	// returns once the job has exited, reporting whether the thread's view
 	// is its base again (the slot may be used again); nil: leave.
@@ -227,7 +230,9 @@ func (e *Executor) makeSlot() {
 		}
 	}
 	cg.placed = true
-	if err := baseView(); err != nil {
+	private, err := baseView(privateMounts())
+	defer closePrivate(private) // the thread ends with this function
+	if err != nil {
 		if pm := (*procMountError)(nil); errors.As(err, &pm) {
 			e.noDirect.Store(true)
 			e.log("local: %v: attempts start through the sandbox's init from now on", err)
@@ -235,7 +240,7 @@ func (e *Executor) makeSlot() {
 		fail(err)
 		return
 	}
-	s := &slot{cg: cg, run: make(chan func() bool, 1)}
+	s := &slot{cg: cg, private: private, run: make(chan func() bool, 1)}
 	p.mu.Lock()
 	p.making--
 	p.mu.Unlock()
@@ -285,8 +290,9 @@ func (s *slot) wait(p *slots) func() bool {
 }
 
 // again makes a slot whose attempt ended (its mounts taken away) ready
-// for the next: its cgroups hold no task but the thread (tid), and their
-// counters are reset. It reports false when that cannot be.
+// for the next: its cgroups hold no task but the thread (tid), then its
+// private tmpfs are emptied and the cgroups' counters reset. It reports
+// false when that cannot be.
 func (s *slot) again(tid string) bool {
 	deadline := time.Now().Add(time.Second)
 	for wait := 100 * time.Microsecond; !s.cg.holdsOnly(tid); wait = min(2*wait, 50*time.Millisecond) {
@@ -294,6 +300,11 @@ func (s *slot) again(tid string) bool {
 			return false
 		}
 		time.Sleep(wait)
+	}
+	for _, m := range s.private {
+		if err := emptyDir(m.dir); err != nil {
+			return false
+		}
 	}
 	return s.cg.reset() == nil
 }
