@@ -587,3 +587,38 @@ func TestLazyHeld(t *testing.T) {
 		t.Error("a lazy Update held at Close was lost")
 	}
 }
+
+// TestSyncShared: Updates from many callers share commits (group
+// commit) and so syncs: never more syncs than commits, fewer than
+// Updates.
+func TestSyncShared(t *testing.T) {
+	db, _ := openTest(t)
+	var commits atomic.Int64
+	db.ObserveCommits(func(time.Duration) { commits.Add(1) })
+	syncs := db.syncs.Load()
+	const callers, each = 32, 25
+	errs := make(chan error, callers)
+	for c := range callers {
+		go func() {
+			var err error
+			for i := range each {
+				if err = db.Update(context.Background(), func(tx store.Tx) error {
+					return tx.Put("k", fmt.Sprintf("%d-%d", c, i), []byte("v"))
+				}); err != nil {
+					break
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range callers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, c := db.syncs.Load()-syncs, commits.Load()
+	t.Logf("%d Updates, %d commits, %d syncs", callers*each, c, n)
+	if n > c || n >= callers*each {
+		t.Errorf("%d syncs for %d commits of %d Updates", n, c, callers*each)
+	}
+}
