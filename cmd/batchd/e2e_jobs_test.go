@@ -539,6 +539,23 @@ func TestJobWorkDirRemoved(t *testing.T) {
 	if _, err := os.Stat(msgs[0]); !os.IsNotExist(err) {
 		t.Errorf("work directory %s left behind: %v", msgs[0], err)
 	}
+	// The emptied work directories the executor keeps for the next
+	// attempts go with the server, and the jobs dir with them.
+	ts.stop()
+	if _, err := os.Stat(jobs); !os.IsNotExist(err) {
+		names, _ := dirNamesOf(jobs)
+		t.Errorf("jobs dir %s left behind the server, holding %q: %v", jobs, names, err)
+	}
+}
+
+// dirNamesOf returns the names dir holds.
+func dirNamesOf(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names, err
 }
 
 // processesRunning returns the pids of the processes whose command line

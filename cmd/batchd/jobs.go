@@ -157,12 +157,21 @@ type executors struct {
 	Describe string // one line for the start log
 	GPUs     int
 	docker   *docker.Executor
+	local    *local.Executor
 	jobsDir  string // the local executor's work directories
 }
 
 // Close releases the Docker client; nil-safe.
 func (x *executors) Close() {
-	if x != nil && x.docker != nil {
+	if x == nil {
+		return
+	}
+	if x.local != nil {
+		if err := x.local.Close(); err != nil {
+			slog.Default().Warn("removing the local executor's kept work directories", "err", err)
+		}
+	}
+	if x.docker != nil {
 		if err := x.docker.Close(); err != nil {
 			slog.Default().Warn("closing the Docker client", "err", err)
 		}
@@ -194,7 +203,7 @@ func newScheduler(ctx context.Context, cfg Config, batchSvc *batch.Service, iamS
 	if n := loc.Reap(); n > 0 {
 		log.Warn("killed the job processes an earlier run of batchd left", "attempts", n)
 	}
-	x := &executors{Default: "local", jobsDir: jobs}
+	x := &executors{Default: "local", local: loc, jobsDir: jobs}
 	execs := map[string]executor.Executor{"local": loc}
 	unavailable := map[string]string{}
 	var describe []string

@@ -401,8 +401,8 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 	}
 	con := console.New(console.Config{API: srv, Identities: consoleIdentities{iamSvc}, AccountID: cfg.AccountID, Region: cfg.Region,
 		Secure: cfg.TLSCert != "", Log: log, Now: cfg.Now, Sessions: &storeSessions{st: db, now: now}})
-	defer execs.Close()
 	defer func() {
+		execs.Close() // the local executor's kept work directories go
 		// The jobs dir, once its attempts are gone; a left one is
 		// harmless (error ignored: it may not be empty).
 		if cfg.JobsDir == "" {

@@ -275,9 +275,7 @@ func (h *handle) startDirect(ctx context.Context, cfg *initConfig, cg *cgroup, s
 		if sl == nil {
 			cg.remove(e.log) // a slot's stay with its thread
 		}
-		if err := os.RemoveAll(h.dir); err != nil {
-			e.log("local: remove work directory: %v", err)
-		}
+		h.removeDir()
 		e.release(h.id)
 		if nr := (*notReadyError)(nil); errors.As(err, &nr) {
 			return nil, nr.err

@@ -77,8 +77,13 @@ type Executor struct {
 	// noDirect: the kernel's proc cannot be private; every attempt
 	// starts through the init (direct.go).
 	noDirect atomic.Bool
-	slots    slots // cgroup v1 (slots.go)
+	slots    slots    // cgroup v1 (slots.go)
+	dirs     workDirs // kept work directories (workdirs.go)
 }
+
+// Close removes the work directories the Executor keeps for its next
+// attempts (workdirs.go); attempts still running keep theirs.
+func (e *Executor) Close() error { return e.dirs.removeAll() }
 
 var _ executor.Executor = (*Executor)(nil)
 
@@ -162,10 +167,10 @@ func (e *Executor) Start(ctx context.Context, spec executor.Spec, out func(execu
 			return fail(fmt.Errorf("local: work directory: %w", err))
 		}
 		dir = d
-	} else if err := os.MkdirAll(dir, 0o700); err != nil {
+	} else if err := e.dirs.make(dir); err != nil {
 		return fail(fmt.Errorf("local: work directory: %w", err))
 	}
-	h.dir = dir
+	h.dir, h.keepDir = dir, spec.WorkDir != ""
 	dir = executor.RealPath(dir)
 	if err := os.Chmod(dir, 0o700); err != nil {
 		return fail(fmt.Errorf("local: work directory: %w", err))
@@ -413,11 +418,12 @@ func cannotStart(err error) executor.Handle {
 // handle is a started attempt. Its monitor goroutine owns the process from
 // exit to cleanup; Wait waits for it.
 type handle struct {
-	e    *Executor
-	proc *os.Process
-	cg   *cgroup // nil without limits
-	dir  string
-	id   identity
+	e       *Executor
+	proc    *os.Process
+	cg      *cgroup // nil without limits
+	dir     string
+	keepDir bool // dir is Spec.WorkDir: kept for another attempt once emptied
+	id      identity
 
 	// status is the init's status pipe: after "started", "exit" with the
 	// job's wait status; nil for a job started directly (direct.go).
@@ -569,14 +575,26 @@ func (h *handle) monitor(or, er *os.File, stdoutDone, stderrDone <-chan struct{}
 	} else {
 		h.cg.remove(h.e.log)
 	}
-	if err := os.RemoveAll(h.dir); err != nil {
-		h.e.log("local: remove work directory: %v", err)
-	}
+	h.removeDir()
 	// Every process of the attempt died with its init (the kernel ends a
 	// pid namespace with its pid 1): the uid is free again.
 	h.e.release(h.id)
 	h.res = res
 	close(h.done)
+}
+
+// removeDir removes the attempt's work directory, or empties it and keeps
+// it for another attempt (workdirs.go).
+func (h *handle) removeDir() {
+	var err error
+	if h.keepDir {
+		err = h.e.dirs.release(h.dir)
+	} else {
+		err = os.RemoveAll(h.dir)
+	}
+	if err != nil {
+		h.e.log("local: remove work directory: %v", err)
+	}
 }
 
 // waitExit blocks until the process pid has exited, without reaping it.
