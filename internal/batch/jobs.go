@@ -220,6 +220,10 @@ type loaded struct {
 	rec        *jobRecord
 	origStatus string // status as stored; "" for a job this transaction created
 	dirty      bool
+	// relist: its listing entry is to be written at flush, not only the
+	// document (a parent whose children's counts alone changed keeps its
+	// entry: listings carry no counts, see summary).
+	relist bool
 }
 
 // jobTx is a store transaction's view of jobs: documents are read once and
@@ -269,7 +273,16 @@ func (t *jobTx) create(r *jobRecord) *loaded {
 	return l
 }
 
+// touch marks a job changed: its document and listing entry are written
+// at flush.
 func (t *jobTx) touch(l *loaded) {
+	t.touchCounts(l)
+	l.relist = true
+}
+
+// touchCounts marks an array parent whose children's counts (Summary,
+// SummaryAt) alone changed: its document is written at flush.
+func (t *jobTx) touchCounts(l *loaded) {
 	if !l.dirty {
 		l.dirty = true
 		t.order = append(t.order, l.rec.ID)
@@ -319,6 +332,9 @@ func (t *jobTx) flush() error {
 		r := l.rec
 		if err := putJob(t.tx, r); err != nil {
 			return err
+		}
+		if !l.relist && l.origStatus == r.Status {
+			continue // the counts of a parent's children: not in its entry
 		}
 		p, err := t.parentOf(r)
 		if err != nil {
@@ -371,7 +387,7 @@ func (t *jobTx) flush() error {
 	}
 	for _, id := range t.order {
 		t.jobs[id].origStatus = t.jobs[id].rec.Status
-		t.jobs[id].dirty = false
+		t.jobs[id].dirty, t.jobs[id].relist = false, false
 	}
 	t.order = t.order[:0]
 	return nil
@@ -406,8 +422,11 @@ func ptrIf[T comparable](v T) *T {
 	return &v
 }
 
-// summary is r's JobSummary, as ListJobs returns it; p is r's parent (r
-// itself when r is no child).
+// summary is r's JobSummary, as its listing entry holds it; p is r's
+// parent (r itself when r is no child). A parent's has no counts of its
+// children (statusSummary): they change with every child's state, the
+// entry only with the parent's, and ListJobs reads them from the parent
+// (withCounts).
 func (s *Service) summary(r, p *jobRecord) JobSummary {
 	js := JobSummary{
 		JobArn:          ptrIf(s.JobARN(r.ID)),
@@ -426,7 +445,7 @@ func (s *Service) summary(r, p *jobRecord) JobSummary {
 	}
 	switch {
 	case r.isParent():
-		js.ArrayProperties = &ArrayPropertiesSummary{Size: &r.Size, StatusSummary: r.Summary, StatusSummaryLastUpdatedAt: ptrIf(r.SummaryAt)}
+		js.ArrayProperties = &ArrayPropertiesSummary{Size: &r.Size}
 	case r.isChild():
 		js.ArrayProperties = &ArrayPropertiesSummary{Index: &r.Index}
 	}
@@ -959,6 +978,9 @@ func (s *Service) ListJobs(ctx context.Context, in *ListJobsRequest) (*ListJobsR
 			if err := json.Unmarshal(it.Value, &js); err != nil {
 				return fmt.Errorf("decode %s %q: %w", m.kind, it.Key, err)
 			}
+			if err := withCounts(tx, &js); err != nil {
+				return err
+			}
 			if filter.match(&js) {
 				out.JobSummaryList = append(out.JobSummaryList, js)
 			}
@@ -979,6 +1001,21 @@ func (s *Service) ListJobs(ctx context.Context, in *ListJobsRequest) (*ListJobsR
 		return nil, err
 	}
 	return out, nil
+}
+
+// withCounts gives an array parent's summary from its listing entry the
+// counts of its children, from the parent's document (summary).
+func withCounts(tx store.Tx, js *JobSummary) error {
+	ap := js.ArrayProperties
+	if ap == nil || ap.Size == nil || ap.Index != nil {
+		return nil
+	}
+	r, found, err := getJob(tx, js.JobId)
+	if err != nil || !found {
+		return err // gone since it was listed: as it was
+	}
+	ap.StatusSummary, ap.StatusSummaryLastUpdatedAt = r.Summary, ptrIf(r.SummaryAt)
+	return nil
 }
 
 // listToken is ListJobs' nextToken for a page that resumes after the

@@ -149,12 +149,35 @@ func TestArrayJobs(t *testing.T) {
 			if i := slices.IndexFunc(env, func(e KeyValuePair) bool { return *e.Name == "AWS_BATCH_JOB_ARRAY_INDEX" }); i < 0 || *env[i].Value != "1" {
 				t.Errorf("child 1 environment = %s", jsonString(env))
 			}
-			for i := range 3 {
+			// ListJobs shows the parent's counts as they are now, though
+			// its listing entry holds none (summary).
+			listed := func(status string) map[string]int32 {
+				t.Helper()
+				out, err := f.s.ListJobs(context.Background(), &ListJobsRequest{JobQueue: ptrIf("q"), JobStatus: status})
+				if err != nil || len(out.JobSummaryList) != 1 || out.JobSummaryList[0].ArrayProperties == nil {
+					t.Fatalf("ListJobs %s = %s, %v; want the parent", status, jsonString(out), err)
+				}
+				m := map[string]int32{}
+				for k, v := range out.JobSummaryList[0].ArrayProperties.StatusSummary {
+					if v != 0 {
+						m[k] = v
+					}
+				}
+				return m
+			}
+			f.run(p+":0", 0)
+			if got, want := listed(JobStatusPending), map[string]int32{"RUNNABLE": 2, "SUCCEEDED": 1}; !reflect.DeepEqual(got, want) {
+				t.Errorf("listed parent's statusSummary = %v, want %v", got, want)
+			}
+			for i := 1; i < 3; i++ {
 				f.run(fmt.Sprint(p, ":", i), 0)
 			}
 			d = f.describe(p)
 			if d.Status != JobStatusSucceeded || !reflect.DeepEqual(summaryOf(d), map[string]int32{"SUCCEEDED": 3}) {
 				t.Errorf("parent: %s %v", d.Status, summaryOf(d))
+			}
+			if got, want := listed(JobStatusSucceeded), map[string]int32{"SUCCEEDED": 3}; !reflect.DeepEqual(got, want) {
+				t.Errorf("listed parent's statusSummary = %v, want %v", got, want)
 			}
 		}},
 		{"a failed child fails the parent once all children end", func(t *testing.T, f *jobsFixture) {

@@ -85,7 +85,7 @@ func (t *jobTx) setStatus(l *loaded, status, reason string) error {
 	p.Summary[old]--
 	p.Summary[status]++
 	p.SummaryAt = t.now
-	t.touch(pl)
+	t.touchCounts(pl)
 	if terminal(p.Status) || p.Summary[JobStatusSucceeded]+p.Summary[JobStatusFailed] < p.Size {
 		return nil
 	}
