@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -294,10 +295,27 @@ func setProcs() {
 	}
 }
 
+// gcPercent is batchd's GOGC: the heap grows to three times what is live
+// before a collection (the runtime's default, 100, lets it double). Every
+// request and attempt allocates; collecting half as often gave 5-12% more
+// SubmitJobs a second and took a few percent less CPU per array job on
+// the machine this was measured on, for a peak RSS still far under
+// issue 11's 500 MB with 1,000,000 jobs kept.
+const gcPercent = 200
+
+// setGC sets the GC's target to gcPercent, unless the GOGC environment
+// variable chose one.
+func setGC() {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(gcPercent)
+	}
+}
+
 func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, stdout io.Writer) error {
 	// Nothing batchd writes is for others: jobs run as other users.
 	syscall.Umask(0o077)
 	setProcs()
+	setGC()
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return err
 	}

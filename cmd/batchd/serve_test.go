@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -243,5 +244,17 @@ func TestServeProcs(t *testing.T) {
 	startServer(t, "")
 	if got, want := runtime.GOMAXPROCS(0), 2*defaultProcs; got != want {
 		t.Errorf("GOMAXPROCS = %d, want %d (twice %d)", got, want, defaultProcs)
+	}
+}
+
+// Serve sets the GC's target (gcPercent) unless GOGC is set.
+func TestServeGC(t *testing.T) {
+	if _, set := os.LookupEnv("GOGC"); set {
+		t.Skip("GOGC is set: batchd keeps it")
+	}
+	startServer(t, "")
+	got := debug.SetGCPercent(gcPercent) // reads it back; the same value again
+	if got != gcPercent {
+		t.Errorf("GC percent = %d, want %d", got, gcPercent)
 	}
 }
