@@ -755,16 +755,25 @@ func TestReadyGatesStart(t *testing.T) {
 	}
 }
 
+// slotExecutor returns an Executor with attempts' uids uidMin-uidMax, on a
+// host where it makes slots (root, cgroup v1 with memory and cpu); the
+// test skips elsewhere.
+func slotExecutor(t *testing.T, uidMin, uidMax int) *Executor {
+	t.Helper()
+	requireRoot(t)
+	e := New(Options{UIDMin: uidMin, UIDMax: uidMax})
+	if e.cg == nil || e.cg.v2 != "" || e.cg.mem.parent == "" || e.cg.cpu.parent == "" {
+		t.Skip("slots are for cgroup v1 with memory and cpu")
+	}
+	return e
+}
+
 // Slots' cgroups are reused (cgroup v1): an OOM kill in one attempt is not
 // held against the attempts that reuse its cgroup, and their limits are
 // their own.
 func TestSlotCgroupReuse(t *testing.T) {
 	t.Parallel()
-	requireRoot(t)
-	e := New(Options{UIDMin: 65100, UIDMax: 65119})
-	if e.cg == nil || e.cg.v2 != "" || e.cg.mem.parent == "" || e.cg.cpu.parent == "" {
-		t.Skip("slots are for cgroup v1 with memory and cpu")
-	}
+	e := slotExecutor(t, 65100, 65119)
 	for round := range 3 {
 		spec := testSpec(t, "sh", "-c", `head -c 300m /dev/zero | tail`)
 		spec.VCPUs, spec.MemoryMiB = 1, 64
@@ -829,11 +838,7 @@ func TestSlotCgroupReuse(t *testing.T) {
 // there), its own work directory alone, and its own host name.
 func TestSlotThreadFreshView(t *testing.T) {
 	t.Parallel()
-	requireRoot(t)
-	e := New(Options{UIDMin: 65120, UIDMax: 65139})
-	if e.cg == nil || e.cg.v2 != "" || e.cg.mem.parent == "" || e.cg.cpu.parent == "" {
-		t.Skip("slots are for cgroup v1 with memory and cpu")
-	}
+	e := slotExecutor(t, 65120, 65139)
 	again := e.slots.again.Load()
 	for i := range 6 {
 		spec := testSpec(t, "sh", "-c", `for d in /tmp /var/tmp /dev/shm; do ls -A $d; echo left > $d/left$$; done; ls -A "$(dirname "$PWD")"; hostname`)
