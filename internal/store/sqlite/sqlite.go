@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -14,6 +13,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"batchd/internal/store"
 
@@ -424,10 +425,13 @@ func (db *DB) lazySync() <-chan time.Time {
 // On failure the lazy ones are synced again after LazySyncDelay, and the
 // next synced commit tries too.
 func (db *DB) syncWAL() error {
-	f, err := os.OpenFile(db.walPath, os.O_RDWR, 0)
+	// fdatasync: the WAL's data and what reading it back needs (its size),
+	// not its times, which fsync would have the file system's journal
+	// commit too while the WAL grows.
+	fd, err := unix.Open(db.walPath, unix.O_RDWR|unix.O_CLOEXEC, 0)
 	if err == nil {
-		err = f.Sync()
-		if cerr := f.Close(); err == nil {
+		err = unix.Fdatasync(fd)
+		if cerr := unix.Close(fd); err == nil {
 			err = cerr
 		}
 	}
