@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -446,14 +447,29 @@ func emptyDir(dir string) error {
 	return err
 }
 
-// dirNames returns the names dir holds.
+// dirNames returns the names dir holds ("." and ".." aside), with plain
+// system calls: an os.File would try the poller, and allocate more, four
+// times an attempt.
 func dirNames(dir string) ([]string, error) {
-	f, err := os.Open(dir)
+	fd, err := ignoringEINTR(func() (int, error) {
+		return unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	})
 	if err != nil {
-		return nil, err
+		return nil, &fs.PathError{Op: "open", Path: dir, Err: err}
 	}
-	defer f.Close()
-	return f.Readdirnames(-1)
+	defer unix.Close(fd)
+	var names []string
+	var buf [4096]byte
+	for {
+		n, err := ignoringEINTR(func() (int, error) { return unix.Getdents(fd, buf[:]) })
+		if err != nil {
+			return nil, &fs.PathError{Op: "getdents", Path: dir, Err: err}
+		}
+		if n <= 0 {
+			return names, nil
+		}
+		_, _, names = unix.ParseDirent(buf[:n], -1, names)
+	}
 }
 
 // madeMount is a mount attemptMounts made: its path and mount ID.
