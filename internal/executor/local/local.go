@@ -74,6 +74,7 @@ type Executor struct {
 	user     *identity // Options.User, or nil
 	userErr  error     // why Options.User is unusable; Start fails
 	hide     []string  // Options.HideDirs, resolved
+	private  []string  // privateMounts, found once
 	// noDirect: the kernel's proc cannot be private; every attempt
 	// starts through the init (direct.go).
 	noDirect atomic.Bool
@@ -131,6 +132,7 @@ func New(opts Options) *Executor {
 	for _, d := range opts.HideDirs {
 		e.hide = append(e.hide, executor.RealPath(d))
 	}
+	e.private = privateMounts()
 	return e
 }
 

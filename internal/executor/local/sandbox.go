@@ -26,7 +26,8 @@ const (
 // once and empties them after each attempt.
 var privateDirs = []string{"/tmp", "/var/tmp", "/dev/shm"}
 
-// privateMounts returns the privateDirs this host has, as real paths.
+// privateMounts returns the privateDirs this host has, as real paths (New
+// looks once).
 func privateMounts() []string {
 	var dirs []string
 	for _, p := range privateDirs {
@@ -165,7 +166,7 @@ func (e *Executor) release(id identity) {
 // plan fills in the mounts of the job's view and says, as job log lines,
 // what of spec the sandbox does not honour.
 func (e *Executor) plan(cfg *initConfig, spec executor.Spec, dir string) (notes []string) {
-	cfg.Private = privateMounts()
+	cfg.Private = slices.Clone(e.private)
 	// The data dir and the other attempts' directories: hidden, unless a
 	// private tmpfs already covers them.
 	hide := append(slices.Clone(e.hide), filepath.Dir(dir))

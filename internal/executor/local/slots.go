@@ -230,7 +230,7 @@ func (e *Executor) makeSlot() {
 		}
 	}
 	cg.placed = true
-	private, err := baseView(privateMounts())
+	private, err := baseView(e.private)
 	defer closePrivate(private) // the thread ends with this function
 	if err != nil {
 		if pm := (*procMountError)(nil); errors.As(err, &pm) {
