@@ -282,7 +282,12 @@ type harness struct {
 // AccountID filled in), not yet running.
 func newHarness(t testing.TB, cfg Config) *harness {
 	t.Helper()
-	st := memstore.New()
+	return newHarnessOn(t, cfg, memstore.New())
+}
+
+// newHarnessOn is newHarness on the store st.
+func newHarnessOn(t testing.TB, cfg Config, st store.Store) *harness {
+	t.Helper()
 	kr, err := iam.NewKeyring(make([]byte, 32))
 	if err != nil {
 		t.Fatal(err)

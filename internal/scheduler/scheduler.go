@@ -675,9 +675,18 @@ func (s *Scheduler) view(ctx context.Context, now time.Time) (*view, error) {
 				}
 			}
 			if stale || s.reread {
-				// What the queues listed may be out of date, and those
-				// without room now are not listed again.
-				clear(s.listed)
+				// What the queues listed may be out of date; those
+				// without room now are not listed again, and keep the
+				// jobs they read (stale): had they dropped them, each
+				// read after a wake-up without room would describe a
+				// window of jobs anew.
+				for name, l := range s.listed {
+					if slices.ContainsFunc(queues, func(q *queueView) bool { return q.name() == name }) {
+						l.stale = true
+					} else {
+						delete(s.listed, name) // a queue gone
+					}
+				}
 			}
 			for _, q := range queues {
 				q.jobs = nil
@@ -762,10 +771,14 @@ func placeWindow(q *queueView, use *capacityUse) int {
 // them, so the next passes place from the listing without reading: an
 // attempt that ends (the common wake) costs no read. A job whose reason a
 // pass writes (apply) drops its queue's listing, as does anything that
-// leaves a listed job out of waiting.
+// leaves a listed job out of waiting. A listing that may be out of date
+// but was not read again (its queue had no room) is stale: it serves no
+// pass, and keeps its jobs' descriptions (waiting) for the read that
+// lists them again.
 type listing struct {
-	ids []string
-	all bool
+	ids   []string
+	all   bool
+	stale bool
 }
 
 // fromListings sets each queue's jobs from its listing, and reports
@@ -779,7 +792,7 @@ func (s *Scheduler) fromListings(queues []*queueView, use *capacityUse) bool {
 			continue
 		}
 		l := s.listed[q.name()]
-		if l == nil || len(l.ids) < window && !l.all {
+		if l == nil || l.stale || len(l.ids) < window && !l.all {
 			return false
 		}
 		for _, id := range l.ids[:min(window, len(l.ids))] {

@@ -1,9 +1,11 @@
 package scheduler
 
 import (
+	"context"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -11,6 +13,8 @@ import (
 	"batchd/internal/batch"
 	"batchd/internal/executor"
 	"batchd/internal/iam"
+	"batchd/internal/store"
+	"batchd/internal/store/memstore"
 )
 
 // Every test runs in a synctest bubble: the scheduler's ticks, timeouts
@@ -171,6 +175,67 @@ func TestListingMadeStaleByRunnable(t *testing.T) {
 		want := []string{first, later[0], later[1], dep}
 		if got := jobIDsOf(h.exec.started()); !slices.Equal(sorted(got[:2]), sorted(want[:2])) || !slices.Equal(got[2:], want[2:]) {
 			t.Fatalf("started %v, want %v: dep, RUNNABLE once first ended, waited behind later2", got, want)
+		}
+	})
+}
+
+// jobReads counts the job documents read in Views: the scheduler's
+// reads of the RUNNABLE jobs it describes.
+type jobReads struct {
+	store.Store
+	n atomic.Int64
+}
+
+func (c *jobReads) View(ctx context.Context, fn func(store.Tx) error) error {
+	return c.Store.View(ctx, func(tx store.Tx) error { return fn(jobReadsTx{tx, c}) })
+}
+
+type jobReadsTx struct {
+	store.Tx
+	c *jobReads
+}
+
+func (t jobReadsTx) Get(kind, key string) ([]byte, error) {
+	if kind == "batch.job" {
+		t.c.n.Add(1)
+	}
+	return t.Tx.Get(kind, key)
+}
+
+// A queue without room keeps the jobs it read: each wake-up that reads
+// again (a job became RUNNABLE) while it has none reads only its listing,
+// and the pass that has room again describes only the jobs it had not
+// read. Before, every such wake-up dropped them, and the next pass with
+// room described its whole window again.
+func TestWaitingJobsReadOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := &jobReads{Store: memstore.New()}
+		h := newHarnessOn(t, Config{Host: Resources{VCPUs: 1, MemoryMiB: 4096}}, st)
+		h.managedCE("ce", 1, "")
+		h.queue("q", 1, "", "ce")
+		h.def("jd", 1, 128, []string{"true"}, nil)
+		jobs := []string{h.submit("j0", "q", "jd", nil)}
+		for i := 1; i < 20; i++ {
+			time.Sleep(time.Millisecond)
+			jobs = append(jobs, h.submit("j"+strconv.Itoa(i), "q", "jd", nil))
+		}
+		h.start()
+		h.waitStarted(1)
+		synctest.Wait()
+		for i := 1; i <= 5; i++ {
+			// A new RUNNABLE job wakes a pass while there is no room...
+			jobs = append(jobs, h.submit("late"+strconv.Itoa(i), "q", "jd", nil))
+			synctest.Wait()
+			// ...and an end makes room for the next.
+			h.handleOf(jobs[i-1]).exit(executor.Result{ExitCode: 0})
+			h.waitStarted(i + 1)
+			synctest.Wait()
+		}
+		if got := jobIDsOf(h.exec.started()); !slices.Equal(got, jobs[:6]) {
+			t.Fatalf("started %v, want %v", got, jobs[:6])
+		}
+		if n := st.n.Load(); n > int64(len(jobs)) {
+			t.Errorf("%d job documents read for %d jobs, want each at most once", n, len(jobs))
 		}
 	})
 }
