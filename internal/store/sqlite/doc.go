@@ -7,7 +7,9 @@
 // system promise, a power loss. The writer's connection runs with
 // synchronous=NORMAL (SQLite syncs the WAL only before a checkpoint, and
 // a crash leaves a consistent database) and syncs the WAL itself after
-// each commit of an Update that is not lazy (store.Lazy).
+// each commit of an Update that is not lazy (store.Lazy). Readers may see
+// such a commit while its sync runs; a crash then loses it, and every
+// commit after it, but its Update had not returned.
 //
 // Invariants:
 //   - A *DB is safe for concurrent use. Views run on a pool of read-only
