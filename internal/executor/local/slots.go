@@ -85,13 +85,9 @@ type slotLimits struct{ mem, quota int64 }
 // the job has), resets them and keeps them for a next slot; past maxFree,
 // or when they cannot be reset, they are removed.
 func (e *Executor) recycle(cg *cgroup) {
-	deadline := time.Now().Add(time.Second)
-	for wait := time.Millisecond; !cg.empty(); wait = min(2*wait, 50*time.Millisecond) {
-		if time.Now().After(deadline) {
-			cg.remove(e.log)
-			return
-		}
-		time.Sleep(wait)
+	if !cg.settle("", time.Millisecond) {
+		cg.remove(e.log)
+		return
 	}
 	p := &e.slots
 	p.mu.Lock()
@@ -106,12 +102,26 @@ func (e *Executor) recycle(cg *cgroup) {
 	p.mu.Unlock()
 }
 
-// empty reports whether no task is left in a slot's cgroups (v1). The
-// first (memory) tells for both: the slot's thread and the job's
-// processes, forked from it, are in both, and none may move itself.
-func (c *cgroup) empty() bool {
+// holdsOnly reports whether the slot's cgroups (v1) hold the task tid
+// and no other ("": none). The first (memory) tells for both: the slot's
+// thread and the job's processes, forked from it, are in both, and none
+// may move itself.
+func (c *cgroup) holdsOnly(tid string) bool {
 	data, err := readFile(filepath.Join(c.dirs[0], "tasks"))
-	return err == nil && len(strings.TrimSpace(string(data))) == 0
+	return err == nil && strings.TrimSpace(string(data)) == tid
+}
+
+// settle waits up to a second, polling from every first on, for the
+// slot's cgroups to hold only tid ("": none), and reports whether they do.
+func (c *cgroup) settle(tid string, first time.Duration) bool {
+	deadline := time.Now().Add(time.Second)
+	for wait := first; !c.holdsOnly(tid); wait = min(2*wait, 50*time.Millisecond) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(wait)
+	}
+	return true
 }
 
 // reset makes a slot's memory cgroup's counters (v1) as new, at zero. Its
@@ -294,12 +304,8 @@ func (s *slot) wait(p *slots) func() bool {
 // private tmpfs are emptied and the cgroups' counters reset. It reports
 // false when that cannot be.
 func (s *slot) again(tid string) bool {
-	deadline := time.Now().Add(time.Second)
-	for wait := 100 * time.Microsecond; !s.cg.holdsOnly(tid); wait = min(2*wait, 50*time.Millisecond) {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(wait)
+	if !s.cg.settle(tid, 100*time.Microsecond) {
+		return false
 	}
 	for _, m := range s.private {
 		if err := emptyDir(m.dir); err != nil {
@@ -307,13 +313,6 @@ func (s *slot) again(tid string) bool {
 		}
 	}
 	return s.cg.reset() == nil
-}
-
-// holdsOnly reports whether the slot's cgroups (v1) hold the task tid and
-// no other. The first (memory) tells for both, as for empty.
-func (c *cgroup) holdsOnly(tid string) bool {
-	data, err := readFile(filepath.Join(c.dirs[0], "tasks"))
-	return err == nil && strings.TrimSpace(string(data)) == tid
 }
 
 // limit writes the attempt's limits into the slot's cgroups and returns
