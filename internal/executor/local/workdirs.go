@@ -92,18 +92,10 @@ func (w *workDirs) keep(dir string) {
 // release empties an attempt's work directory and keeps it for another
 // attempt, or removes it.
 func (w *workDirs) release(dir string) error {
-	names, err := dirNames(dir)
-	if err == nil {
-		for _, n := range names {
-			if err = os.RemoveAll(filepath.Join(dir, n)); err != nil {
-				break
-			}
-		}
-	}
 	w.mu.Lock()
 	full := len(w.free[filepath.Dir(dir)]) >= maxFreeDirs
 	w.mu.Unlock()
-	if err != nil || full {
+	if full || emptyDir(dir) != nil {
 		return os.RemoveAll(dir)
 	}
 	var b [8]byte
