@@ -341,11 +341,11 @@ func attemptMounts(cfg *initConfig, have []privateMount) (made []madeMount, err 
 
 	// mounted notes the mount just made at path.
 	mounted := func(path string) error {
-		var st unix.Statx_t
-		if err := unix.Statx(unix.AT_FDCWD, path, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_MNT_ID, &st); err != nil {
-			return fmt.Errorf("statx %s: %w", path, err)
+		id, err := mountID(path)
+		if err != nil {
+			return err
 		}
-		made = append(made, madeMount{path, st.Mnt_id})
+		made = append(made, madeMount{path, id})
 		return nil
 	}
 	for _, dir := range cfg.Private {
@@ -472,6 +472,15 @@ func dirNames(dir string) ([]string, error) {
 	}
 }
 
+// mountID returns the ID of the mount path leads to.
+func mountID(path string) (uint64, error) {
+	var st unix.Statx_t
+	if err := unix.Statx(unix.AT_FDCWD, path, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_MNT_ID, &st); err != nil {
+		return 0, fmt.Errorf("statx %s: %w", path, err)
+	}
+	return st.Mnt_id, nil
+}
+
 // madeMount is a mount attemptMounts made: its path and mount ID.
 type madeMount struct {
 	path string
@@ -496,13 +505,12 @@ func unmountAttempt(made []madeMount) error {
 		}
 	}
 	for _, m := range made {
-		var st unix.Statx_t
-		err := unix.Statx(unix.AT_FDCWD, m.path, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_MNT_ID, &st)
+		id, err := mountID(m.path)
 		switch {
 		case errors.Is(err, unix.ENOENT):
 		case err != nil:
-			return fmt.Errorf("statx %s: %w", m.path, err)
-		case st.Mnt_id == m.id:
+			return err
+		case id == m.id:
 			return fmt.Errorf("%s: still mounted", m.path)
 		}
 	}
