@@ -59,7 +59,7 @@ type DB struct {
 	walPath       string
 	unsyncedSince time.Time
 	hold          time.Duration // lazyHold; tests change it before the first Update
-	syncs         atomic.Int64  // synced commits and WAL syncs, for tests
+	syncs         atomic.Int64  // WAL syncs (syncWAL), for tests
 	// onCommit hears how long each group's commit took (ObserveCommits).
 	onCommit atomic.Pointer[func(time.Duration)]
 }
