@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -451,25 +450,18 @@ func emptyDir(dir string) error {
 // system calls: an os.File would try the poller, and allocate more, four
 // times an attempt.
 func dirNames(dir string) ([]string, error) {
-	fd, err := ignoringEINTR(func() (int, error) {
-		return unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	})
-	if err != nil {
-		return nil, &fs.PathError{Op: "open", Path: dir, Err: err}
-	}
-	defer unix.Close(fd)
 	var names []string
-	var buf [4096]byte
-	for {
-		n, err := ignoringEINTR(func() (int, error) { return unix.Getdents(fd, buf[:]) })
-		if err != nil {
-			return nil, &fs.PathError{Op: "getdents", Path: dir, Err: err}
+	err := withFile(dir, unix.O_RDONLY|unix.O_DIRECTORY, "getdents", func(fd int) error {
+		var buf [4096]byte
+		for {
+			n, err := ignoringEINTR(func() (int, error) { return unix.Getdents(fd, buf[:]) })
+			if err != nil || n <= 0 {
+				return err
+			}
+			_, _, names = unix.ParseDirent(buf[:n], -1, names)
 		}
-		if n <= 0 {
-			return names, nil
-		}
-		_, _, names = unix.ParseDirent(buf[:n], -1, names)
-	}
+	})
+	return names, err
 }
 
 // mountID returns the ID of the mount path leads to.
