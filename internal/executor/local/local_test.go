@@ -98,6 +98,13 @@ func start(t testing.TB, e *Executor, spec executor.Spec) (executor.Handle, *col
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
+	// The attempt ends, and its work directory is released (renamed into
+	// its parent to be kept), before the test's temporary directories go:
+	// cleanups run last first, and testSpec made them before.
+	t.Cleanup(func() {
+		h.Stop(0)
+		h.Wait()
+	})
 	return h, c
 }
 
