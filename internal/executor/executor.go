@@ -24,11 +24,12 @@ type Spec struct {
 	JobID   string
 	Attempt int
 	// Ready, when not nil, gates the start: an executor prepares what it
-	// can (pulls the image, creates the container, builds the sandbox)
-	// and calls Ready right before the job's process comes to be; when it
-	// returns an error, nothing is started, what was prepared is undone
-	// and Start returns that error. The scheduler records the attempt
-	// STARTING meanwhile.
+	// can (pulls the image, creates the container, builds the sandbox,
+	// forks and execs the job's process stopped before its first
+	// instruction) and calls Ready right before the job's code could
+	// run; when it returns an error, no code of the job has run, what was
+	// prepared is undone (a stopped process killed) and Start returns
+	// that error. The scheduler records the attempt STARTING meanwhile.
 	Ready func() error
 	// AttemptID names the attempt (an ECS task ID: 32 hex digits).
 	AttemptID string

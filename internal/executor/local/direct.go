@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"sync/atomic"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -26,6 +27,14 @@ import (
 // the part of the view every job shares (baseView: the namespaces, the
 // private propagation, the proc, the privileges) once, and serves attempt
 // after attempt, taking each one's own mounts away after it.
+//
+// The job is forked and exec'd before its attempt's STARTING record is
+// made, stopped at its first instruction (letGo): the record's commit and
+// sync and the fork and exec happen at once, and the job's code runs only
+// once the record is made. Should batchd die in the moment between the
+// fork and the stop's report (the exec itself), the kernel detaches the
+// job and its parent-death signal kills it microseconds later; after
+// that, PTRACE_O_EXITKILL kills it before it is let go.
 //
 // The difference a job can see: its /proc is a proc of the host's pid
 // namespace, mounted with hidepid=invisible, which shows only the
@@ -57,7 +66,7 @@ func (e *Executor) directable(id identity, initProcess bool, cfg *initConfig) bo
 // run: AWS's CannotStartContainerError), or err (the sandbox could not be
 // built); why is the cgroup's, as for cgroup.start. ended must be closed
 // once the job's process has exited: the thread ends then.
-func startDirect(cfg *initConfig, cg *cgroup, sl *slot, files []*os.File, ready func() error, ended <-chan struct{}) (p *os.Process, cannot string, why string, err error) {
+func startDirect(cfg *initConfig, cg *cgroup, sl *slot, files []*os.File, ready func() error, noTrace *atomic.Bool, ended <-chan struct{}) (p *os.Process, cannot string, why string, err error) {
 	type result struct {
 		p           *os.Process
 		cannot, why string
@@ -71,7 +80,7 @@ func startDirect(cfg *initConfig, cg *cgroup, sl *slot, files []*os.File, ready 
 		sl.run <- func() bool {
 			var r result
 			var made []madeMount
-			r.p, made, r.cannot, r.why, r.err = forkInSlot(cfg, sl.private, cg, files, ready)
+			r.p, made, r.cannot, r.why, r.err = forkInSlot(cfg, sl.private, cg, files, ready, noTrace)
 			ch <- r
 			if r.p != nil {
 				<-ended
@@ -83,7 +92,7 @@ func startDirect(cfg *initConfig, cg *cgroup, sl *slot, files []*os.File, ready 
 	}
 	go onOwnThread(func() {
 		var r result
-		r.p, r.cannot, r.why, r.err = forkDirect(cfg, cg, files, ready)
+		r.p, r.cannot, r.why, r.err = forkDirect(cfg, cg, files, ready, noTrace)
 		ch <- r
 		if r.p != nil {
 			<-ended
@@ -160,11 +169,11 @@ func onOwnThread(fn func()) {
 
 // forkDirect runs on startDirect's locked thread, which it makes the
 // job's view.
-func forkDirect(cfg *initConfig, cg *cgroup, files []*os.File, ready func() error) (p *os.Process, cannot string, why string, err error) {
+func forkDirect(cfg *initConfig, cg *cgroup, files []*os.File, ready func() error, noTrace *atomic.Bool) (p *os.Process, cannot string, why string, err error) {
 	if _, err := baseView(nil); err != nil {
 		return nil, "", "", err
 	}
-	p, _, cannot, why, err = forkInSlot(cfg, nil, cg, files, ready)
+	p, _, cannot, why, err = forkInSlot(cfg, nil, cg, files, ready, noTrace)
 	return p, cannot, why, err
 }
 
@@ -172,7 +181,12 @@ func forkDirect(cfg *initConfig, cg *cgroup, files []*os.File, ready func() erro
 // (baseView, which mounted the private tmpfs of have) and forks the job
 // there. made are the mounts it made, for unmountAttempt once the job has
 // exited (or at once, when it did not start).
-func forkInSlot(cfg *initConfig, have []privateMount, cg *cgroup, files []*os.File, ready func() error) (p *os.Process, made []madeMount, cannot string, why string, err error) {
+//
+// The job is forked and exec'd stopped (forkStopped) while ready waits
+// for the attempt's STARTING record, and let go once that record is
+// made; where the host refuses (noTrace), it is forked once ready
+// returned.
+func forkInSlot(cfg *initConfig, have []privateMount, cg *cgroup, files []*os.File, ready func() error, noTrace *atomic.Bool) (p *os.Process, made []madeMount, cannot string, why string, err error) {
 	made, err = attemptMounts(cfg, have)
 	if err != nil {
 		return nil, made, "", "", err
@@ -198,13 +212,31 @@ func forkInSlot(cfg *initConfig, have []privateMount, cg *cgroup, files []*os.Fi
 			Credential: &syscall.Credential{Uid: uint32(cfg.UID), Gid: uint32(cfg.GID), Groups: []uint32{}},
 		},
 	}
-	if ready != nil {
+	stopped := ready != nil && !noTrace.Load()
+	if ready != nil && !stopped {
 		if err := ready(); err != nil {
 			return nil, made, "", "", &notReadyError{err}
 		}
 	}
 	p, err, why = cg.startHere(attr, func() (*os.Process, error) {
-		return os.StartProcess(path, cfg.Command, attr)
+		if !stopped {
+			return os.StartProcess(path, cfg.Command, attr)
+		}
+		attr.Sys.Ptrace = true
+		p, err := os.StartProcess(path, cfg.Command, attr)
+		if !errors.Is(err, syscall.EPERM) {
+			return p, err
+		}
+		// PTRACE_TRACEME refused (a Yama or seccomp policy), or the exec
+		// itself: the record first, then the job, as the host allows.
+		attr.Sys.Ptrace, stopped = false, false
+		if err := ready(); err != nil {
+			return nil, &notReadyError{err}
+		}
+		if p, err = os.StartProcess(path, cfg.Command, attr); err == nil {
+			noTrace.Store(true)
+		}
+		return p, err
 	})
 	if err != nil {
 		var errno syscall.Errno
@@ -213,8 +245,59 @@ func forkInSlot(cfg *initConfig, have []privateMount, cg *cgroup, files []*os.Fi
 		}
 		return nil, made, "", why, err
 	}
+	if stopped {
+		if err := letGo(p, ready); err != nil {
+			return nil, made, "", why, err
+		}
+	}
 	return p, made, "", why, nil
 }
+
+// letGo lets a job forked stopped run once ready allows it, from the
+// thread that forked it (its tracer). Started with PTRACE_TRACEME, the
+// job stops at the SIGTRAP of its execve, before its first instruction,
+// and waits there, its image loaded, while the scheduler records the
+// attempt STARTING: the fork and exec no longer wait for that record's
+// commit and sync. PTRACE_O_EXITKILL has the kernel kill it should the
+// tracer end first (batchd dies); detaching without a signal lets it go.
+// When ready fails, or the job cannot be held, it is killed and reaped,
+// no code of it having run.
+func letGo(p *os.Process, ready func() error) error {
+	kill := func(err error) error {
+		// Killed and reaped: the error to report is err. Kill fails only
+		// for a process already reaped, which Wait then says.
+		_ = p.Kill()
+		_, _ = p.Wait()
+		return err
+	}
+	var info unix.Siginfo
+	var err error = unix.EINTR
+	for errors.Is(err, unix.EINTR) {
+		// WNOWAIT: an exit stays for the caller's Wait.
+		err = unix.Waitid(unix.P_PID, p.Pid, &info, unix.WSTOPPED|unix.WEXITED|unix.WNOWAIT, nil)
+	}
+	if err != nil {
+		return kill(fmt.Errorf("wait for the stopped job: %w", err))
+	}
+	if info.Code == cldTrapped {
+		if err := unix.PtraceSetOptions(p.Pid, unix.PTRACE_O_EXITKILL); err != nil {
+			return kill(fmt.Errorf("ptrace: %w", err))
+		}
+	}
+	if err := ready(); err != nil {
+		return kill(&notReadyError{err})
+	}
+	if info.Code != cldTrapped {
+		return nil // killed before its first instruction: its Wait says so
+	}
+	if err := unix.PtraceDetach(p.Pid); err != nil {
+		return kill(fmt.Errorf("ptrace detach: %w", err))
+	}
+	return nil
+}
+
+// cldTrapped is waitid(2)'s si_code of a traced child that stopped.
+const cldTrapped = 4
 
 // errNoDirect: the kernel cannot give a direct start a private proc.
 var errNoDirect = errors.New("local: no private proc instance on this kernel")
@@ -251,7 +334,7 @@ func (h *handle) startDirect(ctx context.Context, cfg *initConfig, cg *cgroup, s
 		return nil, fmt.Errorf("local: %w", err)
 	}
 	ended := make(chan struct{})
-	p, cannot, why, err := startDirect(cfg, cg, sl, []*os.File{devnull, ow, ew}, spec.Ready, ended)
+	p, cannot, why, err := startDirect(cfg, cg, sl, []*os.File{devnull, ow, ew}, spec.Ready, &e.noTrace, ended)
 	for _, f := range []*os.File{devnull, ow, ew} {
 		f.Close()
 	}

@@ -78,8 +78,11 @@ type Executor struct {
 	// noDirect: the kernel's proc cannot be private; every attempt
 	// starts through the init (direct.go).
 	noDirect atomic.Bool
-	slots    slots    // cgroup v1 (slots.go)
-	dirs     workDirs // kept work directories (workdirs.go)
+	// noTrace: the host refused a direct start's PTRACE_TRACEME; jobs
+	// are forked once Spec.Ready allowed it (stopped, direct.go).
+	noTrace atomic.Bool
+	slots   slots    // cgroup v1 (slots.go)
+	dirs    workDirs // kept work directories (workdirs.go)
 }
 
 // Close removes the work directories the Executor keeps for its next
