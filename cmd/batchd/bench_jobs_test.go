@@ -114,11 +114,17 @@ func BenchmarkArray5000(b *testing.B) {
 // environment "ce", queue "q" and job definition "true" running `true`.
 func trueServer(b *testing.B, mutate func(*Config)) (*testServer, *batch.Client) {
 	ts := startJobServer(b, mutate)
+	return ts, trueSetUp(b, ts)
+}
+
+// trueSetUp makes trueServer's compute environment, queue and job
+// definition on ts, and returns its client.
+func trueSetUp(b *testing.B, ts *testServer) *batch.Client {
 	c := ts.batch(ts.Root)
 	unmanagedCE(b, c, "ce")
 	queue(b, c, "q", "ce", nil)
 	register(b, c, containerDef("true", "true"))
-	return ts, c
+	return c
 }
 
 // runArray starts a job server (mutate adjusts its flags), submits an

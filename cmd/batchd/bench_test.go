@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -66,10 +70,21 @@ func BenchmarkSubmitJob(b *testing.B) {
 // BenchmarkSubmitJobServerSide is issue 11's one-client figure: signed
 // SubmitJob requests, signed beforehand (the client's own cost left out),
 // sent one at a time over a kept-alive loopback connection to batchd on
-// its SQLite store; ns/op is batchd's time per request plus the loopback
-// round trip. The jobs run meanwhile.
+// its SQLite store, while the jobs run. It reports two latencies:
+// server_p50_ms and server_p99_ms, batchd's own time per request, from
+// the read that brought the request's first bytes to the write of its
+// response (timedListener; the read's wake-up is not in it); p50_ms and p99_ms, the round trip the client
+// sees, which adds the loopback, the wake-ups of the server's and the
+// client's goroutines, and the client's HTTP code, all sharing the CPUs
+// with the jobs.
 func BenchmarkSubmitJobServerSide(b *testing.B) {
-	ts, _ := trueServer(b, nil)
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ln := &timedListener{Listener: inner}
+	ts := startServerOn(b, ln, nil, slog.New(slog.DiscardHandler))
+	trueSetUp(b, ts)
 	body := []byte(`{"jobName":"j","jobQueue":"q","jobDefinition":"true"}`)
 	hash := hashOf(body)
 	reqs := make([]*http.Request, b.N)
@@ -86,6 +101,7 @@ func BenchmarkSubmitJobServerSide(b *testing.B) {
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
 	lat := make([]float64, 0, b.N)
+	ln.taken() // the set-up's requests
 	b.ResetTimer()
 	for i := range b.N {
 		req := reqs[i]
@@ -104,6 +120,64 @@ func BenchmarkSubmitJobServerSide(b *testing.B) {
 		}
 	}
 	b.StopTimer()
+	server := ln.taken()
+	b.ReportMetric(percentileMS(server, 0.5), "server_p50_ms")
+	b.ReportMetric(percentileMS(server, 0.99), "server_p99_ms")
 	b.ReportMetric(percentileMS(lat, 0.5), "p50_ms")
 	b.ReportMetric(percentileMS(lat, 0.99), "p99_ms")
+}
+
+// timedListener times the requests served on its connections, one at a
+// time on each: from the read that brings a request's first bytes to the
+// first write of its response (both included).
+type timedListener struct {
+	net.Listener
+	mu  sync.Mutex
+	lat []float64 // ms
+}
+
+func (l *timedListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &timedConn{Conn: c, l: l}, nil
+}
+
+// taken returns the latencies timed so far, and forgets them.
+func (l *timedListener) taken() []float64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lat := l.lat
+	l.lat = nil
+	return lat
+}
+
+type timedConn struct {
+	net.Conn
+	l *timedListener
+	// start is when the request being served arrived (UnixNano), 0
+	// between requests. The server's background read and its handler's
+	// write run on two goroutines.
+	start atomic.Int64
+}
+
+func (c *timedConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.start.CompareAndSwap(0, time.Now().UnixNano())
+	}
+	return n, err
+}
+
+// Write times the request as its response is handed to the kernel: the
+// time is kept before the client can have the response.
+func (c *timedConn) Write(p []byte) (int, error) {
+	if start := c.start.Swap(0); start != 0 {
+		ms := float64(time.Now().UnixNano()-start) / 1e6
+		c.l.mu.Lock()
+		c.l.lat = append(c.l.lat, ms)
+		c.l.mu.Unlock()
+	}
+	return c.Conn.Write(p)
 }

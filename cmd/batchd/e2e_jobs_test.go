@@ -39,11 +39,17 @@ func startJobServer(t testing.TB, mutate func(*Config)) *testServer {
 // startLoggedServer is startJobServer logging to log.
 func startLoggedServer(t testing.TB, mutate func(*Config), log *slog.Logger) *testServer {
 	t.Helper()
-	dir := t.TempDir()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startServerOn(t, ln, mutate, log)
+}
+
+// startServerOn is startLoggedServer serving on ln.
+func startServerOn(t testing.TB, ln net.Listener, mutate func(*Config), log *slog.Logger) *testServer {
+	t.Helper()
+	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	cfg := defaultConfig()
