@@ -492,28 +492,35 @@ func TestCannotStart(t *testing.T) {
 		}, `CannotStartContainerError: exec: "./data.txt": permission denied`},
 		{"no command", nil, nil, "CannotStartContainerError: exec: no command specified"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			spec := testSpec(t, tc.command...)
-			if tc.setup != nil {
-				if err := os.MkdirAll(spec.WorkDir, 0o700); err != nil {
-					t.Fatal(err)
+		// Gated by Spec.Ready, a direct start execs the job stopped
+		// (letGo): the exec's error comes before Ready.
+		for _, gated := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/gated=%v", tc.name, gated), func(t *testing.T) {
+				t.Parallel()
+				spec := testSpec(t, tc.command...)
+				if gated {
+					spec.Ready = func() error { return nil }
 				}
-				tc.setup(spec.WorkDir)
-			}
-			h, c := start(t, e, spec)
-			h.Stop(0)
-			res := h.Wait()
-			if want := (executor.Result{ExitCode: -1, Reason: tc.want}); res != want {
-				t.Errorf("result = %+v, want %+v", res, want)
-			}
-			if len(c.all()) != 0 {
-				t.Errorf("output %+v, want none", c.all())
-			}
-			if _, err := os.Stat(spec.WorkDir); !errors.Is(err, os.ErrNotExist) {
-				t.Errorf("work directory: %v, want it removed", err)
-			}
-		})
+				if tc.setup != nil {
+					if err := os.MkdirAll(spec.WorkDir, 0o700); err != nil {
+						t.Fatal(err)
+					}
+					tc.setup(spec.WorkDir)
+				}
+				h, c := start(t, e, spec)
+				h.Stop(0)
+				res := h.Wait()
+				if want := (executor.Result{ExitCode: -1, Reason: tc.want}); res != want {
+					t.Errorf("result = %+v, want %+v", res, want)
+				}
+				if len(c.all()) != 0 {
+					t.Errorf("output %+v, want none", c.all())
+				}
+				if _, err := os.Stat(spec.WorkDir); !errors.Is(err, os.ErrNotExist) {
+					t.Errorf("work directory: %v, want it removed", err)
+				}
+			})
+		}
 	}
 }
 
@@ -760,93 +767,6 @@ func TestReadyGatesStart(t *testing.T) {
 			t.Errorf("init %v: allowed start: %+v %v", init, res, c.all())
 		}
 	}
-}
-
-// A direct start forks and execs the job while Spec.Ready waits, stopped
-// (traced) before its first instruction: during Ready the process exists,
-// in tracing stop, and has run nothing; refused, it is killed and reaped;
-// allowed, it runs, no longer traced. Where the host refused tracing
-// (noTrace), the process comes to be only after Ready.
-func TestReadyHoldsStoppedJob(t *testing.T) {
-	t.Parallel()
-	requireRoot(t)
-	for _, noTrace := range []bool{false, true} {
-		e := New(Options{})
-		e.noTrace.Store(noTrace)
-		token := fmt.Sprintf("held-%d-%v", os.Getpid(), noTrace)
-		spec := testSpec(t, "sh", "-c", `echo started > ran; grep TracerPid /proc/self/status`, token)
-		var pid int
-		spec.Ready = func() error {
-			pid = findProcess(t, token)
-			if _, err := os.Stat(filepath.Join(spec.WorkDir, "ran")); err == nil {
-				t.Errorf("noTrace %v: the job ran before Ready", noTrace)
-			}
-			return errors.New("refused")
-		}
-		if _, err := e.Start(context.Background(), spec, nil); err == nil || err.Error() != "refused" {
-			t.Fatalf("noTrace %v: Start = %v; want Ready's error", noTrace, err)
-		}
-		switch {
-		case noTrace && pid != 0:
-			t.Errorf("noTrace: the job's process %d existed during Ready", pid)
-		case !noTrace && pid == 0:
-			t.Fatal("the job's process did not exist during Ready")
-		case !noTrace:
-			if st := procState(pid); st != "" {
-				t.Errorf("the refused job's process %d is still there (state %s)", pid, st)
-			}
-		}
-		held := ""
-		spec.Attempt++
-		spec.Ready = func() error {
-			if p := findProcess(t, token); p != 0 {
-				held = procState(p)
-			}
-			return nil
-		}
-		res, c := run(t, e, spec)
-		if res.ExitCode != 0 {
-			t.Fatalf("noTrace %v: allowed start: %+v %v", noTrace, res, c.all())
-		}
-		if want := map[bool]string{false: "t", true: ""}[noTrace]; held != want {
-			t.Errorf("noTrace %v: the job's state during Ready = %q; want %q", noTrace, held, want)
-		}
-		if out := c.all(); len(out) != 1 || out[0].Text != "TracerPid:\t0" {
-			t.Errorf("noTrace %v: the job saw %v; want no tracer", noTrace, out)
-		}
-	}
-}
-
-// findProcess returns the pid of the process whose command line holds
-// token, 0 when none does.
-func findProcess(t *testing.T, token string) int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, ent := range ents {
-		pid, err := strconv.Atoi(ent.Name())
-		if err != nil {
-			continue
-		}
-		cmd, err := os.ReadFile(filepath.Join("/proc", ent.Name(), "cmdline"))
-		if err == nil && bytes.Contains(cmd, []byte("\x00"+token+"\x00")) {
-			return pid
-		}
-	}
-	return 0
-}
-
-// procState is the state letter of pid (proc(5)), "" when it is gone.
-func procState(pid int) string {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return ""
-	}
-	_, after, _ := bytes.Cut(stat, []byte(") "))
-	state, _, _ := bytes.Cut(after, []byte(" "))
-	return string(state)
 }
 
 // slotExecutor returns an Executor with attempts' uids uidMin-uidMax, on a
