@@ -182,7 +182,7 @@ func forkDirect(cfg *initConfig, cg *cgroup, files []*os.File, ready func() erro
 // there. made are the mounts it made, for unmountAttempt once the job has
 // exited (or at once, when it did not start).
 //
-// The job is forked and exec'd stopped (forkStopped) while ready waits
+// The job is forked and exec'd stopped (letGo) while ready waits
 // for the attempt's STARTING record, and let go once that record is
 // made; where the host refuses (noTrace), it is forked once ready
 // returned.
