@@ -123,8 +123,9 @@ func (a *attempt) run() {
 	defer a.cancel()
 	ctx := a.ctx
 	// The job is recorded STARTING while the attempt is prepared (its log
-	// stream, its sandbox or container); the executor waits for that
-	// record (Spec.Ready) before the process comes to be.
+	// stream, its sandbox or container, its process stopped); the
+	// executor waits for that record (Spec.Ready) before the job's code
+	// runs.
 	marked := make(chan error, 1)
 	go func() {
 		err := s.cfg.Batch.MarkStarting(ctx, a.id)

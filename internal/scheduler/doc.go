@@ -16,9 +16,9 @@
 // An attempt is one dispatch: MarkStarting, the executor's Start,
 // MarkRunning with the log stream, and MarkFinished with the attempt's
 // container (exit code, reason, log stream, startedAt, stoppedAt). The
-// executor prepares the attempt (its sandbox or container) while
-// MarkStarting commits, and starts the process only once it has
-// (executor.Spec.Ready). RUNNING is recorded 20 ms after the process
+// executor prepares the attempt (its sandbox or container; the local
+// executor forks and execs the job, stopped) while MarkStarting commits,
+// and lets the job's code run only once it has (executor.Spec.Ready). RUNNING is recorded 20 ms after the process
 // started (with the start's time); an attempt that ends sooner is recorded
 // RUNNING and ended in one write. The attempt's capacity goes back as soon
 // as its process ended; its last output and its end are written after, in

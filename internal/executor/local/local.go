@@ -79,7 +79,8 @@ type Executor struct {
 	// starts through the init (direct.go).
 	noDirect atomic.Bool
 	// noTrace: the host refused a direct start's PTRACE_TRACEME; jobs
-	// are forked once Spec.Ready allowed it (stopped, direct.go).
+	// are forked once Spec.Ready returned, instead of before it, stopped
+	// (letGo, direct.go).
 	noTrace atomic.Bool
 	slots   slots    // cgroup v1 (slots.go)
 	dirs    workDirs // kept work directories (workdirs.go)
