@@ -23,10 +23,11 @@ import (
 // child, is born in that view, in new pid and ipc namespaces, as its uid.
 // The thread lives until the job has exited, for the job's parent-death
 // signal (SIGKILL) is tied to it: should batchd die, the job dies, and
-// with its pid 1 the whole namespace. A slot's thread (slots.go) builds
-// the part of the view every job shares (baseView: the namespaces, the
-// private propagation, the proc, the privileges) once, and serves attempt
-// after attempt, taking each one's own mounts away after it.
+// with its pid 1 the whole namespace. A slot's thread (slots.go: cgroup
+// v1 slots, view slots) builds the part of the view every job shares
+// (baseView: the namespaces, the private propagation, the proc, the
+// privileges) once, and serves attempt after attempt, taking each one's
+// own mounts away after it.
 //
 // The job is forked and exec'd before its attempt's STARTING record is
 // made, stopped at its first instruction (letGo): the record's commit and
@@ -328,8 +329,9 @@ func (h *handle) startDirect(ctx context.Context, cfg *initConfig, cg *cgroup, s
 		closeAll()
 		if sl != nil {
 			sl.run <- nil // the slot leaves, with its cgroups
-		} else {
-			cg.remove(e.log)
+		}
+		if sl == nil || sl.cg == nil {
+			cg.remove(e.log) // the attempt's own
 		}
 		return nil, fmt.Errorf("local: %w", err)
 	}
@@ -355,7 +357,7 @@ func (h *handle) startDirect(ctx context.Context, cfg *initConfig, cg *cgroup, s
 	if p == nil {
 		or.Close()
 		er.Close()
-		if sl == nil {
+		if sl == nil || sl.cg == nil {
 			cg.remove(e.log) // a slot's stay with its thread
 		}
 		h.removeDir()

@@ -83,6 +83,7 @@ type Executor struct {
 	// (letGo, direct.go).
 	noTrace atomic.Bool
 	slots   slots    // cgroup v1 (slots.go)
+	views   slots    // view slots: no cgroup of their own (slots.go)
 	dirs    workDirs // kept work directories (workdirs.go)
 }
 
@@ -233,6 +234,10 @@ func (e *Executor) Start(ctx context.Context, spec executor.Spec, out func(execu
 		}
 		if sl == nil {
 			cg = newCgroup()
+			if cg == nil || cg.v2 {
+				// The start moves no thread: a view slot's will do.
+				sl = e.takeView()
+			}
 		}
 		dh, err := h.startDirect(ctx, &cfg, cg, sl, spec)
 		if !errors.Is(err, errNoDirect) {

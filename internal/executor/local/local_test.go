@@ -847,32 +847,58 @@ func TestSlotCgroupReuse(t *testing.T) {
 	}
 }
 
-// A slot's thread serves one attempt after another (cgroup v1): each job
-// gets fresh /tmp, /var/tmp and /dev/shm (nothing the one before left
-// there), its own work directory alone, and its own host name.
+// A slot's thread (cgroup v1 slots, view slots) serves one attempt after
+// another: each job gets fresh /tmp, /var/tmp and /dev/shm (nothing the
+// one before left there), its own work directory alone, and its own host
+// name.
 func TestSlotThreadFreshView(t *testing.T) {
 	t.Parallel()
-	e := slotExecutor(t, 65120, 65139)
-	again := e.slots.again.Load()
-	for i := range 6 {
-		spec := testSpec(t, "sh", "-c", `for d in /tmp /var/tmp /dev/shm; do ls -A $d; echo left > $d/left$$; done; ls -A "$(dirname "$PWD")"; hostname`)
-		spec.VCPUs, spec.MemoryMiB = 1, 64
-		spec.AttemptID = fmt.Sprintf("%012x", 0xabc000+i)
-		res, c := run(t, e, spec)
-		if res != (executor.Result{}) {
-			t.Fatalf("attempt %d: %+v %v", i, res, c.all())
-		}
-		skipWithoutCgroups(t, c)
-		got := c.texts(false)
-		if slices.ContainsFunc(got, func(l string) bool { return strings.HasPrefix(l, "left") }) {
-			t.Errorf("attempt %d saw what an earlier one left: %q", i, got)
-		}
-		if want := []string{filepath.Base(spec.WorkDir), spec.AttemptID}; len(got) < 2 || !slices.Equal(got[len(got)-2:], want) {
-			t.Errorf("attempt %d saw %q, want it to end with only its work directory and its host name %q", i, got, want)
-		}
-		time.Sleep(20 * time.Millisecond) // the slot is ready again
-	}
-	if e.slots.again.Load() == again {
-		t.Error("no slot's thread served a second attempt")
+	requireRoot(t)
+	for _, tc := range []struct {
+		name    string
+		e       func(t *testing.T) *Executor
+		limited bool
+		pool    func(e *Executor) *slots
+	}{
+		{"cgroup v1 slots", func(t *testing.T) *Executor { return slotExecutor(t, 65120, 65139) }, true,
+			func(e *Executor) *slots { return &e.slots }},
+		// An attempt without limits moves no thread into a cgroup.
+		{"view slots, no limits", func(*testing.T) *Executor { return New(Options{UIDMin: 65140, UIDMax: 65159}) }, false,
+			func(e *Executor) *slots { return &e.views }},
+		// As under cgroup v2, or on a host without cgroups.
+		{"view slots, no cgroups", func(t *testing.T) *Executor {
+			return New(Options{UIDMin: 65160, UIDMax: 65179, CgroupRoot: t.TempDir()})
+		}, true, func(e *Executor) *slots { return &e.views }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := tc.e(t)
+			again := tc.pool(e).again.Load()
+			for i := range 6 {
+				spec := testSpec(t, "sh", "-c", `for d in /tmp /var/tmp /dev/shm; do ls -A $d; echo left > $d/left$$; done; ls -A "$(dirname "$PWD")"; hostname`)
+				if tc.limited {
+					spec.VCPUs, spec.MemoryMiB = 1, 64
+				}
+				spec.AttemptID = fmt.Sprintf("%012x", 0xabc000+i)
+				res, c := run(t, e, spec)
+				if res != (executor.Result{}) {
+					t.Fatalf("attempt %d: %+v %v", i, res, c.all())
+				}
+				if tc.pool(e) == &e.slots {
+					skipWithoutCgroups(t, c)
+				}
+				got := c.texts(false)
+				if slices.ContainsFunc(got, func(l string) bool { return strings.HasPrefix(l, "left") }) {
+					t.Errorf("attempt %d saw what an earlier one left: %q", i, got)
+				}
+				if want := []string{filepath.Base(spec.WorkDir), spec.AttemptID}; len(got) < 2 || !slices.Equal(got[len(got)-2:], want) {
+					t.Errorf("attempt %d saw %q, want it to end with only its work directory and its host name %q", i, got, want)
+				}
+				time.Sleep(20 * time.Millisecond) // the slot is ready again
+			}
+			if tc.pool(e).again.Load() == again {
+				t.Error("no slot's thread served a second attempt")
+			}
+		})
 	}
 }

@@ -29,8 +29,15 @@ import (
 // (baseView) and lays each attempt's own mounts over it; once the job has
 // exited it takes them away, and is a slot again (makeSlot). The executor
 // keeps slotsReady slots made; one unused for slotIdle goes home and
-// removes its cgroups. cgroup v2 needs none of this: clone3 starts the
-// child in its cgroup (CLONE_INTO_CGROUP).
+// removes its cgroups.
+//
+// cgroup v2 needs no cgroup of the thread's: clone3 starts the child in
+// its cgroup (CLONE_INTO_CGROUP). The base view is worth keeping all the
+// same (it is a mount namespace's copy of the host's mounts, a proc and
+// three tmpfs, made and torn down per attempt otherwise): a view slot is
+// a thread with the base view alone, which serves, one after another,
+// the attempts whose start moves no thread into a cgroup (cgroup v2, no
+// cgroups, no limits), their cgroups their own (makeView).
 
 const (
 	slotsReady = 2
@@ -39,7 +46,7 @@ const (
 
 // slot is a thread in the cgroups of a future attempt.
 type slot struct {
-	cg *cgroup // dirs and homes, the limits they hold (set); placed
+	cg *cgroup // dirs and homes, the limits they hold (set); placed; nil: a view slot
 	// private are the private tmpfs of the thread's base view, emptied
 	// after each attempt.
 	private []privateMount
@@ -172,10 +179,25 @@ func (e *Executor) takeSlot() *slot {
 	if c == nil || c.v2 != "" || c.mem.parent == "" || c.cpu.parent == "" {
 		return nil
 	}
-	p := &e.slots
 	// Slots of processes gone (a batchd killed, a test binary done) leave
 	// empty cgroups: removed, once.
-	p.sweep.Do(e.sweepSlots)
+	e.slots.sweep.Do(e.sweepSlots)
+	return e.slots.take(e.makeSlot)
+}
+
+// takeView returns a ready view slot, or nil (none ready yet, or none can
+// be made); either way it has more made. A view slot's thread has the
+// base of the jobs' views (baseView) and no cgroup of its own: it serves
+// the attempts whose start does not move the forking thread into their
+// cgroups, those without limits, and every attempt under cgroup v2 (the
+// child is cloned into its cgroup) or without cgroups.
+func (e *Executor) takeView() *slot {
+	return e.views.take(e.makeView)
+}
+
+// take returns a ready slot of p, or nil, and has make (run on a thread
+// of its own) make more, up to slotsReady ready.
+func (p *slots) take(make func()) *slot {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.broken {
@@ -187,7 +209,7 @@ func (e *Executor) takeSlot() *slot {
 	}
 	for len(p.ready)+p.making < slotsReady {
 		p.making++
-		go onOwnThread(e.makeSlot)
+		go onOwnThread(make)
 	}
 	return s
 }
@@ -240,17 +262,60 @@ func (e *Executor) makeSlot() {
 		}
 	}
 	cg.placed = true
-	private, err := baseView(e.private)
+	private, err := e.baseView()
 	defer closePrivate(private) // the thread ends with this function
 	if err != nil {
-		if pm := (*procMountError)(nil); errors.As(err, &pm) {
-			e.noDirect.Store(true)
-			e.log("local: %v: attempts start through the sandbox's init from now on", err)
-		}
 		fail(err)
 		return
 	}
 	s := &slot{cg: cg, private: private, run: make(chan func() bool, 1)}
+	if p.serve(s, tid) {
+		// The thread ends with the goroutine (it is locked), and the
+		// cgroups, then empty, are kept for another slot.
+		go e.recycle(cg)
+		return
+	}
+	// Not used: home, and the cgroups go. A thread that cannot go home
+	// ends with the goroutine (it is locked), leaving them empty.
+	if cg.goHome(tid) {
+		cg.remove(e.log)
+	}
+}
+
+// makeView makes one view slot and, on its thread (onOwnThread), waits
+// for its attempts, as makeSlot does without cgroups; the thread ends
+// with the goroutine (it is locked) when the slot leaves.
+func (e *Executor) makeView() {
+	p := &e.views
+	private, err := e.baseView()
+	defer closePrivate(private) // the thread ends with this function
+	if err != nil {
+		e.log("local: a thread with the jobs' base view: %v; attempts build their view each", err)
+		p.mu.Lock()
+		p.making--
+		p.broken = true
+		p.mu.Unlock()
+		return
+	}
+	p.serve(&slot{private: private, run: make(chan func() bool, 1)}, strconv.Itoa(syscall.Gettid()))
+}
+
+// baseView is baseView(e.private); a kernel that cannot give the view a
+// private proc has every attempt start through the init from then on.
+func (e *Executor) baseView() ([]privateMount, error) {
+	private, err := baseView(e.private)
+	if pm := (*procMountError)(nil); errors.As(err, &pm) {
+		e.noDirect.Store(true)
+		e.log("local: %v: attempts start through the sandbox's init from now on", err)
+	}
+	return private, err
+}
+
+// serve has s, made (p.making counted it), wait in p for attempts and run
+// them on its thread (tid) until it leaves: unused for slotIdle, or after
+// an attempt that left it unfit (its mounts or cgroups not as they were),
+// which serve reports.
+func (p *slots) serve(s *slot, tid string) (unfit bool) {
 	p.mu.Lock()
 	p.making--
 	p.mu.Unlock()
@@ -260,20 +325,12 @@ func (e *Executor) makeSlot() {
 		p.mu.Unlock()
 		fn := s.wait(p)
 		if fn == nil {
-			break
+			return false
 		}
 		if !fn() || !s.again(tid) {
-			// The thread ends with the goroutine (it is locked), and the
-			// cgroups, then empty, are kept for another slot.
-			go e.recycle(cg)
-			return
+			return true
 		}
 		p.again.Add(1)
-	}
-	// Not used: home, and the cgroups go. A thread that cannot go home
-	// ends with the goroutine (it is locked), leaving them empty.
-	if cg.goHome(tid) {
-		cg.remove(e.log)
 	}
 }
 
@@ -300,11 +357,11 @@ func (s *slot) wait(p *slots) func() bool {
 }
 
 // again makes a slot whose attempt ended (its mounts taken away) ready
-// for the next: its cgroups hold no task but the thread (tid), then its
-// private tmpfs are emptied and the cgroups' counters reset. It reports
-// false when that cannot be.
+// for the next: its cgroups (a view slot has none) hold no task but the
+// thread (tid), then its private tmpfs are emptied and the cgroups'
+// counters reset. It reports false when that cannot be.
 func (s *slot) again(tid string) bool {
-	if !s.cg.settle(tid, 100*time.Microsecond) {
+	if s.cg != nil && !s.cg.settle(tid, 100*time.Microsecond) {
 		return false
 	}
 	for _, m := range s.private {
@@ -312,7 +369,7 @@ func (s *slot) again(tid string) bool {
 			return false
 		}
 	}
-	return s.cg.reset() == nil
+	return s.cg == nil || s.cg.reset() == nil
 }
 
 // limit writes the attempt's limits into the slot's cgroups and returns
