@@ -44,7 +44,8 @@ const (
 	slotIdle   = 30 * time.Second
 )
 
-// slot is a thread in the cgroups of a future attempt.
+// slot is a thread that waits for a future attempt: in its cgroups
+// (cgroup v1), or with the base view alone (a view slot).
 type slot struct {
 	cg *cgroup // dirs and homes, the limits they hold (set); placed; nil: a view slot
 	// private are the private tmpfs of the thread's base view, emptied
@@ -195,9 +196,9 @@ func (e *Executor) takeView() *slot {
 	return e.views.take(e.makeView)
 }
 
-// take returns a ready slot of p, or nil, and has make (run on a thread
-// of its own) make more, up to slotsReady ready.
-func (p *slots) take(make func()) *slot {
+// take returns a ready slot of p, or nil, and has mk (run on a thread of
+// its own) make more, up to slotsReady ready.
+func (p *slots) take(mk func()) *slot {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.broken {
@@ -209,7 +210,7 @@ func (p *slots) take(make func()) *slot {
 	}
 	for len(p.ready)+p.making < slotsReady {
 		p.making++
-		go onOwnThread(make)
+		go onOwnThread(mk)
 	}
 	return s
 }
