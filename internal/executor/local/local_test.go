@@ -130,12 +130,22 @@ func gone(pid int) bool {
 	if errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) {
 		return true
 	}
+	st := procState(pid)
+	return st == "" || st == "Z"
+}
+
+// procState is the state letter of pid (proc(5)), "" when it is gone,
+// "?" when its stat cannot be read as proc(5) says.
+func procState(pid int) string {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return true
+		return ""
 	}
 	i := bytes.LastIndexByte(data, ')')
-	return i > 0 && len(data) > i+2 && data[i+2] == 'Z'
+	if i <= 0 || len(data) <= i+2 {
+		return "?"
+	}
+	return string(data[i+2])
 }
 
 // sleepArg is a duration for sleep that no other process has in its
@@ -147,25 +157,31 @@ func sleepArg() string {
 
 var sleepSeq atomic.Int64
 
+// pidsOf returns the pids, in batchd's pid namespace, of the processes
+// whose command line is args, none when there are none.
+func pidsOf(args ...string) []int {
+	want := strings.Join(args, "\x00") + "\x00"
+	var pids []int
+	entries, _ := os.ReadDir("/proc")
+	for _, d := range entries {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		if cmd, err := os.ReadFile("/proc/" + d.Name() + "/cmdline"); err == nil && string(cmd) == want {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
 // hostPIDs waits for processes whose command line is args and returns
 // their pids in batchd's pid namespace.
 func hostPIDs(t testing.TB, args ...string) []int {
 	t.Helper()
-	want := strings.Join(args, "\x00") + "\x00"
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		var pids []int
-		entries, _ := os.ReadDir("/proc")
-		for _, d := range entries {
-			pid, err := strconv.Atoi(d.Name())
-			if err != nil {
-				continue
-			}
-			if cmd, err := os.ReadFile("/proc/" + d.Name() + "/cmdline"); err == nil && string(cmd) == want {
-				pids = append(pids, pid)
-			}
-		}
-		if len(pids) > 0 {
+		if pids := pidsOf(args...); len(pids) > 0 {
 			return pids
 		}
 		if time.Now().After(deadline) {

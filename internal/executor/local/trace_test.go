@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"testing"
 	"unsafe"
 
@@ -31,7 +30,7 @@ func TestReadyHoldsStoppedJob(t *testing.T) {
 		spec := testSpec(t, "sh", "-c", `echo started > ran; grep TracerPid /proc/self/status`, token)
 		var pid int
 		spec.Ready = func() error {
-			pid = findProcess(t, token)
+			pid = heldPID(spec.Command)
 			if _, err := os.Stat(filepath.Join(spec.WorkDir, "ran")); err == nil {
 				t.Errorf("noTrace %v: the job ran before Ready", noTrace)
 			}
@@ -53,7 +52,7 @@ func TestReadyHoldsStoppedJob(t *testing.T) {
 		held := ""
 		spec.Attempt++
 		spec.Ready = func() error {
-			if p := findProcess(t, token); p != 0 {
+			if p := heldPID(spec.Command); p != 0 {
 				held = procState(p)
 			}
 			return nil
@@ -71,36 +70,12 @@ func TestReadyHoldsStoppedJob(t *testing.T) {
 	}
 }
 
-// findProcess returns the pid of the process whose command line holds
-// token, 0 when none does.
-func findProcess(t *testing.T, token string) int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, ent := range ents {
-		pid, err := strconv.Atoi(ent.Name())
-		if err != nil {
-			continue
-		}
-		cmd, err := os.ReadFile(filepath.Join("/proc", ent.Name(), "cmdline"))
-		if err == nil && bytes.Contains(cmd, []byte("\x00"+token+"\x00")) {
-			return pid
-		}
+// heldPID returns the pid of the process of command, 0 when there is none.
+func heldPID(command []string) int {
+	if pids := pidsOf(command...); len(pids) > 0 {
+		return pids[0]
 	}
 	return 0
-}
-
-// procState is the state letter of pid (proc(5)), "" when it is gone.
-func procState(pid int) string {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return ""
-	}
-	_, after, _ := bytes.Cut(stat, []byte(") "))
-	state, _, _ := bytes.Cut(after, []byte(" "))
-	return string(state)
 }
 
 // Where the host refuses PTRACE_TRACEME (a seccomp or Yama policy), a
@@ -132,7 +107,7 @@ func TestTraceRefused(t *testing.T) {
 		calls := 0
 		spec.Ready = func() error {
 			calls++
-			if pid := findProcess(t, token); pid != 0 {
+			if pid := heldPID(spec.Command); pid != 0 {
 				t.Errorf("round %d: the job's process %d existed during Ready", round, pid)
 			}
 			return nil
