@@ -14,11 +14,12 @@
 // batchd that builds the view described below in its own mount namespace
 // (direct.go): no second process, about 1.7 ms for `true` against 5.8 ms
 // through the init. Its /proc is then the host's with hidepid=invisible:
-// it shows the job's own processes only, by their host pids. Under cgroup
-// v1 that thread is a slot's (slots.go), which serves attempt after
-// attempt: the tmpfs on /tmp, /var/tmp and /dev/shm are its own, emptied
-// after each attempt (no process of it is left by then) rather than
-// mounted anew. Otherwise:
+// it shows the job's own processes only, by their host pids. That thread
+// is a slot's where one is ready (slots.go: in the attempt's cgroups under
+// cgroup v1, a view slot elsewhere), which serves attempt after attempt:
+// the tmpfs on /tmp, /var/tmp and /dev/shm are its own, emptied after
+// each attempt (no process of it is left by then) rather than mounted
+// anew. Otherwise:
 //
 // Start re-executes batchd's own binary (/proc/self/exe, argv[0]
 // "batchd-sandbox-init"; the program calls Init first thing in main, tests

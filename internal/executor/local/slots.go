@@ -238,10 +238,7 @@ func (e *Executor) makeSlot() {
 		e.log("local: cgroup v1 slot: %v; attempts join their cgroups as they start", err)
 		cg.goHome(strconv.Itoa(syscall.Gettid()))
 		cg.remove(e.log)
-		p.mu.Lock()
-		p.making--
-		p.broken = true
-		p.mu.Unlock()
+		p.giveUp()
 	}
 	for _, ctrl := range []*v1Controller{&e.cg.mem, &e.cg.cpu} {
 		if cg.homes != nil {
@@ -292,10 +289,7 @@ func (e *Executor) makeView() {
 	defer closePrivate(private) // the thread ends with this function
 	if err != nil {
 		e.log("local: a thread with the jobs' base view: %v; attempts build their view each", err)
-		p.mu.Lock()
-		p.making--
-		p.broken = true
-		p.mu.Unlock()
+		p.giveUp()
 		return
 	}
 	p.serve(&slot{private: private, run: make(chan func() bool, 1)}, strconv.Itoa(syscall.Gettid()))
@@ -310,6 +304,15 @@ func (e *Executor) baseView() ([]privateMount, error) {
 		e.log("local: %v: attempts start through the sandbox's init from now on", err)
 	}
 	return private, err
+}
+
+// giveUp: a slot that p.making counted could not be made; none are tried
+// again.
+func (p *slots) giveUp() {
+	p.mu.Lock()
+	p.making--
+	p.broken = true
+	p.mu.Unlock()
 }
 
 // serve has s, made (p.making counted it), wait in p for attempts and run
