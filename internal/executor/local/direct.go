@@ -86,7 +86,11 @@ func startDirect(cfg *initConfig, cg *cgroup, sl *slot, files []*os.File, ready 
 			if r.p != nil {
 				<-ended
 			}
-			return unmountAttempt(made) == nil
+			if unmountAttempt(made) != nil {
+				return false
+			}
+			dropMountPoints(made, sl.private)
+			return true
 		}
 		r := <-ch
 		return r.p, r.cannot, r.why, r.err

@@ -424,6 +424,43 @@ func mountPrivate(dir string) error {
 	return nil
 }
 
+// dropMountPoints removes, once unmountAttempt has taken the attempt's
+// mounts away, the mount points they left in the slot's private tmpfs
+// (private): the work directory's path under /tmp, made by bindFD, say.
+// Each goes, the last made first, with the parents it leaves empty. Then
+// a private tmpfs is empty again, unless the job left something there,
+// without a walk of it (tmpfsEmpty). What cannot be removed here, the
+// walk (emptyDir) removes.
+func dropMountPoints(made []madeMount, private []privateMount) {
+	for i := len(made) - 1; i >= 0; i-- {
+		for _, m := range private {
+			p := made[i].path
+			if p == m.dir || !executor.Within(p, m.dir) {
+				continue
+			}
+			for ; p != m.dir; p = filepath.Dir(p) {
+				// A directory, or a file a file was bound on; failing
+				// both (not empty, gone), it stays for the walk.
+				if unix.Rmdir(p) != nil && unix.Unlink(p) != nil {
+					break
+				}
+			}
+		}
+	}
+}
+
+// tmpfsEmpty reports whether the tmpfs on dir holds nothing but its root:
+// every file, directory, symbolic link, socket or pipe made in it takes
+// one of its inodes (statfs). It is false when it cannot tell: not a
+// tmpfs, or one without an inode limit, which counts none.
+func tmpfsEmpty(dir string) bool {
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil || st.Type != unix.TMPFS_MAGIC || st.Files == 0 {
+		return false
+	}
+	return st.Files-st.Ffree == 1
+}
+
 // emptyDir removes what dir holds (a private tmpfs of a slot's base,
 // after an attempt: no process of it is left) and checks that nothing
 // is left.

@@ -889,9 +889,17 @@ func TestSlotThreadFreshView(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			e := tc.e(t)
-			again := tc.pool(e).again.Load()
+			pool := tc.pool(e)
+			again, checked := pool.again.Load(), 0
 			for i := range 6 {
-				spec := testSpec(t, "sh", "-c", `for d in /tmp /var/tmp /dev/shm; do ls -A $d; echo left > $d/left$$; done; ls -A "$(dirname "$PWD")"; hostname`)
+				served, walks := pool.again.Load(), pool.walks.Load()
+				// Odd attempts leave nothing in the private tmpfs: their
+				// slot finds them empty without a walk (tmpfsEmpty).
+				leave := `echo left > $d/left$$`
+				if i%2 == 1 {
+					leave = ":"
+				}
+				spec := testSpec(t, "sh", "-c", `for d in /tmp /var/tmp /dev/shm; do ls -A $d; `+leave+`; done; ls -A "$(dirname "$PWD")"; hostname`)
 				if tc.limited {
 					spec.VCPUs, spec.MemoryMiB = 1, 64
 				}
@@ -911,9 +919,23 @@ func TestSlotThreadFreshView(t *testing.T) {
 					t.Errorf("attempt %d saw %q, want it to end with only its work directory and its host name %q", i, got, want)
 				}
 				time.Sleep(20 * time.Millisecond) // the slot is ready again
+				if pool.again.Load() == served {
+					continue // a fresh thread's, no slot's
+				}
+				checked++
+				want := int64(3) // a file left in each of the three
+				if i%2 == 1 {
+					want = 0
+				}
+				if n := pool.walks.Load() - walks; n != want {
+					t.Errorf("attempt %d: %d private tmpfs walked to be emptied, want %d", i, n, want)
+				}
 			}
-			if tc.pool(e).again.Load() == again {
+			if pool.again.Load() == again {
 				t.Error("no slot's thread served a second attempt")
+			}
+			if checked < 2 {
+				t.Errorf("%d attempts checked for walks, want at least 2", checked)
 			}
 		})
 	}

@@ -70,6 +70,7 @@ type slots struct {
 	free   []freeCgroup
 	reused atomic.Int64 // cgroups taken from free, for tests
 	again  atomic.Int64 // attempts on a thread that served one before, for tests
+	walks  atomic.Int64 // private tmpfs walked to be emptied (emptyDir), for tests
 }
 
 // maxFree bounds the cgroups kept for reuse.
@@ -331,7 +332,7 @@ func (p *slots) serve(s *slot, tid string) (unfit bool) {
 		if fn == nil {
 			return false
 		}
-		if !fn() || !s.again(tid) {
+		if !fn() || !s.again(p, tid) {
 			return true
 		}
 		p.again.Add(1)
@@ -360,15 +361,19 @@ func (s *slot) wait(p *slots) func() bool {
 	return <-s.run // taken meanwhile: its attempt comes
 }
 
-// again makes a slot whose attempt ended (its mounts taken away) ready
-// for the next: its cgroups (a view slot has none) hold no task but the
-// thread (tid), then its private tmpfs are emptied and the cgroups'
+// again makes a slot of p whose attempt ended (its mounts taken away)
+// ready for the next: its cgroups (a view slot has none) hold no task but
+// the thread (tid), then its private tmpfs are emptied and the cgroups'
 // counters reset. It reports false when that cannot be.
-func (s *slot) again(tid string) bool {
+func (s *slot) again(p *slots, tid string) bool {
 	if s.cg != nil && !s.cg.settle(tid, 100*time.Microsecond) {
 		return false
 	}
 	for _, m := range s.private {
+		if tmpfsEmpty(m.dir) {
+			continue // the job left nothing there (dropMountPoints)
+		}
+		p.walks.Add(1)
 		if err := emptyDir(m.dir); err != nil {
 			return false
 		}
