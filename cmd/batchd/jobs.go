@@ -181,7 +181,7 @@ func (x *executors) Close() {
 // newScheduler wires the scheduler of a batchd serving at endpoint: the
 // local executor always, the Docker executor when an engine answers (the
 // default then, unless cfg.Executor says local).
-func newScheduler(ctx context.Context, cfg Config, batchSvc *batch.Service, iamSvc *iam.Service, logsSvc *logs.Service, creds *server.CredentialsEndpoint, endpoint string, log *slog.Logger, metrics *server.Metrics) (*scheduler.Scheduler, *executors, error) {
+func newScheduler(ctx context.Context, cfg Config, batchSvc *batch.Service, iamSvc *iam.Service, logsSvc *logs.Service, creds *server.CredentialsEndpoint, endpoint string, log *slog.Logger, metrics *server.Metrics, api *server.Activity) (*scheduler.Scheduler, *executors, error) {
 	if cfg.HostVCPUs <= 0 {
 		return nil, nil, fmt.Errorf("host vCPUs must be positive, not %d", cfg.HostVCPUs)
 	}
@@ -241,6 +241,7 @@ func newScheduler(ctx context.Context, cfg Config, batchSvc *batch.Service, iamS
 		Now:      cfg.Now,
 		Log:      log,
 		Instance: cfg.ReplicaID,
+		APIBusy:  api.Busy,
 	}
 	if metrics != nil {
 		sc.OnStart, sc.OnAttemptEnd = metrics.ExecutorStarted, metrics.AttemptEnded

@@ -404,7 +404,9 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 	creds := server.NewCredentialsEndpoint(sts.New(iamSvc), endpoint, cfg.Now)
 	// The scheduler runs jobs; it is made first so that the evaluator can
 	// wake it when jobs become RUNNABLE.
-	sched, execs, err := newScheduler(ctx, cfg, batchSvc, iamSvc, logsSvc, creds, endpoint, log, metrics)
+	// The scheduler spaces its passes while the API serves requests.
+	api := &server.Activity{}
+	sched, execs, err := newScheduler(ctx, cfg, batchSvc, iamSvc, logsSvc, creds, endpoint, log, metrics, api)
 	if err != nil {
 		return err
 	}
@@ -412,7 +414,7 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, s
 		IAM: iamSvc, STS: sts.New(iamSvc), Batch: batchSvc, Logs: logsSvc, Verifier: sigv4.NewVerifier(), Log: log, Audit: audit, WithCommitHook: auditQ.withCommitHook,
 		Region: cfg.Region, TLS: cfg.TLSCert != "", Credentials: creds,
 		Ready:   func(ctx context.Context) error { return ready(ctx, db, elector, sched) },
-		Leading: elector.Leading, Metrics: metrics, ServeMetrics: cfg.MetricsListen == "",
+		Leading: elector.Leading, Metrics: metrics, ServeMetrics: cfg.MetricsListen == "", Activity: api,
 	})
 	now := cfg.Now
 	if now == nil {

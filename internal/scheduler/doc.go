@@ -61,8 +61,10 @@
 // Batch.Runnable says jobs became RUNNABLE (the evaluator's, a retry, a
 // dependency met) or when Batch.Changes says a compute environment, job
 // queue or scheduling policy changed or a job was cancelled or terminated;
-// 1 ms after the previous pass when an attempt ends, so that one pass
-// serves several; and, as a safety net and the clock of
+// when an attempt ends, at once, or, while the API serves requests
+// (Config.APIBusy), 1 ms after the previous pass, so that one pass serves
+// several and the requests keep their share of the CPUs; and, as a
+// safety net and the clock of
 // jobStateTimeLimitActions, every Tick (1 s) unwoken. A pass woken only
 // by ends places from what the last read listed of each queue (up to 64
 // jobs), since nothing could have come before them; any other wake-up

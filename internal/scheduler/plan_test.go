@@ -185,3 +185,27 @@ func TestDecideBlockedHead(t *testing.T) {
 		t.Fatalf("blocked = %v", p.blocked)
 	}
 }
+
+// TestPassGap: a pass woken by attempts' ends waits only while the API is
+// busy, up to minPassGap after the last pass began.
+func TestPassGap(t *testing.T) {
+	t.Parallel()
+	busy := func(b bool) func() bool { return func() bool { return b } }
+	for _, tc := range []struct {
+		name  string
+		api   func() bool
+		since time.Duration
+		want  time.Duration
+	}{
+		{"no API", nil, 0, 0},
+		{"API idle", busy(false), 100 * time.Microsecond, 0},
+		{"API busy, pass just began", busy(true), 0, minPassGap},
+		{"API busy, pass began 400µs ago", busy(true), 400 * time.Microsecond, minPassGap - 400*time.Microsecond},
+		{"API busy, pass began long ago", busy(true), 2 * minPassGap, 0},
+	} {
+		s := &Scheduler{cfg: Config{APIBusy: tc.api}}
+		if got := s.passGap(tc.since); got != tc.want {
+			t.Errorf("%s: passGap(%v) = %v, want %v", tc.name, tc.since, got, tc.want)
+		}
+	}
+}

@@ -152,6 +152,10 @@ type Config struct {
 	// OnAttemptEnd, when set, hears each attempt whose end was recorded:
 	// whether it succeeded and why it ended, one of the Attempt* reasons.
 	OnAttemptEnd func(succeeded bool, reason string)
+	// APIBusy reports whether batchd's API is serving requests; nil:
+	// never. While it is, passes woken by attempts' ends come at least
+	// minPassGap apart (passGap).
+	APIBusy func() bool
 }
 
 // Why an attempt ended, as Config.OnAttemptEnd hears it: a bounded set.
@@ -186,8 +190,8 @@ const (
 	// allowedTTL is how long the service role's permissions, once they
 	// passed, are trusted before they are asked again.
 	allowedTTL = time.Second
-	// minPassGap spaces passes woken in quick succession (attempts ending
-	// one after the other), so that one pass serves several.
+	// minPassGap spaces passes woken in quick succession by attempts'
+	// ends while the API is busy (passGap).
 	minPassGap = time.Millisecond
 	// passBackoffMax bounds the wait after failed passes.
 	passBackoffMax = 5 * time.Second
@@ -377,7 +381,7 @@ func (s *Scheduler) RunAfter(ctx context.Context, previous string) error {
 		case <-s.cfg.Batch.Changes():
 			s.stale = true
 		case <-s.done:
-			if d := minPassGap - time.Since(passStart); d > 0 {
+			if d := s.passGap(time.Since(passStart)); d > 0 {
 				time.Sleep(d)
 			}
 			// What was told meanwhile (an attempt's end that made a
@@ -387,6 +391,20 @@ func (s *Scheduler) RunAfter(ctx context.Context, previous string) error {
 			s.stale = true
 		}
 	}
+}
+
+// passGap is how long a pass woken by attempts' ends waits, since the
+// last pass began that long ago. While the API serves requests, passes
+// come at least minPassGap apart: one pass then serves several ends, and
+// jobs that start in quick succession leave the requests their share of
+// the CPUs (on a small host a request waits for the CPU the jobs' starts
+// and ends take, and so for how fast they come). With the API idle, the
+// pass follows at once: an end's capacity is used again without delay.
+func (s *Scheduler) passGap(since time.Duration) time.Duration {
+	if s.cfg.APIBusy == nil || !s.cfg.APIBusy() {
+		return 0
+	}
+	return max(0, minPassGap-since)
 }
 
 // takeSignals takes the wake-ups pending, without waiting: what they say

@@ -54,6 +54,9 @@ type Config struct {
 	// that path is an AWS path like any other).
 	Metrics      *Metrics
 	ServeMetrics bool
+	// Activity counts the AWS API requests served (not health, metrics
+	// or job credentials); nil: none counted.
+	Activity *Activity
 }
 
 // Server is batchd's http.Handler.
@@ -128,6 +131,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.cfg.Credentials.ServeHTTP(w, r)
 		return
 	}
+	s.cfg.Activity.begin()
+	defer s.cfg.Activity.end()
 	start := time.Now()
 	reqID := newRequestID()
 	w.Header().Set("x-amzn-RequestId", reqID)
