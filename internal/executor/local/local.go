@@ -167,23 +167,29 @@ func (e *Executor) Start(ctx context.Context, spec executor.Spec, out func(execu
 		e.release(id)
 		return nil, err
 	}
-	dir := spec.WorkDir
+	dir, real, fresh := spec.WorkDir, "", true
 	if dir == "" {
 		d, err := os.MkdirTemp("", "batchd-attempt-")
 		if err != nil {
 			return fail(fmt.Errorf("local: work directory: %w", err))
 		}
-		dir = d
-	} else if err := e.dirs.make(dir); err != nil {
+		dir, real = d, executor.RealPath(d)
+	} else if real, fresh, err = e.dirs.make(dir); err != nil {
 		return fail(fmt.Errorf("local: work directory: %w", err))
 	}
 	h.dir, h.keepDir = dir, spec.WorkDir != ""
-	dir = executor.RealPath(dir)
+	dir = real
 	if err := os.Chmod(dir, 0o700); err != nil {
 		return fail(fmt.Errorf("local: work directory: %w", err))
 	}
 	if !e.rootless {
-		if err := chownTree(dir, id.uid, id.gid); err != nil {
+		// One made here is empty; one found is given with what batchd
+		// put in it.
+		chown := chownTree
+		if fresh {
+			chown = os.Lchown
+		}
+		if err := chown(dir, id.uid, id.gid); err != nil {
 			return fail(fmt.Errorf("local: work directory: %w", err))
 		}
 	}

@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"batchd/internal/executor"
 )
 
 // Making a directory and removing it cost a file system more than renaming
@@ -32,12 +34,42 @@ const (
 type workDirs struct {
 	mu    sync.Mutex
 	free  map[string][]string
-	swept map[string]bool // parents rid of the kept directories of a batchd before
+	swept map[string]bool   // parents rid of the kept directories of a batchd before
+	real  map[string]string // parents' real paths (executor.RealPath)
 }
 
 // make makes dir, mode 0700, from a kept directory of its parent when
 // there is one; like os.MkdirAll, it leaves an existing dir as it is.
-func (w *workDirs) make(dir string) error {
+// It returns dir's real path, and whether make made dir (fresh: empty,
+// not a symbolic link) rather than found it.
+func (w *workDirs) make(dir string) (real string, fresh bool, err error) {
+	fresh, err = w.makeDir(dir)
+	if err != nil {
+		return "", false, err
+	}
+	if !fresh {
+		return executor.RealPath(dir), false, nil
+	}
+	// The parent's real path is looked up once: what make made in it is
+	// no symbolic link.
+	parent := filepath.Dir(dir)
+	w.mu.Lock()
+	rp, ok := w.real[parent]
+	w.mu.Unlock()
+	if !ok {
+		rp = executor.RealPath(parent)
+		w.mu.Lock()
+		if w.real == nil {
+			w.real = map[string]string{}
+		}
+		w.real[parent] = rp
+		w.mu.Unlock()
+	}
+	return filepath.Join(rp, filepath.Base(dir)), true, nil
+}
+
+// makeDir is make without the real path.
+func (w *workDirs) makeDir(dir string) (fresh bool, err error) {
 	parent := filepath.Dir(dir)
 	w.mu.Lock()
 	if !w.swept[parent] {
@@ -57,18 +89,27 @@ func (w *workDirs) make(dir string) error {
 	if kept != "" {
 		err := unix.Renameat2(unix.AT_FDCWD, kept, unix.AT_FDCWD, dir, unix.RENAME_NOREPLACE)
 		if err == nil {
-			return nil // Start sets its mode and owner
+			return true, nil // emptied (release); Start sets its mode and owner
 		}
 		if errors.Is(err, unix.EEXIST) {
 			w.keep(kept)
-			return os.MkdirAll(dir, 0o700) // a directory, or not
+			return false, os.MkdirAll(dir, 0o700) // a directory, or not
 		}
 		// Gone, or the file system cannot: made anew.
 		if err := os.Remove(kept); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return err
+			return false, err
 		}
 	}
-	return os.MkdirAll(dir, 0o700)
+	switch err := os.Mkdir(dir, 0o700); {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, os.ErrNotExist):
+		return true, os.MkdirAll(dir, 0o700) // its parent first
+	case errors.Is(err, os.ErrExist):
+		return false, os.MkdirAll(dir, 0o700) // a directory, or not
+	default:
+		return false, err
+	}
 }
 
 // keep adds an empty directory to those kept, or removes it when enough

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"batchd/internal/executor"
 )
 
 // kept lists the kept directories in parent.
@@ -42,8 +44,8 @@ func TestWorkDirsReuse(t *testing.T) {
 	parent := t.TempDir()
 	var w workDirs
 	a := filepath.Join(parent, "a")
-	if err := w.make(a); err != nil {
-		t.Fatal(err)
+	if _, fresh, err := w.make(a); err != nil || !fresh {
+		t.Fatalf("make %s: fresh %t, %v; want made", a, fresh, err)
 	}
 	if err := os.MkdirAll(filepath.Join(a, "sub", "deep"), 0o755); err != nil {
 		t.Fatal(err)
@@ -63,8 +65,8 @@ func TestWorkDirsReuse(t *testing.T) {
 	}
 
 	b := filepath.Join(parent, "b")
-	if err := w.make(b); err != nil {
-		t.Fatal(err)
+	if _, fresh, err := w.make(b); err != nil || !fresh {
+		t.Fatalf("make %s: fresh %t, %v; want a kept one", b, fresh, err)
 	}
 	if inode(t, b) != ino {
 		t.Error("the next work directory is not the kept one")
@@ -87,8 +89,8 @@ func TestWorkDirsReuse(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(c, "given"), nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.make(c); err != nil {
-		t.Fatal(err)
+	if _, fresh, err := w.make(c); err != nil || fresh {
+		t.Fatalf("make %s: fresh %t, %v; want it found", c, fresh, err)
 	}
 	if _, err := os.Stat(filepath.Join(c, "given")); err != nil {
 		t.Errorf("what was in the existing work directory: %v", err)
@@ -111,7 +113,7 @@ func TestWorkDirsReuse(t *testing.T) {
 	}
 
 	var w2 workDirs
-	if err := w2.make(filepath.Join(parent, "many", "next")); err != nil {
+	if _, _, err := w2.make(filepath.Join(parent, "many", "next")); err != nil {
 		t.Fatal(err)
 	}
 	if k := kept(t, filepath.Join(parent, "many")); len(k) != 0 {
@@ -122,5 +124,35 @@ func TestWorkDirsReuse(t *testing.T) {
 	}
 	if k := kept(t, parent); len(k) != 0 {
 		t.Errorf("removeAll left %q", k)
+	}
+}
+
+// make returns a work directory's real path, its parent's looked up once:
+// through a symbolic link to the parent, the real one.
+func TestWorkDirsRealPath(t *testing.T) {
+	t.Parallel()
+	base := t.TempDir()
+	realParent := filepath.Join(base, "real")
+	if err := os.Mkdir(realParent, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(base, "link")
+	if err := os.Symlink(realParent, link); err != nil {
+		t.Fatal(err)
+	}
+	want := executor.RealPath(realParent)
+	var w workDirs
+	for _, name := range []string{"a", "b"} {
+		real, fresh, err := w.make(filepath.Join(link, name))
+		if err != nil || !fresh || real != filepath.Join(want, name) {
+			t.Errorf("make %s: %q, fresh %t, %v; want %q, made", name, real, fresh, err, filepath.Join(want, name))
+		}
+	}
+	// Found, not made: resolved whole (it may be a link itself).
+	if err := os.Symlink(filepath.Join(realParent, "a"), filepath.Join(realParent, "c")); err != nil {
+		t.Fatal(err)
+	}
+	if real, fresh, err := w.make(filepath.Join(link, "c")); err != nil || fresh || real != filepath.Join(want, "a") {
+		t.Errorf("make c: %q, fresh %t, %v; want %q, found", real, fresh, err, filepath.Join(want, "a"))
 	}
 }
