@@ -51,6 +51,11 @@ type slot struct {
 	// private are the private tmpfs of the thread's base view, emptied
 	// after each attempt.
 	private []privateMount
+	// counted: the kernel counts OOM kills in memory.oom_control (its
+	// oom_kill, Linux 4.13), which oomKilled reads; the counters it reads
+	// otherwise (memory.failcnt, memory.max_usage_in_bytes) need no reset
+	// between attempts.
+	counted bool
 	// run takes the attempt's start, run on the slot's thread, which
 	// returns once the job has exited, reporting whether the thread's view
 	// is its base again (the slot may be used again); nil: leave.
@@ -364,7 +369,8 @@ func (s *slot) wait(p *slots) func() bool {
 // again makes a slot of p whose attempt ended (its mounts taken away)
 // ready for the next: its cgroups (a view slot has none) hold no task but
 // the thread (tid), then its private tmpfs are emptied and the cgroups'
-// counters reset. It reports false when that cannot be.
+// counters reset (where the kernel has no OOM kill counter). It reports
+// false when that cannot be.
 func (s *slot) again(p *slots, tid string) bool {
 	if s.cg != nil && !s.cg.settle(tid, 100*time.Microsecond) {
 		return false
@@ -378,7 +384,7 @@ func (s *slot) again(p *slots, tid string) bool {
 			return false
 		}
 	}
-	return s.cg == nil || s.cg.reset() == nil
+	return s.cg == nil || s.counted || s.cg.reset() == nil
 }
 
 // limit writes the attempt's limits into the slot's cgroups and returns
@@ -416,7 +422,7 @@ func (s *slot) limit(vcpus float64, memMiB int64) (*cgroup, error) {
 	if want.mem > 0 {
 		cg.memDir, cg.memLimit = cg.dirs[0], want.mem
 		// A reused cgroup counts the OOM kills of its earlier attempts.
-		cg.oomBase, _ = readKey(filepath.Join(cg.memDir, "memory.oom_control"), "oom_kill")
+		cg.oomBase, s.counted = readKey(filepath.Join(cg.memDir, "memory.oom_control"), "oom_kill")
 	}
 	return &cg, nil
 }
