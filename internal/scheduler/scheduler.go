@@ -393,8 +393,8 @@ func (s *Scheduler) RunAfter(ctx context.Context, previous string) error {
 	}
 }
 
-// passGap is how long a pass woken by attempts' ends waits, since the
-// last pass began that long ago. While the API serves requests, passes
+// passGap is how long a pass woken by attempts' ends waits, the last pass
+// having begun since ago. While the API serves requests, passes
 // come at least minPassGap apart: one pass then serves several ends, and
 // jobs that start in quick succession leave the requests their share of
 // the CPUs (on a small host a request waits for the CPU the jobs' starts

@@ -439,8 +439,8 @@ func dropMountPoints(made []madeMount, private []privateMount) {
 				continue
 			}
 			for ; p != m.dir; p = filepath.Dir(p) {
-				// A directory, or a file a file was bound on; failing
-				// both (not empty, gone), it stays for the walk.
+				// A directory, or the file a file was bound on; what is
+				// neither (not empty, gone) stays for the walk.
 				if unix.Rmdir(p) != nil && unix.Unlink(p) != nil {
 					break
 				}
