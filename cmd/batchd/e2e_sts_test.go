@@ -341,7 +341,7 @@ func TestSessionSignatureTampered(t *testing.T) {
 		t.Fatal(err)
 	}
 	bad := sessionCreds(out.Credentials)
-	bad.SecretAccessKey = "x" + bad.SecretAccessKey[1:]
+	bad.SecretAccessKey = tamper(bad.SecretAccessKey)
 	_, err = ts.sts(bad).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	wantAPIError(t, err, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided.")
 	noToken := sessionCreds(out.Credentials)
@@ -496,4 +496,13 @@ func TestPresignedGetCallerIdentity(t *testing.T) {
 	if code != http.StatusForbidden || !strings.Contains(body, "<Code>SignatureDoesNotMatch</Code>") {
 		t.Fatalf("flipped signature: %d %s", code, body)
 	}
+}
+
+// tamper returns secret with its first character changed, never to
+// itself.
+func tamper(secret string) string {
+	if secret[0] == 'x' {
+		return "y" + secret[1:]
+	}
+	return "x" + secret[1:]
 }
