@@ -6,10 +6,13 @@
 // survives a kill -9 of the process and, as far as SQLite and the file
 // system promise, a power loss. The writer's connection runs with
 // synchronous=NORMAL (SQLite syncs the WAL only before a checkpoint, and
-// a crash leaves a consistent database) and syncs the WAL itself after
-// each commit of an Update that is not lazy (store.Lazy). Readers may see
-// such a commit while its sync runs; a crash then loses it, and every
-// commit after it, but its Update had not returned.
+// a crash leaves a consistent database); the WAL is synced after each
+// commit of an Update that is not lazy (store.Lazy), by a goroutine of its
+// own while the writer runs the next transaction, once for the commits
+// made during the previous sync. Readers may see such a commit while its
+// sync runs (and an Update may build on it); a crash then loses it, and
+// every commit after it, but no Update of them that is not lazy had
+// returned.
 //
 // Invariants:
 //   - A *DB is safe for concurrent use. Views run on a pool of read-only

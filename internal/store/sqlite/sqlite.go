@@ -48,25 +48,31 @@ type DB struct {
 	wx [nCtl]*sql.Stmt
 
 	// Updates go to one writer goroutine, which commits those that are
-	// waiting together (group commit): one transaction and one sync for
-	// many Updates, each in its own savepoint.
+	// waiting together (group commit): one transaction for many Updates,
+	// each in its own savepoint. It hands each commit to the syncer
+	// goroutine, which syncs the WAL once for the commits made
+	// while it synced the last time, and answers their Updates; the writer
+	// goes on with the next transaction meanwhile.
 	reqs      chan *store.UpdateRequest
+	syncs     chan *batch // committed, for the syncer
 	quit      chan struct{}
-	writerEnd chan struct{}
+	writerEnd chan struct{} // closed once the writer and the syncer ended
 	closeOnce sync.Once
 
-	// The writer's: since when lazy commits wait for a sync (syncWAL).
-	walPath       string
-	unsyncedSince time.Time
-	hold          time.Duration // lazyHold; tests change it before the first Update
-	syncs         atomic.Int64  // WAL syncs (syncWAL), for tests
+	walPath string
+	hold    time.Duration // lazyHold; tests change it before the first Update
+	synced  atomic.Int64  // WAL syncs (syncWAL), for tests
+	// beforeSync, when set (by tests, before the first Update), runs
+	// before each sync of the WAL, and its error fails the sync.
+	beforeSync func() error
 	// onCommit hears how long each group's commit took (ObserveCommits).
 	onCommit atomic.Pointer[func(time.Duration)]
 }
 
-// ObserveCommits has f told how long each commit of the writer took (the
-// COMMIT of a group of Updates, its sync included); nil stops it. f runs
-// on the writer's goroutine: it must be quick.
+// ObserveCommits has f told how long each commit of the writer took (from
+// the COMMIT of a group of Updates to their answer: its sync included
+// when one of them is not lazy); nil stops it. f runs on the writer's or
+// the syncer's goroutine: it must be quick.
 func (db *DB) ObserveCommits(f func(time.Duration)) {
 	if f == nil {
 		db.onCommit.Store(nil)
@@ -201,8 +207,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		"_foreign_keys=1",
 		// FULL syncs the WAL at every commit: NORMAL (the usual WAL choice)
 		// may lose the last commits on power loss, which an acknowledged
-		// write must not. The writer's connection is NORMAL and syncs the
-		// WAL itself when a commit needs it (init, commit).
+		// write must not. The writer's connection is NORMAL, and the WAL is
+		// synced when a commit needs it (init, commit, syncer).
 		"_synchronous=FULL",
 	}, "&")
 
@@ -240,6 +246,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	db.r.SetConnMaxIdleTime(0)
 
 	db.reqs, db.quit, db.writerEnd = make(chan *store.UpdateRequest, store.MaxGroup), make(chan struct{}), make(chan struct{})
+	db.syncs = make(chan *batch, syncQueue)
 	if err := db.init(ctx); err != nil {
 		close(db.writerEnd)
 		db.Close()
@@ -267,7 +274,7 @@ func (db *DB) init(ctx context.Context) error {
 		return err
 	}
 	db.wc = wc
-	// The writer syncs the WAL itself, after the commits that need it
+	// The syncer syncs the WAL itself, after the commits that need it
 	// (commit): with NORMAL, SQLite syncs it only before a checkpoint.
 	// Not a prepared statement: SQLite applies a PRAGMA as it prepares it.
 	if _, err := wc.ExecContext(ctx, "PRAGMA synchronous=NORMAL"); err != nil {
@@ -358,15 +365,22 @@ const lazyHold = 2 * time.Millisecond
 type batch struct {
 	group   []*store.UpdateRequest
 	results []store.UpdateResult
-	ok      int  // Updates that succeeded
-	synced  bool // one that succeeded is not lazy: the commit is synced
+	ok      int       // Updates that succeeded
+	synced  bool      // one that succeeded is not lazy: the commit is synced
+	start   time.Time // its COMMIT's
 }
+
+// syncQueue is how many commits may wait for the syncer before the
+// writer waits for it.
+const syncQueue = 64
 
 // writer takes Updates as they come and commits each group of those
 // waiting together; a group of lazy Updates only stays open up to
-// lazyHold for others to join it.
+// lazyHold for others to join it. The syncer syncs and answers what it
+// committed.
 func (db *DB) writer() {
-	defer close(db.writerEnd)
+	go db.syncer()
+	defer close(db.syncs)            // the syncer ends once it answered them all
 	hold := time.NewTimer(time.Hour) // Reset when a transaction is held
 	hold.Stop()
 	var open *batch
@@ -394,8 +408,6 @@ func (db *DB) writer() {
 			}
 		case <-held:
 			commit()
-		case <-db.lazySync():
-			db.syncWAL() // on failure, tried again (syncWAL)
 		case <-db.quit:
 			if open != nil {
 				commit()
@@ -412,22 +424,93 @@ func (db *DB) writer() {
 	}
 }
 
-// lazySync returns a channel that fires once lazy commits have waited
-// LazySyncDelay for a sync; nil when none waits.
-func (db *DB) lazySync() <-chan time.Time {
-	if db.unsyncedSince.IsZero() {
-		return nil
+// syncer syncs the WAL for the commits the writer hands it (db.syncs) and
+// answers their Updates: once for all those that came while it synced
+// the last time. Lazy commits (their Updates already answered) wait up to
+// store.LazySyncDelay for a sync, which the next commit that is not lazy
+// brings sooner; after a failed sync, they are synced again that much
+// later. It ends once the writer ended and what it committed is answered.
+func (db *DB) syncer() {
+	defer close(db.writerEnd)
+	due := time.NewTimer(time.Hour) // runs while lazy commits wait
+	due.Stop()
+	var lazySince time.Time // since when lazy commits wait for a sync; zero: none
+	var waiting []*batch    // commits whose Updates wait for the next sync
+	for open := true; open; {
+		select {
+		case b, ok := <-db.syncs:
+			waiting, open = db.gatherSyncs(b, ok, waiting, &lazySince)
+		case <-due.C:
+		}
+		lazyDue := !lazySince.IsZero() && (!open || time.Since(lazySince) >= store.LazySyncDelay)
+		if len(waiting) == 0 && !lazyDue {
+			if !lazySince.IsZero() {
+				due.Reset(time.Until(lazySince.Add(store.LazySyncDelay)))
+			}
+			continue
+		}
+		due.Stop()
+		lazySince = time.Time{}
+		err := db.syncWAL()
+		if err != nil {
+			// Committed, not known durable: those who asked for a synced
+			// commit are told it failed.
+			err = fmt.Errorf("sqlite: sync: %w", err)
+			lazySince = time.Now()
+			due.Reset(store.LazySyncDelay)
+		}
+		for _, b := range waiting {
+			db.answer(b, err)
+		}
+		clear(waiting)
+		waiting = waiting[:0]
 	}
-	return time.After(time.Until(db.unsyncedSince.Add(store.LazySyncDelay)))
+}
+
+// gatherSyncs adds the commit b (ok: the writer has not ended) and those
+// queued behind it to waiting when their Updates wait for the sync, and
+// notes since when lazy ones wait; it reports whether the writer goes on.
+func (db *DB) gatherSyncs(b *batch, ok bool, waiting []*batch, lazySince *time.Time) ([]*batch, bool) {
+	for ok {
+		if b.synced {
+			waiting = append(waiting, b)
+		} else if lazySince.IsZero() {
+			*lazySince = b.start
+		}
+		select {
+		case b, ok = <-db.syncs:
+		default:
+			return waiting, true
+		}
+	}
+	return waiting, false
+}
+
+// answer tells the Updates of a synced commit how they ended: syncErr
+// fails those that succeeded and are not lazy.
+func (db *DB) answer(b *batch, syncErr error) {
+	if syncErr != nil {
+		for i, r := range b.group {
+			if !b.results[i].Failed() && !store.IsLazy(r.Ctx) {
+				b.results[i].Err = syncErr
+			}
+		}
+	} else if f := db.onCommit.Load(); f != nil {
+		(*f)(time.Since(b.start))
+	}
+	store.AnswerAll(b.group, b.results)
 }
 
 // syncWAL makes the commits so far durable: the WAL holds them, in order.
-// On failure the lazy ones are synced again after LazySyncDelay, and the
-// next synced commit tries too.
 func (db *DB) syncWAL() error {
 	// fdatasync: the WAL's data and what reading it back needs (its size),
 	// not its times, which fsync would have the file system's journal
 	// commit too while the WAL grows.
+	if db.beforeSync != nil {
+		if err := db.beforeSync(); err != nil {
+			return err
+		}
+	}
 	fd, err := unix.Open(db.walPath, unix.O_RDWR|unix.O_CLOEXEC, 0)
 	if err == nil {
 		err = unix.Fdatasync(fd)
@@ -435,13 +518,10 @@ func (db *DB) syncWAL() error {
 			err = cerr
 		}
 	}
-	if err != nil {
-		db.unsyncedSince = time.Now()
-		return err
+	if err == nil {
+		db.synced.Add(1)
 	}
-	db.unsyncedSince = time.Time{}
-	db.syncs.Add(1)
-	return nil
+	return err
 }
 
 // run runs a group of Updates, each in its own savepoint, in the open
@@ -506,40 +586,33 @@ func (db *DB) run(b *batch, group []*store.UpdateRequest) *batch {
 	return b
 }
 
-// commit ends the open transaction b and answers its Updates. The write
-// connection runs with synchronous=NORMAL: a commit writes the WAL without
-// syncing it, and a synced one is made durable here (syncWAL) before its
-// Updates are answered, with every commit before it.
+// commit ends the open transaction b. The write connection runs with
+// synchronous=NORMAL: a commit writes the WAL without syncing it. A synced
+// one goes to the syncer, which makes it durable (syncWAL), with every
+// commit before it, before it answers its Updates; a lazy one is answered
+// here, and the syncer told that it waits for a sync.
 func (db *DB) commit(b *batch) {
-	defer store.AnswerAll(b.group, b.results)
 	if b.ok == 0 {
 		_ = db.ctl(ctlRollback) // nothing to keep; as in run
+		store.AnswerAll(b.group, b.results)
 		return
 	}
-	start := time.Now()
+	b.start = time.Now()
 	if err := db.ctl(ctlCommit); err != nil {
 		_ = db.ctl(ctlRollback) // as in run
 		store.FailRest(b.results, fmt.Errorf("sqlite: commit: %w", err))
+		store.AnswerAll(b.group, b.results)
 		return
 	}
 	if !b.synced {
-		if db.unsyncedSince.IsZero() {
-			db.unsyncedSince = time.Now()
+		if f := db.onCommit.Load(); f != nil {
+			(*f)(time.Since(b.start))
 		}
-	} else if err := db.syncWAL(); err != nil {
-		// Committed, not known durable: those who asked for a synced
-		// commit are told it failed.
-		err = fmt.Errorf("sqlite: sync: %w", err)
-		for i, r := range b.group {
-			if !b.results[i].Failed() && !store.IsLazy(r.Ctx) {
-				b.results[i].Err = err
-			}
-		}
-		return
+		store.AnswerAll(b.group, b.results)
+		// The syncer keeps only its start: its Updates are answered.
+		b = &batch{start: b.start}
 	}
-	if f := db.onCommit.Load(); f != nil {
-		(*f)(time.Since(start))
-	}
+	db.syncs <- b
 }
 
 // tx is a store.Tx: a View's on one *sql.Tx, or an Update's on the

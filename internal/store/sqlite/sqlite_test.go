@@ -418,10 +418,10 @@ func TestLazyUpdate(t *testing.T) {
 		}
 	}
 	put(ctx, "durable")
-	base := db.syncs.Load()
+	base := db.synced.Load()
 	put(store.Lazy(ctx), "lazy1")
 	put(store.Lazy(ctx), "lazy2")
-	if n := db.syncs.Load() - base; n != 0 {
+	if n := db.synced.Load() - base; n != 0 {
 		t.Fatalf("%d syncs for lazy Updates, want none yet", n)
 	}
 	if err := db.View(ctx, func(tx store.Tx) error {
@@ -431,12 +431,12 @@ func TestLazyUpdate(t *testing.T) {
 		t.Fatalf("a lazy Update is not visible: %v", err)
 	}
 	put(ctx, "durable2")
-	if n := db.syncs.Load() - base; n != 1 {
+	if n := db.synced.Load() - base; n != 1 {
 		t.Fatalf("%d syncs after an Update that is not lazy, want 1", n)
 	}
 	put(store.Lazy(ctx), "lazy3")
 	deadline := time.Now().Add(store.LazySyncDelay + 2*time.Second)
-	for db.syncs.Load()-base != 2 {
+	for db.synced.Load()-base != 2 {
 		if time.Now().After(deadline) {
 			t.Fatalf("the lazy Update's WAL not synced %v after it", store.LazySyncDelay+2*time.Second)
 		}
@@ -553,7 +553,7 @@ func TestLazyHeld(t *testing.T) {
 	if visible("lazy") {
 		t.Fatal("a held lazy Update is visible before its commit")
 	}
-	syncs := db.syncs.Load()
+	syncs := db.synced.Load()
 	if err := db.Update(ctx, func(tx store.Tx) error { return tx.Put("k", "synced", []byte("v")) }); err != nil {
 		t.Fatal(err)
 	}
@@ -563,7 +563,7 @@ func TestLazyHeld(t *testing.T) {
 	if n := commits.Load(); n != 1 {
 		t.Errorf("%d commits for a held lazy Update and the one that joined it, want 1", n)
 	}
-	if n := db.syncs.Load() - syncs; n != 1 {
+	if n := db.synced.Load() - syncs; n != 1 {
 		t.Errorf("%d syncs, want 1", n)
 	}
 	if !visible("lazy") || !visible("synced") {
@@ -595,7 +595,7 @@ func TestSyncShared(t *testing.T) {
 	db, _ := openTest(t)
 	var commits atomic.Int64
 	db.ObserveCommits(func(time.Duration) { commits.Add(1) })
-	syncs := db.syncs.Load()
+	syncs := db.synced.Load()
 	const callers, each = 32, 25
 	errs := make(chan error, callers)
 	for c := range callers {
@@ -616,9 +616,98 @@ func TestSyncShared(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	n, c := db.syncs.Load()-syncs, commits.Load()
+	n, c := db.synced.Load()-syncs, commits.Load()
 	t.Logf("%d Updates, %d commits, %d syncs", callers*each, c, n)
 	if n > c || n >= callers*each {
 		t.Errorf("%d syncs for %d commits of %d Updates", n, c, callers*each)
+	}
+}
+
+// TestSyncAside: the writer goes on while the WAL is synced: an Update
+// that is not lazy waits for its sync, and Updates after it run and
+// commit meanwhile (a lazy one returns); the next sync covers the commits
+// made during the last one. A failed sync fails the Updates that
+// waited for it, not the lazy ones, which are synced again later.
+func TestSyncAside(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	entered, release := make(chan struct{}, 8), make(chan error)
+	var gate atomic.Bool
+	db.beforeSync = func() error {
+		if !gate.Load() {
+			return nil
+		}
+		entered <- struct{}{}
+		return <-release
+	}
+	put := func(ctx context.Context, key string) chan error {
+		done := make(chan error, 1)
+		go func() { done <- db.Update(ctx, func(tx store.Tx) error { return tx.Put("k", key, []byte("v")) }) }()
+		return done
+	}
+	gate.Store(true)
+	base := db.synced.Load()
+	first := put(ctx, "first")
+	<-entered // first's sync runs, and waits
+	if err := <-put(store.Lazy(ctx), "lazy"); err != nil {
+		t.Fatalf("a lazy Update while a sync runs: %v", err)
+	}
+	second, third := put(ctx, "second"), put(ctx, "third")
+	// Both are committed (visible) while the first sync still runs.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		n := 0
+		if err := db.View(ctx, func(tx store.Tx) error {
+			for _, k := range []string{"second", "third"} {
+				if _, err := tx.Get("k", k); err == nil {
+					n++
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if n == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("Updates after one whose sync runs were not committed meanwhile")
+		}
+	}
+	select {
+	case err := <-second:
+		t.Fatalf("an Update returned (%v) before its sync", err)
+	default:
+	}
+	release <- nil
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	// The next sync (usually one for both) fails.
+	failing := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-entered:
+				release <- errors.New("disk gone")
+			case <-failing:
+				return
+			}
+		}
+	}()
+	for _, done := range []chan error{second, third} {
+		if err := <-done; err == nil || !strings.Contains(err.Error(), "disk gone") {
+			t.Errorf("Update whose sync failed = %v, want the sync's error", err)
+		}
+	}
+	if n := db.synced.Load() - base; n != 1 {
+		t.Errorf("%d syncs done, want 1 (the second failed)", n)
+	}
+	close(failing)
+	gate.Store(false)
+	if err := <-put(ctx, "after"); err != nil {
+		t.Fatalf("an Update after a failed sync: %v", err)
+	}
+	if n := db.synced.Load() - base; n != 2 {
+		t.Errorf("%d syncs done, want 2", n)
 	}
 }
