@@ -16,6 +16,7 @@ import (
 	"batchd/internal/batch"
 	"batchd/internal/executor"
 	"batchd/internal/iam"
+	"batchd/internal/store"
 )
 
 // Why an attempt was stopped.
@@ -127,8 +128,14 @@ func (a *attempt) run() {
 	// executor waits for that record (Spec.Ready) before the job's code
 	// runs.
 	marked := make(chan error, 1)
+	mctx := ctx
+	if s.apiBusy() {
+		// The record shares the sync of the next request's write, which
+		// comes soon, instead of one of its own before it (store.Patient).
+		mctx = store.Patient(ctx)
+	}
 	go func() {
-		err := s.cfg.Batch.MarkStarting(ctx, a.id)
+		err := s.cfg.Batch.MarkStarting(mctx, a.id)
 		a.marked.Store(true)
 		marked <- err
 	}()

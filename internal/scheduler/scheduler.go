@@ -154,7 +154,9 @@ type Config struct {
 	OnAttemptEnd func(succeeded bool, reason string)
 	// APIBusy reports whether batchd's API is serving requests; nil:
 	// never. While it is, passes woken by attempts' ends come at least
-	// minPassGap apart (passGap).
+	// minPassGap apart (passGap), and an attempt's MarkStarting is
+	// patient (store.Patient): its record shares the sync of a request's
+	// write.
 	APIBusy func() bool
 }
 
@@ -401,11 +403,14 @@ func (s *Scheduler) RunAfter(ctx context.Context, previous string) error {
 // and ends take, and so for how fast they come). With the API idle, the
 // pass follows at once: an end's capacity is used again without delay.
 func (s *Scheduler) passGap(since time.Duration) time.Duration {
-	if s.cfg.APIBusy == nil || !s.cfg.APIBusy() {
+	if !s.apiBusy() {
 		return 0
 	}
 	return max(0, minPassGap-since)
 }
+
+// apiBusy reports whether batchd's API serves requests (Config.APIBusy).
+func (s *Scheduler) apiBusy() bool { return s.cfg.APIBusy != nil && s.cfg.APIBusy() }
 
 // takeSignals takes the wake-ups pending, without waiting: what they say
 // must be read again.

@@ -949,3 +949,43 @@ func TestNothingToDo(t *testing.T) {
 		}
 	})
 }
+
+// patientWrites counts the Updates that are patient (store.Patient).
+type patientWrites struct {
+	store.Store
+	n atomic.Int64
+}
+
+func (p *patientWrites) Update(ctx context.Context, fn func(store.Tx) error) error {
+	if store.IsPatient(ctx) {
+		p.n.Add(1)
+	}
+	return p.Store.Update(ctx, fn)
+}
+
+// While the API serves requests, an attempt's STARTING record is patient:
+// it shares the sync of a request's write; with the API idle it is not.
+func TestMarkStartingPatientWhileAPIBusy(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := &patientWrites{Store: memstore.New()}
+		var busy atomic.Bool
+		h := newHarnessOn(t, Config{Host: Resources{VCPUs: 1, MemoryMiB: 4096}, APIBusy: busy.Load}, st)
+		h.unmanagedCE("ce")
+		h.queue("q", 1, "", "ce")
+		h.def("jd", 1, 128, []string{"true"}, nil)
+		idle := h.submit("idle", "q", "jd", nil)
+		h.start()
+		h.waitStatus(idle, batch.JobStatusRunning)
+		if n := st.n.Load(); n != 0 {
+			t.Fatalf("%d patient Updates with the API idle, want none", n)
+		}
+		busy.Store(true)
+		h.handleOf(idle).exit(executor.Result{ExitCode: 0})
+		h.waitStatus(idle, batch.JobStatusSucceeded)
+		during := h.submit("busy", "q", "jd", nil)
+		h.waitStatus(during, batch.JobStatusRunning)
+		if n := st.n.Load(); n != 1 {
+			t.Errorf("%d patient Updates for a job started while the API is busy, want 1 (its MarkStarting)", n)
+		}
+	})
+}

@@ -166,6 +166,25 @@ func Lazy(ctx context.Context) context.Context { return context.WithValue(ctx, l
 // IsLazy reports whether ctx was made by Lazy.
 func IsLazy(ctx context.Context) bool { return ctx.Value(lazyKey{}) != nil }
 
+// patientKey marks a context's Updates as patient (see Patient).
+type patientKey struct{}
+
+// Patient returns a context whose Updates, like any that is not lazy,
+// return only once their commit is synced, but need not have it synced at
+// once: a store that commits Updates in groups (sqlite) keeps their
+// transaction open, as a lazy one's, for the next Update that is not
+// patient to share its commit and sync, and commits and syncs it alone
+// only when none came within its hold. For a write that must be durable
+// before what follows it (a job's STARTING record, before its process
+// runs) while other writes come often (the API serves requests): one
+// sync serves both. Other stores treat them as any Update.
+func Patient(ctx context.Context) context.Context {
+	return context.WithValue(ctx, patientKey{}, true)
+}
+
+// IsPatient reports whether ctx was made by Patient.
+func IsPatient(ctx context.Context) bool { return ctx.Value(patientKey{}) != nil }
+
 // LazySyncDelay bounds how long a lazy Update's commit stays unsynced.
 const LazySyncDelay = 100 * time.Millisecond
 

@@ -324,7 +324,10 @@ func (db *DB) View(ctx context.Context, fn func(store.Tx) error) error {
 // returns nil, Update returns only after that commit is synced, unless ctx
 // is lazy (store.Lazy): a group of lazy Updates only waits up to lazyHold
 // for others to join its transaction, is committed without a sync, and
-// is synced by the next commit that is, or after store.LazySyncDelay.
+// is synced by the next commit that is, or after store.LazySyncDelay. A
+// patient Update (store.Patient) is held as a lazy one, and returns once
+// its commit is synced: that of the next Update that is neither lazy nor
+// patient, or its own after lazyHold.
 // When fn returns an error or panics, its savepoint is rolled back — nothing it
 // wrote is kept, the others' writes are unaffected — and a panic goes on in
 // the caller. If the commit fails, every Update of the group fails.
@@ -366,7 +369,8 @@ type batch struct {
 	group   []*store.UpdateRequest
 	results []store.UpdateResult
 	ok      int       // Updates that succeeded
-	synced  bool      // one that succeeded is not lazy: the commit is synced
+	waits   bool      // one that succeeded is not lazy: it waits for the sync
+	urgent  bool      // one of those is not patient either: commit it at once
 	start   time.Time // its COMMIT's
 }
 
@@ -375,9 +379,9 @@ type batch struct {
 const syncQueue = 64
 
 // writer takes Updates as they come and commits each group of those
-// waiting together; a group of lazy Updates only stays open up to
-// lazyHold for others to join it. The syncer syncs and answers what it
-// committed.
+// waiting together; a group of lazy or patient Updates only stays open
+// up to lazyHold for others to join it. The syncer syncs and answers what
+// it committed.
 func (db *DB) writer() {
 	go db.syncer()
 	defer close(db.syncs)            // the syncer ends once it answered them all
@@ -401,7 +405,7 @@ func (db *DB) writer() {
 			switch {
 			case open == nil:
 				hold.Stop()
-			case open.synced || len(open.group) >= store.MaxGroup:
+			case open.urgent || len(open.group) >= store.MaxGroup:
 				commit()
 			case !wasOpen:
 				hold.Reset(db.hold)
@@ -472,7 +476,7 @@ func (db *DB) syncer() {
 // notes since when lazy ones wait; it reports whether the writer goes on.
 func (db *DB) gatherSyncs(b *batch, ok bool, waiting []*batch, lazySince *time.Time) ([]*batch, bool) {
 	for ok {
-		if b.synced {
+		if b.waits {
 			waiting = append(waiting, b)
 		} else if lazySince.IsZero() {
 			*lazySince = b.start
@@ -579,7 +583,8 @@ func (db *DB) run(b *batch, group []*store.UpdateRequest) *batch {
 		if !res.Failed() {
 			b.ok++
 			if !store.IsLazy(r.Ctx) {
-				b.synced = true
+				b.waits = true
+				b.urgent = b.urgent || !store.IsPatient(r.Ctx)
 			}
 		}
 	}
@@ -587,10 +592,11 @@ func (db *DB) run(b *batch, group []*store.UpdateRequest) *batch {
 }
 
 // commit ends the open transaction b. The write connection runs with
-// synchronous=NORMAL: a commit writes the WAL without syncing it. A synced
-// one goes to the syncer, which makes it durable (syncWAL), with every
-// commit before it, before it answers its Updates; a lazy one is answered
-// here, and the syncer told that it waits for a sync.
+// synchronous=NORMAL: a commit writes the WAL without syncing it. One
+// whose Updates wait for the sync goes to the syncer, which makes it
+// durable (syncWAL), with every commit before it, before it answers them;
+// a lazy one is answered here, and the syncer told that it waits for a
+// sync.
 func (db *DB) commit(b *batch) {
 	if b.ok == 0 {
 		_ = db.ctl(ctlRollback) // nothing to keep; as in run
@@ -604,7 +610,7 @@ func (db *DB) commit(b *batch) {
 		store.AnswerAll(b.group, b.results)
 		return
 	}
-	if !b.synced {
+	if !b.waits {
 		if f := db.onCommit.Load(); f != nil {
 			(*f)(time.Since(b.start))
 		}

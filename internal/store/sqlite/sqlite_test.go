@@ -711,3 +711,55 @@ func TestSyncAside(t *testing.T) {
 		t.Errorf("%d syncs done, want 2", n)
 	}
 }
+
+// TestPatientHeld: a patient Update's transaction is held as a lazy
+// one's; it returns once synced, with the next Update that is not
+// patient (one commit, one sync), or alone after the hold.
+func TestPatientHeld(t *testing.T) {
+	db, _ := openTest(t)
+	db.hold = 200 * time.Millisecond
+	var commits atomic.Int32
+	db.ObserveCommits(func(time.Duration) { commits.Add(1) })
+	ctx := context.Background()
+	patient := func(key string) (ran chan struct{}, done chan error) {
+		ran, done = make(chan struct{}), make(chan error, 1)
+		go func() {
+			done <- db.Update(store.Patient(ctx), func(tx store.Tx) error {
+				defer close(ran)
+				return tx.Put("k", key, []byte("v"))
+			})
+		}()
+		return ran, done
+	}
+	ran, done := patient("p1")
+	<-ran
+	select {
+	case err := <-done:
+		t.Fatalf("a held patient Update returned (%v) before its commit", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	syncs := db.synced.Load()
+	if err := db.Update(ctx, func(tx store.Tx) error { return tx.Put("k", "urgent", []byte("v")) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("held patient Update: %v", err)
+	}
+	if c, s := commits.Load(), db.synced.Load()-syncs; c != 1 || s != 1 {
+		t.Errorf("%d commits, %d syncs for a patient Update and the one that joined it, want 1 and 1", c, s)
+	}
+
+	// Alone, it is committed and synced once its hold ends.
+	start := time.Now()
+	ran, done = patient("p2")
+	<-ran
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d < db.hold {
+		t.Errorf("a patient Update alone returned after %v, before its hold (%v)", d, db.hold)
+	}
+	if c, s := commits.Load(), db.synced.Load()-syncs; c != 2 || s != 2 {
+		t.Errorf("%d commits, %d syncs after a patient Update alone, want 2 and 2", c, s)
+	}
+}
