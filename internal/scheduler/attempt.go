@@ -16,7 +16,6 @@ import (
 	"batchd/internal/batch"
 	"batchd/internal/executor"
 	"batchd/internal/iam"
-	"batchd/internal/store"
 )
 
 // Why an attempt was stopped.
@@ -131,8 +130,8 @@ func (a *attempt) run() {
 	mctx := ctx
 	if s.apiBusy() {
 		// The record shares the sync of the next request's write, which
-		// comes soon, instead of one of its own before it (store.Patient).
-		mctx = store.Patient(ctx)
+		// comes soon, instead of one of its own before it (batch.Patient).
+		mctx = batch.Patient(ctx)
 	}
 	go func() {
 		err := s.cfg.Batch.MarkStarting(mctx, a.id)

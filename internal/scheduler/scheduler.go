@@ -155,7 +155,7 @@ type Config struct {
 	// APIBusy reports whether batchd's API is serving requests; nil:
 	// never. While it is, passes woken by attempts' ends come at least
 	// minPassGap apart (passGap), and an attempt's MarkStarting is
-	// patient (store.Patient): its record shares the sync of a request's
+	// patient (batch.Patient): its record shares the sync of a request's
 	// write.
 	APIBusy func() bool
 }
