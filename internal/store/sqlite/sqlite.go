@@ -490,8 +490,8 @@ func (db *DB) gatherSyncs(b *batch, ok bool, waiting []*batch, lazySince *time.T
 	return waiting, false
 }
 
-// answer tells the Updates of a synced commit how they ended: syncErr
-// fails those that succeeded and are not lazy.
+// answer tells the Updates of a commit how they ended: syncErr (its
+// sync's) fails those that succeeded and are not lazy.
 func (db *DB) answer(b *batch, syncErr error) {
 	if syncErr != nil {
 		for i, r := range b.group {
@@ -507,14 +507,14 @@ func (db *DB) answer(b *batch, syncErr error) {
 
 // syncWAL makes the commits so far durable: the WAL holds them, in order.
 func (db *DB) syncWAL() error {
-	// fdatasync: the WAL's data and what reading it back needs (its size),
-	// not its times, which fsync would have the file system's journal
-	// commit too while the WAL grows.
 	if db.beforeSync != nil {
 		if err := db.beforeSync(); err != nil {
 			return err
 		}
 	}
+	// fdatasync: the WAL's data and what reading it back needs (its size),
+	// not its times, which fsync would have the file system's journal
+	// commit too while the WAL grows.
 	fd, err := unix.Open(db.walPath, unix.O_RDWR|unix.O_CLOEXEC, 0)
 	if err == nil {
 		err = unix.Fdatasync(fd)
@@ -611,10 +611,7 @@ func (db *DB) commit(b *batch) {
 		return
 	}
 	if !b.waits {
-		if f := db.onCommit.Load(); f != nil {
-			(*f)(time.Since(b.start))
-		}
-		store.AnswerAll(b.group, b.results)
+		db.answer(b, nil)
 		// The syncer keeps only its start: its Updates are answered.
 		b = &batch{start: b.start}
 	}

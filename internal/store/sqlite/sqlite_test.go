@@ -508,6 +508,19 @@ func TestWriterSyncSetting(t *testing.T) {
 	}
 }
 
+// putAsync puts key in kind "k" in an Update with ctx, on a goroutine of
+// its own: ran is closed once the Update's fn ran, done gets its result.
+func putAsync(db *DB, ctx context.Context, key string) (ran chan struct{}, done chan error) {
+	ran, done = make(chan struct{}), make(chan error, 1)
+	go func() {
+		done <- db.Update(ctx, func(tx store.Tx) error {
+			defer close(ran)
+			return tx.Put("k", key, []byte("v"))
+		})
+	}()
+	return ran, done
+}
+
 // TestLazyHeld: a lazy Update's transaction stays open (its caller waits,
 // readers do not see it) until an Update that is not lazy joins it; both
 // are committed in one commit and one sync. Close commits a held one.
@@ -522,16 +535,6 @@ func TestLazyHeld(t *testing.T) {
 	var commits atomic.Int32
 	db.ObserveCommits(func(time.Duration) { commits.Add(1) })
 	ctx := context.Background()
-	lazy := func(key string) (ran chan struct{}, done chan error) {
-		ran, done = make(chan struct{}), make(chan error, 1)
-		go func() {
-			done <- db.Update(store.Lazy(ctx), func(tx store.Tx) error {
-				defer close(ran)
-				return tx.Put("k", key, []byte("v"))
-			})
-		}()
-		return ran, done
-	}
 	visible := func(key string) bool {
 		t.Helper()
 		err := db.View(ctx, func(tx store.Tx) error {
@@ -543,7 +546,7 @@ func TestLazyHeld(t *testing.T) {
 		}
 		return err == nil
 	}
-	ran, done := lazy("lazy")
+	ran, done := putAsync(db, store.Lazy(ctx), "lazy")
 	<-ran
 	select {
 	case err := <-done:
@@ -570,7 +573,7 @@ func TestLazyHeld(t *testing.T) {
 		t.Error("the joint commit's writes are not visible")
 	}
 
-	ran, done = lazy("atclose")
+	ran, done = putAsync(db, store.Lazy(ctx), "atclose")
 	<-ran
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
@@ -641,8 +644,7 @@ func TestSyncAside(t *testing.T) {
 		return <-release
 	}
 	put := func(ctx context.Context, key string) chan error {
-		done := make(chan error, 1)
-		go func() { done <- db.Update(ctx, func(tx store.Tx) error { return tx.Put("k", key, []byte("v")) }) }()
+		_, done := putAsync(db, ctx, key)
 		return done
 	}
 	gate.Store(true)
@@ -721,17 +723,7 @@ func TestPatientHeld(t *testing.T) {
 	var commits atomic.Int32
 	db.ObserveCommits(func(time.Duration) { commits.Add(1) })
 	ctx := context.Background()
-	patient := func(key string) (ran chan struct{}, done chan error) {
-		ran, done = make(chan struct{}), make(chan error, 1)
-		go func() {
-			done <- db.Update(store.Patient(ctx), func(tx store.Tx) error {
-				defer close(ran)
-				return tx.Put("k", key, []byte("v"))
-			})
-		}()
-		return ran, done
-	}
-	ran, done := patient("p1")
+	ran, done := putAsync(db, store.Patient(ctx), "p1")
 	<-ran
 	select {
 	case err := <-done:
@@ -751,7 +743,7 @@ func TestPatientHeld(t *testing.T) {
 
 	// Alone, it is committed and synced once its hold ends.
 	start := time.Now()
-	ran, done = patient("p2")
+	ran, done = putAsync(db, store.Patient(ctx), "p2")
 	<-ran
 	if err := <-done; err != nil {
 		t.Fatal(err)
