@@ -769,7 +769,7 @@ func lead(ctx context.Context, term leader.Term, cfg Config, batchSvc *batch.Ser
 	restCtx, stopRest := context.WithCancel(base)
 	var rest sync.WaitGroup
 	rest.Go(func() {
-		supervise(restCtx, log, "job evaluator", func(ctx context.Context) error { return batchSvc.Run(ctx, sched.Wake) })
+		supervise(restCtx, log, "job evaluator", func(ctx context.Context) error { return batchSvc.Run(ctx) })
 	})
 	if cfg.JobRetention > 0 {
 		rest.Go(func() {

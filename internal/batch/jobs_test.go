@@ -851,7 +851,7 @@ func TestRun(t *testing.T) {
 		f := newJobsFixture(t)
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error)
-		go func() { done <- f.s.Run(ctx, nil) }()
+		go func() { done <- f.s.Run(ctx) }()
 		a := f.submit(req("a"))
 		synctest.Wait() // Run woke, advanced, and sleeps again
 		f.wantStatus(map[string]string{a: JobStatusRunnable})

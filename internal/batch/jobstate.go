@@ -464,10 +464,10 @@ const (
 
 // Run evaluates submitted jobs until ctx is done, then returns nil: it
 // calls Advance whenever SubmitJob has stored a job, and at least every
-// second, and calls notify (when not nil) each time Advance moved jobs on,
-// so that the scheduler looks for RUNNABLE jobs at once. It returns
+// second. The scheduler hears of the jobs Advance made RUNNABLE through
+// Runnable, as of those any other write made RUNNABLE. It returns
 // Advance's error, if any; its owner decides whether to run it again.
-func (s *Service) Run(ctx context.Context, notify func()) error {
+func (s *Service) Run(ctx context.Context) error {
 	tick := time.NewTicker(advanceTick)
 	defer tick.Stop()
 	for {
@@ -479,9 +479,6 @@ func (s *Service) Run(ctx context.Context, notify func()) error {
 			return err
 		}
 		if n > 0 {
-			if notify != nil {
-				notify()
-			}
 			continue // there may be more
 		}
 		select {
