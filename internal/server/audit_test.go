@@ -390,3 +390,33 @@ func TestAuditRedactsPasswords(t *testing.T) {
 		t.Errorf("UserName and PasswordResetRequired not recorded: %s", l[0])
 	}
 }
+
+// TestSecretParam checks which parameter names the audit trail leaves
+// out: any holding password, secret, token or privatekey in any case,
+// Unicode's folding included, but the password settings.
+func TestSecretParam(t *testing.T) {
+	t.Parallel()
+	for name, want := range map[string]bool{
+		"Password":                         true,
+		"NewPassword":                      true,
+		"SecretAccessKey":                  true,
+		"sessionToken":                     true,
+		"X-Amz-Security-Token":             true,
+		"PRIVATEKEY":                       true,
+		"sshPrivateKeyBody":                true,
+		"private\u212aey":                  true, // a Kelvin sign for the k
+		"pa\u017f\u017fword":               true, // long s
+		strings.Repeat("a", 100) + "Token": true,
+		"PasswordResetRequired":            false,
+		"MinimumPasswordLength":            false,
+		"jobName":                          false,
+		"":                                 false,
+		"Pass word":                        false,
+		"sécret":                           false,
+		strings.Repeat("b", 100):           false,
+	} {
+		if got := isSecretParam(name); got != want {
+			t.Errorf("isSecretParam(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
