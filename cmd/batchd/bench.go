@@ -103,12 +103,14 @@ type benchResult struct {
 	SubmitPerSec   float64
 	P50, P99       time.Duration
 	DescribePerSec float64
-	Errors         int64
+	// Errors are the SubmitJob calls that failed; DescribeErrors the
+	// DescribeJobs pages that failed or came back short.
+	Errors, DescribeErrors int64
 }
 
 func (r benchResult) String() string {
-	return fmt.Sprintf("submit_per_s=%.1f p50_ms=%.2f p99_ms=%.2f describe_per_s=%.1f errors=%d",
-		r.SubmitPerSec, float64(r.P50)/1e6, float64(r.P99)/1e6, r.DescribePerSec, r.Errors)
+	return fmt.Sprintf("submit_per_s=%.1f p50_ms=%.2f p99_ms=%.2f describe_per_s=%.1f errors=%d describe_errors=%d",
+		r.SubmitPerSec, float64(r.P50)/1e6, float64(r.P99)/1e6, r.DescribePerSec, r.Errors, r.DescribeErrors)
 }
 
 // setupBench creates, or reuses, a compute environment, a job queue and a
@@ -270,7 +272,7 @@ func runBench(ctx context.Context, c *batch.Client, bc benchConfig, progress io.
 	for i := 0; i < len(allIDs); i += 100 {
 		pages = append(pages, allIDs[i:min(i+100, len(allIDs))])
 	}
-	var page atomic.Int64
+	var page, derrs atomic.Int64
 	dstart := time.Now()
 	for w := 0; w < bc.Clients; w++ {
 		wg.Add(1)
@@ -283,7 +285,7 @@ func runBench(ctx context.Context, c *batch.Client, bc benchConfig, progress io.
 				}
 				out, err := c.DescribeJobs(ctx, &batch.DescribeJobsInput{Jobs: pages[i]})
 				if err != nil || len(out.Jobs) != len(pages[i]) {
-					errs.Add(1)
+					derrs.Add(1)
 				}
 			}
 		}()
@@ -292,7 +294,7 @@ func runBench(ctx context.Context, c *batch.Client, bc benchConfig, progress io.
 	if len(pages) > 0 {
 		res.DescribePerSec = float64(len(pages)) / time.Since(dstart).Seconds()
 	}
-	res.Errors = errs.Load()
+	res.Errors, res.DescribeErrors = errs.Load(), derrs.Load()
 	if ctx.Err() != nil {
 		return res, ctx.Err()
 	}

@@ -59,8 +59,8 @@ func BenchmarkSubmitJob(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if res.Errors != 0 {
-		b.Fatalf("%d errors", res.Errors)
+	if res.Errors != 0 || res.DescribeErrors != 0 {
+		b.Fatalf("%d SubmitJob errors, %d DescribeJobs pages failed or short", res.Errors, res.DescribeErrors)
 	}
 	b.ReportMetric(res.SubmitPerSec, "jobs/s")
 	b.ReportMetric(float64(res.P99)/1e6, "p99_ms")
