@@ -171,10 +171,10 @@ type patientKey struct{}
 
 // Patient returns a context whose Updates, like any that is not lazy,
 // return only once their commit is synced, but need not have it synced at
-// once: a store that commits Updates in groups (sqlite) keeps their
-// transaction open, as a lazy one's, for the next Update that is not
-// patient to share its commit and sync, and commits and syncs it alone
-// only when none came within its hold. For a write that must be durable
+// once: a store that commits Updates in groups (sqlite) commits them as
+// a lazy one's and holds their sync for the next Update that is neither
+// lazy nor patient to share, and syncs alone only when none came within
+// its hold. For a write that must be durable
 // before what follows it (a job's STARTING record, before its process
 // runs) while other writes come often (the API serves requests): one
 // sync serves both. Other stores treat them as any Update.

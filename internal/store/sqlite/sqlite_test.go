@@ -531,7 +531,7 @@ func TestLazyHeld(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	db.hold = time.Minute
+	db.join = time.Minute
 	var commits atomic.Int32
 	db.ObserveCommits(func(time.Duration) { commits.Add(1) })
 	ctx := context.Background()
@@ -715,14 +715,29 @@ func TestSyncAside(t *testing.T) {
 }
 
 // TestPatientHeld: a patient Update's transaction is held as a lazy
-// one's; it returns once synced, with the next Update that is not
-// patient (one commit, one sync), or alone after the hold.
+// one's, and joined by the next Update (one commit, one sync); once
+// committed, its sync waits for the next Update that is neither lazy nor
+// patient (two commits, one sync), or, alone, for the hold.
 func TestPatientHeld(t *testing.T) {
 	db, _ := openTest(t)
-	db.hold = 200 * time.Millisecond
+	db.join, db.hold = time.Minute, 200*time.Millisecond
 	var commits atomic.Int32
 	db.ObserveCommits(func(time.Duration) { commits.Add(1) })
 	ctx := context.Background()
+	urgent := func(key string) {
+		t.Helper()
+		if err := db.Update(ctx, func(tx store.Tx) error { return tx.Put("k", key, []byte("v")) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	counts := func(what string, wantCommits, wantSyncs int64, since int64) {
+		t.Helper()
+		if c, s := int64(commits.Load()), db.synced.Load()-since; c != wantCommits || s != wantSyncs {
+			t.Errorf("%s: %d commits, %d syncs, want %d and %d", what, c, s, wantCommits, wantSyncs)
+		}
+	}
+
+	// Held open by the writer (join): the next Update joins it.
 	ran, done := putAsync(db, store.Patient(ctx), "p1")
 	<-ran
 	select {
@@ -731,17 +746,66 @@ func TestPatientHeld(t *testing.T) {
 	case <-time.After(50 * time.Millisecond):
 	}
 	syncs := db.synced.Load()
-	if err := db.Update(ctx, func(tx store.Tx) error { return tx.Put("k", "urgent", []byte("v")) }); err != nil {
-		t.Fatal(err)
-	}
+	urgent("u1")
 	if err := <-done; err != nil {
 		t.Fatalf("held patient Update: %v", err)
 	}
-	if c, s := commits.Load(), db.synced.Load()-syncs; c != 1 || s != 1 {
-		t.Errorf("%d commits, %d syncs for a patient Update and the one that joined it, want 1 and 1", c, s)
+	counts("a patient Update joined in its transaction", 1, 1, syncs)
+}
+
+// TestPatientSyncHeld: a patient Update committed alone (the writer's
+// join over) returns once synced, the sync waiting up to the hold for the
+// next Update that is neither lazy nor patient to share it (two commits,
+// one sync); without one, it is synced alone once the hold is over.
+func TestPatientSyncHeld(t *testing.T) {
+	db, _ := openTest(t)
+	db.join, db.hold = time.Millisecond, 300*time.Millisecond
+	var commits atomic.Int32
+	db.ObserveCommits(func(time.Duration) { commits.Add(1) })
+	ctx := context.Background()
+	visible := func(key string) bool {
+		t.Helper()
+		err := db.View(ctx, func(tx store.Tx) error {
+			_, err := tx.Get("k", key)
+			return err
+		})
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			t.Fatal(err)
+		}
+		return err == nil
 	}
 
-	// Alone, it is committed and synced once its hold ends.
+	syncs := db.synced.Load()
+	ran, done := putAsync(db, store.Patient(ctx), "p1")
+	<-ran
+	// Committed after the join, not synced: readers see it, its caller
+	// waits.
+	deadline := time.Now().Add(100 * time.Millisecond)
+	for !visible("p1") {
+		if time.Now().After(deadline) {
+			t.Fatal("a patient Update is not committed after the writer's join")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("a patient Update returned (%v) before its sync", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	if n := db.synced.Load() - syncs; n != 0 {
+		t.Fatalf("%d syncs before an Update came to share it, want 0", n)
+	}
+	if err := db.Update(ctx, func(tx store.Tx) error { return tx.Put("k", "u1", []byte("v")) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("patient Update: %v", err)
+	}
+	if c, s := commits.Load(), db.synced.Load()-syncs; c != 2 || s != 1 {
+		t.Errorf("a patient Update and the one that shared its sync: %d commits, %d syncs, want 2 and 1", c, s)
+	}
+
+	// Alone, it is synced once its hold is over.
 	start := time.Now()
 	ran, done = putAsync(db, store.Patient(ctx), "p2")
 	<-ran
@@ -751,7 +815,7 @@ func TestPatientHeld(t *testing.T) {
 	if d := time.Since(start); d < db.hold {
 		t.Errorf("a patient Update alone returned after %v, before its hold (%v)", d, db.hold)
 	}
-	if c, s := commits.Load(), db.synced.Load()-syncs; c != 2 || s != 2 {
-		t.Errorf("%d commits, %d syncs after a patient Update alone, want 2 and 2", c, s)
+	if c, s := commits.Load(), db.synced.Load()-syncs; c != 3 || s != 2 {
+		t.Errorf("after a patient Update alone: %d commits, %d syncs, want 3 and 2", c, s)
 	}
 }
