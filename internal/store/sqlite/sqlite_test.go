@@ -177,6 +177,7 @@ func TestPragmas(t *testing.T) {
 		{name: "reader busy timeout", db: db.r, pragma: "busy_timeout", want: strconv.Itoa(busyTimeoutMS)},
 		{name: "reader query only", db: db.r, pragma: "query_only", want: "1"},
 		{name: "writer not query only", db: db.w, pragma: "query_only", want: "0"},
+		{name: "wal autocheckpoint", db: db.w, pragma: "wal_autocheckpoint", want: strconv.Itoa(walCheckpointPages)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
