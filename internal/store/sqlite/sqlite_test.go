@@ -522,6 +522,19 @@ func putAsync(db *DB, ctx context.Context, key string) (ran chan struct{}, done 
 	return ran, done
 }
 
+// visibleIn reports whether a View of db sees key (of kind "k").
+func visibleIn(t *testing.T, db *DB, key string) bool {
+	t.Helper()
+	err := db.View(context.Background(), func(tx store.Tx) error {
+		_, err := tx.Get("k", key)
+		return err
+	})
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		t.Fatal(err)
+	}
+	return err == nil
+}
+
 // TestLazyHeld: a lazy Update's transaction stays open (its caller waits,
 // readers do not see it) until an Update that is not lazy joins it; both
 // are committed in one commit and one sync. Close commits a held one.
@@ -536,17 +549,7 @@ func TestLazyHeld(t *testing.T) {
 	var commits atomic.Int32
 	db.ObserveCommits(func(time.Duration) { commits.Add(1) })
 	ctx := context.Background()
-	visible := func(key string) bool {
-		t.Helper()
-		err := db.View(ctx, func(tx store.Tx) error {
-			_, err := tx.Get("k", key)
-			return err
-		})
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			t.Fatal(err)
-		}
-		return err == nil
-	}
+	visible := func(key string) bool { t.Helper(); return visibleIn(t, db, key) }
 	ran, done := putAsync(db, store.Lazy(ctx), "lazy")
 	<-ran
 	select {
@@ -715,30 +718,22 @@ func TestSyncAside(t *testing.T) {
 	}
 }
 
-// TestPatientHeld: a patient Update's transaction is held as a lazy
-// one's, and joined by the next Update (one commit, one sync); once
-// committed, its sync waits for the next Update that is neither lazy nor
-// patient (two commits, one sync), or, alone, for the hold.
-func TestPatientHeld(t *testing.T) {
+// holdingDB opens a DB whose writer joins for join and whose patient
+// commits wait up to hold for their sync, and counts its commits.
+func holdingDB(t *testing.T, join, hold time.Duration) (*DB, *atomic.Int32) {
 	db, _ := openTest(t)
-	db.join, db.hold = time.Minute, 200*time.Millisecond
-	var commits atomic.Int32
+	db.join, db.hold = join, hold
+	commits := new(atomic.Int32)
 	db.ObserveCommits(func(time.Duration) { commits.Add(1) })
-	ctx := context.Background()
-	urgent := func(key string) {
-		t.Helper()
-		if err := db.Update(ctx, func(tx store.Tx) error { return tx.Put("k", key, []byte("v")) }); err != nil {
-			t.Fatal(err)
-		}
-	}
-	counts := func(what string, wantCommits, wantSyncs int64, since int64) {
-		t.Helper()
-		if c, s := int64(commits.Load()), db.synced.Load()-since; c != wantCommits || s != wantSyncs {
-			t.Errorf("%s: %d commits, %d syncs, want %d and %d", what, c, s, wantCommits, wantSyncs)
-		}
-	}
+	return db, commits
+}
 
-	// Held open by the writer (join): the next Update joins it.
+// TestPatientHeld: a patient Update's transaction is held as a lazy
+// one's (the writer's join), and the next Update joins it: one commit,
+// one sync, after which it returns.
+func TestPatientHeld(t *testing.T) {
+	db, commits := holdingDB(t, time.Minute, 200*time.Millisecond)
+	ctx := context.Background()
 	ran, done := putAsync(db, store.Patient(ctx), "p1")
 	<-ran
 	select {
@@ -746,12 +741,19 @@ func TestPatientHeld(t *testing.T) {
 		t.Fatalf("a held patient Update returned (%v) before its commit", err)
 	case <-time.After(50 * time.Millisecond):
 	}
+	if visibleIn(t, db, "p1") {
+		t.Fatal("a held patient Update is visible before its commit")
+	}
 	syncs := db.synced.Load()
-	urgent("u1")
+	if err := db.Update(ctx, func(tx store.Tx) error { return tx.Put("k", "u1", []byte("v")) }); err != nil {
+		t.Fatal(err)
+	}
 	if err := <-done; err != nil {
 		t.Fatalf("held patient Update: %v", err)
 	}
-	counts("a patient Update joined in its transaction", 1, 1, syncs)
+	if c, s := commits.Load(), db.synced.Load()-syncs; c != 1 || s != 1 {
+		t.Errorf("a patient Update joined in its transaction: %d commits, %d syncs, want 1 and 1", c, s)
+	}
 }
 
 // TestPatientSyncHeld: a patient Update committed alone (the writer's
@@ -759,22 +761,9 @@ func TestPatientHeld(t *testing.T) {
 // next Update that is neither lazy nor patient to share it (two commits,
 // one sync); without one, it is synced alone once the hold is over.
 func TestPatientSyncHeld(t *testing.T) {
-	db, _ := openTest(t)
-	db.join, db.hold = time.Millisecond, 300*time.Millisecond
-	var commits atomic.Int32
-	db.ObserveCommits(func(time.Duration) { commits.Add(1) })
+	db, commits := holdingDB(t, time.Millisecond, 300*time.Millisecond)
 	ctx := context.Background()
-	visible := func(key string) bool {
-		t.Helper()
-		err := db.View(ctx, func(tx store.Tx) error {
-			_, err := tx.Get("k", key)
-			return err
-		})
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			t.Fatal(err)
-		}
-		return err == nil
-	}
+	visible := func(key string) bool { t.Helper(); return visibleIn(t, db, key) }
 
 	syncs := db.synced.Load()
 	ran, done := putAsync(db, store.Patient(ctx), "p1")
