@@ -175,8 +175,10 @@ type cgroup struct {
 	// slots.go).
 	placed bool
 	// oomBase is memory.oom_control's oom_kill before the attempt (v1; a
-	// slot's cgroup may be reused).
+	// slot's cgroup may be reused). oomSeen, a slot's, hears it after the
+	// attempt (oomAtEnd) for the slot's next (slot.limit).
 	oomBase int64
+	oomSeen *atomic.Int64
 	// set: a slot's, the limits its files hold.
 	set slotLimits
 }
@@ -548,27 +550,51 @@ func killProcs(dir string) {
 	}
 }
 
-// oomKilled reports whether the OOM killer killed a process of the attempt;
-// sigkilled says the main process died of SIGKILL, for kernels without an
-// oom_kill counter in v1.
-func (c *cgroup) oomKilled(sigkilled bool) bool {
+// oomEnd is what an attempt's memory cgroup counted of the OOM killer,
+// read once the attempt's processes are gone (oomAtEnd).
+type oomEnd struct {
+	counted bool  // kills counts: an oom_kill counter was read
+	kills   int64 // the attempt's OOM kills
+	// limitHit: v1 without the counter, the limit was reached
+	// (memory.failcnt > 0 and memory.max_usage_in_bytes at the limit).
+	limitHit bool
+}
+
+// oomAtEnd reads what oomEnd.killed decides from. The monitor calls it
+// once the attempt's processes are gone and before the thread that
+// started the job may go on: a slot's (slots.go) then takes the next
+// attempt into the same cgroups, resetting or counting on from their
+// counters, and a read after that could count the next attempt's OOM
+// kills as this one's. The count read is where the slot's next attempt
+// starts from (slot.limit).
+func (c *cgroup) oomAtEnd() oomEnd {
 	if c == nil || c.memDir == "" {
-		return false
+		return oomEnd{}
 	}
 	if c.v2 {
 		n, ok := readKey(filepath.Join(c.memDir, "memory.events"), "oom_kill")
-		return ok && n > 0
+		return oomEnd{counted: ok, kills: n}
 	}
 	if n, ok := readKey(filepath.Join(c.memDir, "memory.oom_control"), "oom_kill"); ok {
-		return n > c.oomBase
-	}
-	if !sigkilled {
-		return false
+		if c.oomSeen != nil {
+			c.oomSeen.Store(n + 1)
+		}
+		return oomEnd{counted: true, kills: n - c.oomBase}
 	}
 	failcnt, err1 := readInt(filepath.Join(c.memDir, "memory.failcnt"))
 	maxUsage, err2 := readInt(filepath.Join(c.memDir, "memory.max_usage_in_bytes"))
 	limit, err3 := readInt(filepath.Join(c.memDir, "memory.limit_in_bytes"))
-	return err1 == nil && err2 == nil && err3 == nil && failcnt > 0 && maxUsage >= limit
+	return oomEnd{limitHit: err1 == nil && err2 == nil && err3 == nil && failcnt > 0 && maxUsage >= limit}
+}
+
+// killed reports whether the OOM killer killed a process of the attempt;
+// sigkilled says the main process died of SIGKILL, which v1 without an
+// oom_kill counter needs besides its limit reached.
+func (e oomEnd) killed(sigkilled bool) bool {
+	if e.counted {
+		return e.kills > 0
+	}
+	return sigkilled && e.limitHit
 }
 
 // readKey reads "key value" from a flat-keyed cgroup file.

@@ -522,6 +522,7 @@ func (h *handle) monitor(or, er *os.File, stdoutDone, stderrDone <-chan struct{}
 		close(h.ready)
 	}
 	waitExit(h.proc.Pid)
+	oom := h.cg.oomAtEnd() // before the thread that started it goes on
 	if h.ended != nil {
 		close(h.ended) // the thread that started it may end
 	}
@@ -560,7 +561,7 @@ func (h *handle) monitor(or, er *os.File, stdoutDone, stderrDone <-chan struct{}
 	default:
 		res.ExitCode = ws.ExitStatus()
 	}
-	if h.cg.oomKilled(ws.Signaled() && ws.Signal() == syscall.SIGKILL) {
+	if oom.killed(ws.Signaled() && ws.Signal() == syscall.SIGKILL) {
 		res.OOM = true
 		res.Reason = reasonOOM
 	} else if !started && ferr == nil {

@@ -52,10 +52,13 @@ type slot struct {
 	// after each attempt.
 	private []privateMount
 	// counted: the kernel counts OOM kills in memory.oom_control (its
-	// oom_kill, Linux 4.13), which oomKilled reads; the counters it reads
+	// oom_kill, Linux 4.13), which oomAtEnd reads; the counters it reads
 	// otherwise (memory.failcnt, memory.max_usage_in_bytes) need no reset
 	// between attempts.
 	counted bool
+	// oomSeen is memory.oom_control's oom_kill plus one as the slot's last
+	// attempt ended (cgroup.oomAtEnd); 0: not known, read it.
+	oomSeen atomic.Int64
 	// run takes the attempt's start, run on the slot's thread, which
 	// returns once the job has exited, reporting whether the thread's view
 	// is its base again (the slot may be used again); nil: leave.
@@ -419,10 +422,18 @@ func (s *slot) limit(vcpus float64, memMiB int64) (*cgroup, error) {
 	}
 	cg.set = want
 	s.cg.set = want // the slot's thread reads it once the attempt ended
+	// A reused cgroup counts the OOM kills of its earlier attempts: as the
+	// last one's end read them, or read now. Known only until this
+	// attempt runs (one without a memory limit reads none at its end).
+	seen := s.oomSeen.Swap(0)
 	if want.mem > 0 {
 		cg.memDir, cg.memLimit = cg.dirs[0], want.mem
-		// A reused cgroup counts the OOM kills of its earlier attempts.
-		cg.oomBase, s.counted = readKey(filepath.Join(cg.memDir, "memory.oom_control"), "oom_kill")
+		if seen > 0 {
+			cg.oomBase = seen - 1
+		} else {
+			cg.oomBase, s.counted = readKey(filepath.Join(cg.memDir, "memory.oom_control"), "oom_kill")
+		}
+		cg.oomSeen = &s.oomSeen
 	}
 	return &cg, nil
 }
