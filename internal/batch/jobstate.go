@@ -525,8 +525,9 @@ func (s *Service) MarkStarting(ctx context.Context, jobID string) error {
 }
 
 // Patient returns a context whose writes (MarkStarting's) return, as
-// always, once durable, but share the sync of the next write that does
-// not wait, rather than have one of their own at once (store.Patient).
+// always, once durable, but share the sync of the next write that wants
+// its own at once (a request's), rather than have one of their own at
+// once (store.Patient).
 func Patient(ctx context.Context) context.Context { return store.Patient(ctx) }
 
 // MarkRunning records that a STARTING job's container runs, with what is

@@ -468,8 +468,12 @@ type auditVerdict struct {
 	Reasons  []string       `json:"reasons"`
 }
 
+// secretWords are the words, in any case, of the request parameters never
+// written to the audit trail.
+var secretWords = [...]string{"password", "secret", "token", "privatekey"}
+
 // secretParam reports whether a request parameter's name holds one of
-// the words of parameters never written to the audit trail, in any case.
+// secretWords, in any case.
 func secretParam(name string) bool {
 	var buf [64]byte
 	lower := buf[:0]
@@ -486,7 +490,7 @@ func secretParam(name string) bool {
 	}
 	// Plain comparisons: a regular expression's matching was 1% of a
 	// SubmitJob's CPU.
-	for _, w := range [...]string{"password", "secret", "token", "privatekey"} {
+	for _, w := range secretWords {
 		if bytes.Contains(lower, []byte(w)) {
 			return true
 		}
@@ -494,10 +498,12 @@ func secretParam(name string) bool {
 	return false
 }
 
-var secretParamFolded = regexp.MustCompile(`(?i)password|secret|token|privatekey`)
+// secretParamFolded matches secretWords with Unicode's case folding.
+var secretParamFolded = regexp.MustCompile("(?i)" + strings.Join(secretWords[:], "|"))
 
-// passwordSettings are parameters secretParam takes for secrets that are settings
-// about passwords, not passwords: the trail keeps them, as CloudTrail does.
+// passwordSettings are parameters secretParam takes for secrets that are
+// settings about passwords, not passwords: the trail keeps them, as
+// CloudTrail does.
 var passwordSettings = map[string]bool{
 	"PasswordResetRequired": true, "MinimumPasswordLength": true, "AllowUsersToChangePassword": true,
 	"MaxPasswordAge": true, "PasswordReusePrevention": true,

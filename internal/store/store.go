@@ -171,13 +171,13 @@ type patientKey struct{}
 
 // Patient returns a context whose Updates, like any that is not lazy,
 // return only once their commit is synced, but need not have it synced at
-// once: a store that commits Updates in groups (sqlite) commits them as
-// a lazy one's and holds their sync for the next Update that is neither
-// lazy nor patient to share, and syncs alone only when none came within
-// its hold. For a write that must be durable
-// before what follows it (a job's STARTING record, before its process
-// runs) while other writes come often (the API serves requests): one
-// sync serves both. Other stores treat them as any Update.
+// once: a store that commits Updates in groups (sqlite) commits them as a
+// lazy one's and holds their sync for the next Update that is neither lazy
+// nor patient to share, and syncs alone only when none came within its
+// hold. For a write that must be durable before what follows it (a job's
+// STARTING record, before its process runs) while other writes come often
+// (the API serves requests): one sync serves both. Other stores treat them
+// as any Update.
 func Patient(ctx context.Context) context.Context {
 	return context.WithValue(ctx, patientKey{}, true)
 }

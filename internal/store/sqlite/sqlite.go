@@ -60,7 +60,7 @@ type DB struct {
 	closeOnce sync.Once
 
 	walPath string
-	// join (joinHold) and hold (lazyHold); tests change them before the
+	// join (joinHold) and hold (patientHold); tests change them before the
 	// first Update.
 	join, hold time.Duration
 	synced     atomic.Int64 // WAL syncs (syncWAL), for tests
@@ -214,7 +214,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		"_synchronous=FULL",
 	}, "&")
 
-	db := &DB{walPath: abs + "-wal", join: joinHold, hold: lazyHold}
+	db := &DB{walPath: abs + "-wal", join: joinHold, hold: patientHold}
 	// The writer keeps its savepoints' journals in memory: one Update's
 	// that outgrew SQLite's 64 KiB spill threshold went to a temporary
 	// file, created, written and closed within the transaction.
@@ -327,12 +327,12 @@ func (db *DB) View(ctx context.Context, fn func(store.Tx) error) error {
 // share one SQLite transaction (BEGIN IMMEDIATE on the one write
 // connection), each inside its own savepoint, and one commit. When fn
 // returns nil, Update returns only after that commit is synced, unless ctx
-// is lazy (store.Lazy): a group of lazy Updates only waits up to lazyHold
+// is lazy (store.Lazy): a group of lazy Updates only waits up to joinHold
 // for others to join its transaction, is committed without a sync, and
 // is synced by the next commit that is, or after store.LazySyncDelay. A
-// patient Update (store.Patient) is held as a lazy one, and returns once
-// its commit is synced: that of the next Update that is neither lazy nor
-// patient, or its own after lazyHold.
+// patient Update (store.Patient) is committed as a lazy one, and returns
+// once its commit is synced: by the next commit of an Update that is
+// neither lazy nor patient, or on its own after patientHold.
 // When fn returns an error or panics, its savepoint is rolled back — nothing it
 // wrote is kept, the others' writes are unaffected — and a panic goes on in
 // the caller. If the commit fails, every Update of the group fails.
@@ -387,9 +387,9 @@ const walCheckpointPages = 10000
 // 121-129 µs.
 const joinHold = 250 * time.Microsecond
 
-// lazyHold is how long a commit of patient Updates waits for one of an
+// patientHold is how long a commit of patient Updates waits for one of an
 // Update neither lazy nor patient (a request's) to share its sync.
-const lazyHold = 2 * time.Millisecond
+const patientHold = 2 * time.Millisecond
 
 // batch is the writer's open transaction and the Updates run in it.
 type batch struct {
