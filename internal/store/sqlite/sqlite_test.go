@@ -535,6 +535,37 @@ func visibleIn(t *testing.T, db *DB, key string) bool {
 	return err == nil
 }
 
+// heldUntilJoined puts key in an Update of held (lazy or patient) on db,
+// whose writer holds a transaction open longer than the test waits: its
+// caller waits and readers do not see it until an Update that is neither
+// lazy nor patient joins it, both in one commit and one sync.
+func heldUntilJoined(t *testing.T, ctx context.Context, db *DB, commits *atomic.Int32, held context.Context, key string) {
+	t.Helper()
+	ran, done := putAsync(db, held, key)
+	<-ran
+	select {
+	case err := <-done:
+		t.Fatalf("a held Update (%s) returned (%v) before its commit", key, err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	if visibleIn(t, db, key) {
+		t.Fatalf("a held Update (%s) is visible before its commit", key)
+	}
+	c0, syncs := commits.Load(), db.synced.Load()
+	if err := db.Update(ctx, func(tx store.Tx) error { return tx.Put("k", key+"-joined", []byte("v")) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("held Update (%s): %v", key, err)
+	}
+	if c, s := commits.Load()-c0, db.synced.Load()-syncs; c != 1 || s != 1 {
+		t.Errorf("a held Update (%s) and the one that joined it: %d commits, %d syncs, want 1 and 1", key, c, s)
+	}
+	if !visibleIn(t, db, key) || !visibleIn(t, db, key+"-joined") {
+		t.Errorf("the joint commit's writes (%s) are not visible", key)
+	}
+}
+
 // TestLazyHeld: a lazy Update's transaction stays open (its caller waits,
 // readers do not see it) until an Update that is not lazy joins it; both
 // are committed in one commit and one sync. Close commits a held one.
@@ -549,35 +580,9 @@ func TestLazyHeld(t *testing.T) {
 	var commits atomic.Int32
 	db.ObserveCommits(func(time.Duration) { commits.Add(1) })
 	ctx := context.Background()
-	visible := func(key string) bool { t.Helper(); return visibleIn(t, db, key) }
-	ran, done := putAsync(db, store.Lazy(ctx), "lazy")
-	<-ran
-	select {
-	case err := <-done:
-		t.Fatalf("a held lazy Update returned (%v) before its commit", err)
-	case <-time.After(50 * time.Millisecond):
-	}
-	if visible("lazy") {
-		t.Fatal("a held lazy Update is visible before its commit")
-	}
-	syncs := db.synced.Load()
-	if err := db.Update(ctx, func(tx store.Tx) error { return tx.Put("k", "synced", []byte("v")) }); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-done; err != nil {
-		t.Fatalf("held lazy Update: %v", err)
-	}
-	if n := commits.Load(); n != 1 {
-		t.Errorf("%d commits for a held lazy Update and the one that joined it, want 1", n)
-	}
-	if n := db.synced.Load() - syncs; n != 1 {
-		t.Errorf("%d syncs, want 1", n)
-	}
-	if !visible("lazy") || !visible("synced") {
-		t.Error("the joint commit's writes are not visible")
-	}
+	heldUntilJoined(t, ctx, db, &commits, store.Lazy(ctx), "lazy")
 
-	ran, done = putAsync(db, store.Lazy(ctx), "atclose")
+	ran, done := putAsync(db, store.Lazy(ctx), "atclose")
 	<-ran
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
@@ -590,7 +595,7 @@ func TestLazyHeld(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if !visible("atclose") {
+	if !visibleIn(t, db, "atclose") {
 		t.Error("a lazy Update held at Close was lost")
 	}
 }
@@ -734,26 +739,7 @@ func holdingDB(t *testing.T, join, hold time.Duration) (*DB, *atomic.Int32) {
 func TestPatientHeld(t *testing.T) {
 	db, commits := holdingDB(t, time.Minute, 200*time.Millisecond)
 	ctx := context.Background()
-	ran, done := putAsync(db, store.Patient(ctx), "p1")
-	<-ran
-	select {
-	case err := <-done:
-		t.Fatalf("a held patient Update returned (%v) before its commit", err)
-	case <-time.After(50 * time.Millisecond):
-	}
-	if visibleIn(t, db, "p1") {
-		t.Fatal("a held patient Update is visible before its commit")
-	}
-	syncs := db.synced.Load()
-	if err := db.Update(ctx, func(tx store.Tx) error { return tx.Put("k", "u1", []byte("v")) }); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-done; err != nil {
-		t.Fatalf("held patient Update: %v", err)
-	}
-	if c, s := commits.Load(), db.synced.Load()-syncs; c != 1 || s != 1 {
-		t.Errorf("a patient Update joined in its transaction: %d commits, %d syncs, want 1 and 1", c, s)
-	}
+	heldUntilJoined(t, ctx, db, commits, store.Patient(ctx), "p1")
 }
 
 // TestPatientSyncHeld: a patient Update committed alone (the writer's
@@ -763,15 +749,13 @@ func TestPatientHeld(t *testing.T) {
 func TestPatientSyncHeld(t *testing.T) {
 	db, commits := holdingDB(t, time.Millisecond, 300*time.Millisecond)
 	ctx := context.Background()
-	visible := func(key string) bool { t.Helper(); return visibleIn(t, db, key) }
-
 	syncs := db.synced.Load()
 	ran, done := putAsync(db, store.Patient(ctx), "p1")
 	<-ran
 	// Committed after the join, not synced: readers see it, its caller
 	// waits.
 	deadline := time.Now().Add(100 * time.Millisecond)
-	for !visible("p1") {
+	for !visibleIn(t, db, "p1") {
 		if time.Now().After(deadline) {
 			t.Fatal("a patient Update is not committed after the writer's join")
 		}
