@@ -64,9 +64,6 @@ type DB struct {
 	// first Update.
 	join, hold time.Duration
 	synced     atomic.Int64 // WAL syncs (syncWAL), for tests
-	// syncedPromptly counts those waited at real-time priority
-	// (fdatasyncPromptly), for tests.
-	syncedPromptly atomic.Int64
 	// beforeSync, when set (by tests, before the first Update), runs
 	// before each sync of the WAL, and its error fails the sync.
 	beforeSync func() error
@@ -581,11 +578,7 @@ func (db *DB) syncWAL() error {
 	// commit too while the WAL grows.
 	fd, err := unix.Open(db.walPath, unix.O_RDWR|unix.O_CLOEXEC, 0)
 	if err == nil {
-		var promptly bool
-		promptly, err = fdatasyncPromptly(fd)
-		if promptly {
-			db.syncedPromptly.Add(1)
-		}
+		err = unix.Fdatasync(fd)
 		if cerr := unix.Close(fd); err == nil {
 			err = cerr
 		}
@@ -594,43 +587,6 @@ func (db *DB) syncWAL() error {
 		db.synced.Add(1)
 	}
 	return err
-}
-
-// realtimeRefused is set once the kernel refused a real-time policy
-// (fdatasyncPromptly): batchd lacks CAP_SYS_NICE and an RLIMIT_RTPRIO.
-var realtimeRefused atomic.Bool
-
-// fdatasyncPromptly syncs fd from a thread at real-time priority
-// (SCHED_FIFO 1, not inherited by a fork) for the sync alone, and says
-// whether it could. Every commit that an API request waits for waits for
-// this sync. At the usual priority, its thread, woken by the disk's
-// completion while jobs' processes hold both CPUs, waited for one of them
-// to reach the end of its slice: on a 2-vCPU machine, one client's
-// SubmitJob took 16% longer at the median (12 interleaved pairs of runs,
-// longer in each).
-// A real-time thread takes a CPU at once. It runs nothing but the sync:
-// it drops back to the usual policy before it runs any other code, and
-// is locked to this goroutine meanwhile, so the Go runtime cannot give it
-// other work. Without the privilege the sync runs as any other.
-func fdatasyncPromptly(fd int) (promptly bool, err error) {
-	if realtimeRefused.Load() {
-		return false, unix.Fdatasync(fd)
-	}
-	runtime.LockOSThread()
-	rt := &unix.SchedAttr{Policy: unix.SCHED_FIFO, Priority: 1, Flags: unix.SCHED_FLAG_RESET_ON_FORK}
-	if unix.SchedSetAttr(0, rt, 0) != nil {
-		realtimeRefused.Store(true)
-		runtime.UnlockOSThread()
-		return false, unix.Fdatasync(fd)
-	}
-	err = unix.Fdatasync(fd)
-	if unix.SchedSetAttr(0, &unix.SchedAttr{Policy: unix.SCHED_NORMAL}, 0) == nil {
-		runtime.UnlockOSThread()
-	}
-	// Otherwise (leaving a real-time policy is never refused) the thread
-	// stays locked to this goroutine, which ends it when it returns: no
-	// other code runs on it.
-	return true, err
 }
 
 // run runs a group of Updates, each in its own savepoint, in the open

@@ -10,15 +10,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"batchd/internal/store"
 	"batchd/internal/store/storetest"
@@ -636,63 +633,6 @@ func TestSyncShared(t *testing.T) {
 	if n > c || n >= callers*each {
 		t.Errorf("%d syncs for %d commits of %d Updates", n, c, callers*each)
 	}
-}
-
-// TestSyncPromptly: where the kernel allows a real-time policy, every
-// sync of the WAL runs at it (fdatasyncPromptly); where it does not, none
-// does, and the syncs happen as before. No thread is left at it: the
-// test is not parallel, so no other test's sync runs meanwhile.
-func TestSyncPromptly(t *testing.T) {
-	db, _ := openTest(t)
-	allowed := realtimeAllowed()
-	syncs0, promptly0 := db.synced.Load(), db.syncedPromptly.Load()
-	for i := range 20 {
-		if err := db.Update(context.Background(), func(tx store.Tx) error {
-			return tx.Put("k", strconv.Itoa(i), []byte("v"))
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	syncs, promptly := db.synced.Load()-syncs0, db.syncedPromptly.Load()-promptly0
-	switch {
-	case syncs == 0:
-		t.Fatal("20 Updates, no sync of the WAL")
-	case allowed && promptly != syncs:
-		t.Errorf("real-time policy allowed: %d of %d syncs at it", promptly, syncs)
-	case !allowed && promptly != 0:
-		t.Errorf("real-time policy refused, yet %d syncs at it", promptly)
-	}
-	tasks, err := os.ReadDir("/proc/self/task")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, task := range tasks {
-		tid, err := strconv.Atoi(task.Name())
-		if err != nil {
-			continue
-		}
-		attr, err := unix.SchedGetAttr(tid, 0)
-		if err != nil {
-			continue // the thread ended
-		}
-		if attr.Policy != unix.SCHED_NORMAL {
-			t.Errorf("thread %d left with scheduling policy %d", tid, attr.Policy)
-		}
-	}
-}
-
-// realtimeAllowed reports whether this process may give a thread a
-// real-time policy.
-func realtimeAllowed() bool {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	if unix.SchedSetAttr(0, &unix.SchedAttr{Policy: unix.SCHED_FIFO, Priority: 1}, 0) != nil {
-		return false
-	}
-	if err := unix.SchedSetAttr(0, &unix.SchedAttr{Policy: unix.SCHED_NORMAL}, 0); err != nil {
-		panic(err) // leaving a real-time policy is never refused
-	}
-	return true
 }
 
 // TestSyncAside: the writer goes on while the WAL is synced: an Update
