@@ -688,6 +688,15 @@ func (s *Scheduler) view(ctx context.Context, now time.Time) (*view, error) {
 	// the decision places, so that it decides from one consistent state.
 	queues, stale := s.queues, s.stale || s.queues == nil
 	use := s.capacityUse()
+	if !stale && s.reread && !anyWindow(queues, use) {
+		// No queue may place: nothing to read now. What the queues listed
+		// may be out of date: it serves no pass until read again, and
+		// keeps its jobs' descriptions for that read (as below).
+		for _, l := range s.listed {
+			l.stale = true
+		}
+		s.reread = false
+	}
 	if stale || s.reread || !s.fromListings(queues, use) {
 		seen := map[string]bool{}
 		err := s.cfg.Batch.ReadScheduling(ctx, func(r *batch.SchedulingReader) error {
@@ -760,6 +769,12 @@ func (s *Scheduler) view(ctx context.Context, now time.Time) (*view, error) {
 		}
 	}
 	return v, nil
+}
+
+// anyWindow reports whether a pass with use may place a job of any of
+// queues (placeWindow).
+func anyWindow(queues []*queueView, use *capacityUse) bool {
+	return slices.ContainsFunc(queues, func(q *queueView) bool { return placeWindow(q, use) > 0 })
 }
 
 // placeWindow is how many of q's RUNNABLE jobs (beyond those in flight)

@@ -179,14 +179,15 @@ func TestListingMadeStaleByRunnable(t *testing.T) {
 	})
 }
 
-// jobReads counts the job documents read in Views: the scheduler's
-// reads of the RUNNABLE jobs it describes.
+// jobReads counts the job documents read in Views (n): the scheduler's
+// reads of the RUNNABLE jobs it describes; and the Views (views).
 type jobReads struct {
 	store.Store
-	n atomic.Int64
+	n, views atomic.Int64
 }
 
 func (c *jobReads) View(ctx context.Context, fn func(store.Tx) error) error {
+	c.views.Add(1)
 	return c.Store.View(ctx, func(tx store.Tx) error { return fn(jobReadsTx{tx, c}) })
 }
 
@@ -236,6 +237,40 @@ func TestWaitingJobsReadOnce(t *testing.T) {
 		}
 		if n := st.n.Load(); n > int64(len(jobs)) {
 			t.Errorf("%d job documents read for %d jobs, want each at most once", n, len(jobs))
+		}
+	})
+}
+
+// A job that becomes RUNNABLE wakes a pass; while no queue has room, that
+// pass reads nothing (no View: submitting and evaluating jobs write
+// only), and the pass that has room again reads the queue, oldest first.
+func TestNoReadWithoutRoom(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := &jobReads{Store: memstore.New()}
+		h := newHarnessOn(t, Config{Host: Resources{VCPUs: 1, MemoryMiB: 4096}}, st)
+		h.managedCE("ce", 1, "")
+		h.queue("q", 1, "", "ce")
+		h.def("jd", 1, 128, []string{"true"}, nil)
+		h.start()
+		jobs := []string{h.submit("j0", "q", "jd", nil)}
+		h.waitStarted(1)
+		synctest.Wait()
+		views := st.views.Load()
+		for i := 1; i <= 5; i++ {
+			time.Sleep(time.Millisecond)
+			jobs = append(jobs, h.submit("j"+strconv.Itoa(i), "q", "jd", nil))
+			synctest.Wait()
+		}
+		if n := st.views.Load() - views; n != 0 {
+			t.Errorf("%d Views while 5 jobs became RUNNABLE and no queue had room, want none", n)
+		}
+		for i := 1; i <= 5; i++ {
+			h.handleOf(jobs[i-1]).exit(executor.Result{ExitCode: 0})
+			h.waitStarted(i + 1)
+			synctest.Wait()
+		}
+		if got := jobIDsOf(h.exec.started()); !slices.Equal(got, jobs) {
+			t.Fatalf("started %v, want %v", got, jobs)
 		}
 	})
 }
