@@ -30,9 +30,9 @@ type watchedStore struct {
 	// onJob, when set, hears the job changes of each Update that
 	// committed (Config.OnJobChange).
 	onJob func(JobChange)
-	// runnable hears that an Update that committed made jobs RUNNABLE
-	// (Service.Runnable).
-	runnable func()
+	// runnable hears the job changes of each Update that committed, for
+	// those that made jobs RUNNABLE (Service.Runnable).
+	runnable func([]JobChange)
 }
 
 func (w watchedStore) Update(ctx context.Context, fn func(store.Tx) error) error {
@@ -57,15 +57,13 @@ func (w watchedStore) Update(ctx context.Context, fn func(store.Tx) error) error
 	if err != nil {
 		return err
 	}
-	toRunnable := false
-	for _, c := range *changes {
-		toRunnable = toRunnable || c.To == JobStatusRunnable && c.From != JobStatusRunnable
-		if w.onJob != nil {
+	if w.onJob != nil {
+		for _, c := range *changes {
 			w.onJob(c)
 		}
 	}
-	if toRunnable && w.runnable != nil {
-		w.runnable()
+	if w.runnable != nil {
+		w.runnable(*changes)
 	}
 	return nil
 }

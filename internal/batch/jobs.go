@@ -396,11 +396,17 @@ func (t *jobTx) flush() error {
 // schedKey is r's kindJobSched key in status: children of one array sort
 // by index after each other.
 func schedKey(queue, status string, r *jobRecord) string {
+	return schedPrefix(queue, status) + schedPos(r)
+}
+
+// schedPos is r's position among its queue's jobs in one status: its
+// kindJobSched key past the queue and status, in the same order.
+func schedPos(r *jobRecord) string {
 	sortID := r.ID
 	if r.isChild() {
 		sortID = r.Parent + ":" + pad10(r.Index)
 	}
-	return schedPrefix(queue, status) + pad20(r.CreatedAt) + "\x00" + sortID
+	return pad20(r.CreatedAt) + "\x00" + sortID
 }
 
 // schedID returns the job ID of a kindJobSched key.

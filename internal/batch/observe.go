@@ -25,6 +25,9 @@ type JobChange struct {
 	// CreatedAt and StartedAt are the job's, in milliseconds (StartedAt
 	// 0 when it has not run).
 	CreatedAt, StartedAt int64
+	// pos is the job's position among its queue's RUNNABLE jobs
+	// (schedPos), when it became RUNNABLE.
+	pos string
 }
 
 // noteChange queues a change for Config.OnJobChange and Runnable, when
@@ -38,11 +41,15 @@ func (t *jobTx) noteChange(r, p *jobRecord, from string) {
 	if r.Status == JobStatusStarting || r.Status == JobStatusRunning {
 		attempt++
 	}
-	*wt.changes = append(*wt.changes, JobChange{
+	c := JobChange{
 		Queue: p.Queue, JobID: r.ID, JobName: p.Name, ArrayChild: r.isChild(), Attempt: attempt,
 		From: from, To: r.Status, ExitCode: r.ExitCode, StatusReason: r.Reason,
 		CreatedAt: r.CreatedAt, StartedAt: r.StartedAt,
-	})
+	}
+	if r.Status == JobStatusRunnable {
+		c.pos = schedPos(r)
+	}
+	*wt.changes = append(*wt.changes, c)
 }
 
 // JobCounts returns how many jobs each job queue holds in each of

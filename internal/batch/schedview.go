@@ -60,10 +60,24 @@ func (r *SchedulingReader) JobsInState(queue, status string, limit int) ([]JobDe
 	return r.s.jobsInStateTx(r.tx, queue, status, limit)
 }
 
-// JobIDsInState lists the IDs of the jobs JobsInState would describe, in
-// its order, without reading the jobs.
-func (r *SchedulingReader) JobIDsInState(queue, status string, limit int) ([]string, error) {
-	return jobIDsInStateTx(r.tx, queue, status, limit)
+// RunnableIDs lists the IDs of the RUNNABLE jobs of a queue that
+// JobsInState would describe, in its order (oldest first), without
+// reading the jobs; last is the position of the last of them, to compare
+// with TakeRunnable's ("" when none).
+func (r *SchedulingReader) RunnableIDs(queue string, limit int) (ids []string, last string, err error) {
+	prefix := schedPrefix(queueName(queue), JobStatusRunnable)
+	items, err := r.tx.List(kindJobSched, prefix, "", limit)
+	if err != nil {
+		return nil, "", err
+	}
+	ids = make([]string, len(items))
+	for i, it := range items {
+		ids[i] = schedID(it.Key)
+	}
+	if len(items) > 0 {
+		last = items[len(items)-1].Key[len(prefix):]
+	}
+	return ids, last, nil
 }
 
 // Jobs describes jobs by ID within the reader's transaction, as

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -93,8 +94,12 @@ type Service struct {
 	wake chan struct{}
 	// changes tells the scheduler that what it reads changed (Changes).
 	changes chan struct{}
-	// runnable tells the scheduler that jobs became RUNNABLE (Runnable).
-	runnable chan struct{}
+	// runnable tells the scheduler that jobs became RUNNABLE (Runnable);
+	// runnableFrom holds, by queue, the least position (schedPos) of
+	// those jobs since the scheduler last took it (TakeRunnable).
+	runnable     chan struct{}
+	runnableMu   sync.Mutex
+	runnableFrom map[string]string
 	// gen counts writes to resource documents (cache.go); cache holds
 	// what was read of them against it.
 	gen   atomic.Uint64
@@ -108,10 +113,46 @@ type Service struct {
 func (s *Service) Changes() <-chan struct{} { return s.changes }
 
 // Runnable receives after a write that committed made jobs RUNNABLE: the
-// evaluator's, a retry, a dependency met when a job ended. The scheduler
-// reads the RUNNABLE jobs again then, and otherwise places the ones it
-// read before.
+// evaluator's, a retry, a dependency met when a job ended. TakeRunnable
+// says where they are in their queues: the scheduler reads the RUNNABLE
+// jobs again when they may come before or among those it listed, and
+// otherwise places the ones it read before.
 func (s *Service) Runnable() <-chan struct{} { return s.runnable }
+
+// TakeRunnable returns, by job queue name, the least position
+// (SchedulingReader.RunnableIDs) of the jobs made RUNNABLE since the last
+// call, and forgets them. Each write records its jobs before it signals
+// Runnable.
+func (s *Service) TakeRunnable() map[string]string {
+	s.runnableMu.Lock()
+	defer s.runnableMu.Unlock()
+	from := s.runnableFrom
+	s.runnableFrom = nil
+	return from
+}
+
+// madeRunnable records the jobs changes made RUNNABLE (TakeRunnable), and
+// signals Runnable when there are any.
+func (s *Service) madeRunnable(changes []JobChange) {
+	any := false
+	s.runnableMu.Lock()
+	for _, c := range changes {
+		if c.To != JobStatusRunnable || c.From == JobStatusRunnable {
+			continue
+		}
+		any = true
+		if s.runnableFrom == nil {
+			s.runnableFrom = map[string]string{}
+		}
+		if from, ok := s.runnableFrom[c.Queue]; !ok || c.pos < from {
+			s.runnableFrom[c.Queue] = c.pos
+		}
+	}
+	s.runnableMu.Unlock()
+	if any {
+		signal(s.runnable)
+	}
+}
 
 // Topics this service notifies (store.Tx.Notify) for the replicas that
 // share its store (store.Listener), and hears through Heard.
@@ -165,7 +206,7 @@ func New(cfg Config) *Service {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	ws := watchedStore{Store: cfg.Store, gen: &s.gen, changed: s.changed, runnable: func() { signal(s.runnable) }}
+	ws := watchedStore{Store: cfg.Store, gen: &s.gen, changed: s.changed, runnable: s.madeRunnable}
 	logChanges := s.log.Enabled(context.Background(), slog.LevelInfo)
 	switch hook := cfg.OnJobChange; {
 	case logChanges && hook != nil:

@@ -67,8 +67,11 @@
 // safety net and the clock of
 // jobStateTimeLimitActions, every Tick (1 s) unwoken. A pass woken only
 // by ends places from what the last read listed of each queue (up to 64
-// jobs), since nothing could have come before them; any other wake-up
-// has the next pass read again. A pass
+// jobs), since nothing could have come before them; so does one woken by
+// jobs made RUNNABLE behind the last job a queue listed (Batch.Runnable
+// says where they are: a backlog's new submissions), and one after which
+// no queue has room reads nothing; any other wake-up has the next pass
+// read again. A pass
 // reads the job queues that are VALID (DISABLED ones included),
 // highest priority first (then by name); for each, its compute
 // environments in their order, those ENABLED and VALID; and the queue's

@@ -82,8 +82,11 @@ type Batch interface {
 	// Changes receives when a compute environment, job queue or
 	// scheduling policy changed, or a job was cancelled or terminated.
 	Changes() <-chan struct{}
-	// Runnable receives when jobs became RUNNABLE.
+	// Runnable receives when jobs became RUNNABLE; TakeRunnable returns
+	// the least position of those jobs by queue since it was last called
+	// (batch.SchedulingReader.RunnableIDs).
 	Runnable() <-chan struct{}
+	TakeRunnable() map[string]string
 }
 
 // IAM is what the scheduler asks of IAM: a session of a compute
@@ -222,7 +225,7 @@ type Scheduler struct {
 	waiting map[string]*batch.JobDetail
 	// listed is, by queue, what its last read listed RUNNABLE (see
 	// listing); reread says that jobs may have become RUNNABLE since
-	// (Wake, Batch.Runnable), so that no listing serves the next pass.
+	// (Wake), so that no listing serves the next pass.
 	listed map[string]*listing
 	reread bool
 	// finishing are attempts whose process ended and whose capacity went
@@ -379,7 +382,7 @@ func (s *Scheduler) RunAfter(ctx context.Context, previous string) error {
 		case <-s.wake:
 			s.reread = true
 		case <-s.cfg.Batch.Runnable():
-			s.reread = true
+			s.madeRunnable(s.cfg.Batch.TakeRunnable())
 		case <-s.cfg.Batch.Changes():
 			s.stale = true
 		case <-s.done:
@@ -420,7 +423,7 @@ func (s *Scheduler) takeSignals() {
 		case <-s.wake:
 			s.reread = true
 		case <-s.cfg.Batch.Runnable():
-			s.reread = true
+			s.madeRunnable(s.cfg.Batch.TakeRunnable())
 		case <-s.cfg.Batch.Changes():
 			s.stale = true
 		default:
@@ -802,21 +805,37 @@ func placeWindow(q *queueView, use *capacityUse) int {
 }
 
 // listing is what a read listed of a queue's RUNNABLE jobs, in its order,
-// less those dispatched since; all says it listed every one.
+// less those dispatched since; all says it listed every one, last is the
+// position of the last it listed.
 //
-// Until jobs may have become RUNNABLE (Wake, Batch.Runnable) or what the
-// scheduler decides from changed (stale), no job can come before or among
-// them, so the next passes place from the listing without reading: an
-// attempt that ends (the common wake) costs no read. A job whose reason a
-// pass writes (apply) drops its queue's listing, as does anything that
-// leaves a listed job out of waiting. A listing that may be out of date
-// but was not read again (its queue had no room) is stale: it serves no
-// pass, and keeps its jobs' descriptions (waiting) for the read that
-// lists them again.
+// Until jobs may have become RUNNABLE before or among them (Wake;
+// Batch.Runnable, with a position before last, or any when all) or what
+// the scheduler decides from changed (stale), the next passes place from
+// the listing without reading: an attempt that ends (the common wake)
+// costs no read, nor does a job submitted behind a queue's backlog. A
+// job whose reason a pass writes (apply) drops its queue's listing, as
+// does anything that leaves a listed job out of waiting. A listing that
+// may be out of date but was not read again (its queue had no room) is
+// stale: it serves no pass, and keeps its jobs' descriptions (waiting)
+// for the read that lists them again.
 type listing struct {
 	ids   []string
 	all   bool
+	last  string
 	stale bool
+}
+
+// madeRunnable marks stale the listings that the jobs made RUNNABLE may
+// come before or among: from holds their least position by queue
+// (Batch.TakeRunnable). A listing of all of its queue's RUNNABLE jobs
+// lacks them; one of the oldest only, whose last job comes before them,
+// holds the jobs the queue places first, still.
+func (s *Scheduler) madeRunnable(from map[string]string) {
+	for q, pos := range from {
+		if l := s.listed[q]; l != nil && (l.all || pos < l.last) {
+			l.stale = true
+		}
+	}
 }
 
 // fromListings sets each queue's jobs from its listing, and reports
@@ -958,7 +977,7 @@ func (s *Scheduler) runnable(r *batch.SchedulingReader, q *queueView, window int
 		}
 	}
 	limit := unmarked + max(window, fifoWindow)
-	ids, err := r.JobIDsInState(q.name(), batch.JobStatusRunnable, limit)
+	ids, last, err := r.RunnableIDs(q.name(), limit)
 	if err != nil {
 		return nil, err
 	}
@@ -983,7 +1002,7 @@ func (s *Scheduler) runnable(r *batch.SchedulingReader, q *queueView, window int
 			}
 		}
 	}
-	l := &listing{all: len(ids) < limit}
+	l := &listing{all: len(ids) < limit, last: last}
 	out := make([]batch.JobDetail, 0, min(window, len(ids)))
 	for _, id := range ids {
 		if j := s.waiting[id]; j != nil && s.running[id] == nil {

@@ -180,10 +180,11 @@ func TestListingMadeStaleByRunnable(t *testing.T) {
 }
 
 // jobReads counts the job documents read in Views (n): the scheduler's
-// reads of the RUNNABLE jobs it describes; and the Views (views).
+// reads of the RUNNABLE jobs it describes; the Views (views); and the
+// listings of the jobs the scheduler works on (lists).
 type jobReads struct {
 	store.Store
-	n, views atomic.Int64
+	n, views, lists atomic.Int64
 }
 
 func (c *jobReads) View(ctx context.Context, fn func(store.Tx) error) error {
@@ -194,6 +195,13 @@ func (c *jobReads) View(ctx context.Context, fn func(store.Tx) error) error {
 type jobReadsTx struct {
 	store.Tx
 	c *jobReads
+}
+
+func (t jobReadsTx) List(kind, prefix, after string, limit int) ([]store.Item, error) {
+	if kind == "batch.jobsched" {
+		t.c.lists.Add(1)
+	}
+	return t.Tx.List(kind, prefix, after, limit)
 }
 
 func (t jobReadsTx) Get(kind, key string) ([]byte, error) {
@@ -237,6 +245,58 @@ func TestWaitingJobsReadOnce(t *testing.T) {
 		}
 		if n := st.n.Load(); n > int64(len(jobs)) {
 			t.Errorf("%d job documents read for %d jobs, want each at most once", n, len(jobs))
+		}
+	})
+}
+
+// A queue's listing of its oldest RUNNABLE jobs serves the passes after
+// it while the jobs made RUNNABLE come after its last (those submitted
+// behind a backlog): they cost no read. One that comes before (dep, older
+// than the backlog, RUNNABLE once first ended) has the next pass with room
+// read the queue again, and goes first.
+func TestListingKeptBehindBacklog(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := &jobReads{Store: memstore.New()}
+		h := newHarnessOn(t, Config{Host: Resources{VCPUs: 2, MemoryMiB: 4096}}, st)
+		h.managedCE("a", 1, "")
+		h.managedCE("b", 1, "")
+		h.queue("q", 1, "", "a")
+		h.queue("other", 1, "", "b")
+		h.def("jd", 1, 128, []string{"true"}, nil)
+		first := h.submit("first", "other", "jd", nil)
+		time.Sleep(time.Millisecond)
+		dep := h.submit("dep", "q", "jd", func(r *batch.SubmitJobRequest) {
+			r.DependsOn = []batch.JobDependency{{JobId: &first}}
+		})
+		var backlog []string
+		for i := range 3 * fifoWindow {
+			time.Sleep(time.Millisecond)
+			backlog = append(backlog, h.submit("b"+strconv.Itoa(i), "q", "jd", nil))
+		}
+		h.start()
+		h.waitStarted(2) // first on b, b0 on a
+		synctest.Wait()
+		lists := st.lists.Load()
+		for i := range 10 {
+			time.Sleep(time.Millisecond)
+			backlog = append(backlog, h.submit("new"+strconv.Itoa(i), "q", "jd", nil))
+			synctest.Wait()
+			h.handleOf(backlog[i]).exit(executor.Result{ExitCode: 0})
+			h.waitStarted(3 + i)
+			synctest.Wait()
+		}
+		if n := st.lists.Load() - lists; n > 2 {
+			t.Errorf("%d listings for 10 jobs submitted behind a backlog of %d and 10 ends, want at most 2", n, 3*fifoWindow)
+		}
+		h.handleOf(first).exit(executor.Result{ExitCode: 0})
+		h.waitStatus(dep, batch.JobStatusRunnable)
+		synctest.Wait()
+		h.handleOf(backlog[10]).exit(executor.Result{ExitCode: 0})
+		h.waitStarted(13)
+		got := jobIDsOf(h.exec.started())
+		want := append(append([]string{}, backlog[:11]...), dep)
+		if !slices.Equal(sorted(got[:2]), sorted([]string{first, backlog[0]})) || !slices.Equal(got[2:], want[1:]) {
+			t.Fatalf("started %v, want %s and %s, then %v: dep, older than the backlog, goes once RUNNABLE", got, first, backlog[0], want[1:])
 		}
 	})
 }
