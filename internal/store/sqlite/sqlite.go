@@ -618,18 +618,37 @@ func (db *DB) run(b *batch, group []*store.UpdateRequest) *batch {
 			res.Err = err
 			continue
 		}
-		if err := db.ctl(ctlSavepoint); err != nil {
-			res.Err = fmt.Errorf("sqlite: savepoint: %w", err)
-			continue
+		// The first Update whose writes the transaction keeps needs no
+		// savepoint: should it fail, the transaction, which holds only
+		// its writes, is rolled back whole and begun again.
+		first := b.ok == 0
+		if !first {
+			if err := db.ctl(ctlSavepoint); err != nil {
+				res.Err = fmt.Errorf("sqlite: savepoint: %w", err)
+				continue
+			}
 		}
 		t := &tx{ctx: context.Background(), st: &db.ws, write: true}
 		*res = r.Run(t, func() { t.done.Store(true) })
 		var err error
-		if res.Failed() {
-			err = db.ctl(ctlRollbackTo)
-		}
-		if rerr := db.ctl(ctlRelease); err == nil {
-			err = rerr
+		switch {
+		case first && res.Failed():
+			if err = db.ctl(ctlRollback); err == nil {
+				err = db.ctl(ctlBegin)
+			}
+			if err != nil {
+				err = fmt.Errorf("sqlite: begin again after a failed update: %w", err)
+			}
+		case !first:
+			if res.Failed() {
+				err = db.ctl(ctlRollbackTo)
+			}
+			if rerr := db.ctl(ctlRelease); err == nil {
+				err = rerr
+			}
+			if err != nil {
+				err = fmt.Errorf("sqlite: savepoint: %w", err)
+			}
 		}
 		if err != nil {
 			// The transaction is in an unknown state: give it up whole,
@@ -637,7 +656,7 @@ func (db *DB) run(b *batch, group []*store.UpdateRequest) *batch {
 			_ = db.ctl(ctlRollback) // as above
 			b.group = append(b.group, group[i+1:]...)
 			b.results = append(b.results, make([]store.UpdateResult, len(group)-i-1)...)
-			store.FailRest(b.results, fmt.Errorf("sqlite: savepoint: %w", err))
+			store.FailRest(b.results, err)
 			store.AnswerAll(b.group, b.results)
 			return nil
 		}

@@ -635,6 +635,83 @@ func TestSyncShared(t *testing.T) {
 	}
 }
 
+// TestFailedUpdateInGroup: an Update that fails keeps none of its writes,
+// and the others of its transaction keep theirs, whether it came first in
+// the transaction (which holds only its writes: rolled back whole and
+// begun again for the rest) or joined one that holds others' (its
+// savepoint rolled back).
+func TestFailedUpdateInGroup(t *testing.T) {
+	ctx := context.Background()
+	errBoom := errors.New("boom")
+	failing := func(key string) func(store.Tx) error {
+		return func(tx store.Tx) error {
+			if err := tx.Put("k", key, []byte("v")); err != nil {
+				return err
+			}
+			return errBoom
+		}
+	}
+	t.Run("first", func(t *testing.T) {
+		db, _ := openTest(t)
+		// The writer runs a slow Update while the failing one and the
+		// next queue up behind it: they come in one group, the failing
+		// one first in its transaction.
+		release := make(chan struct{})
+		ran, slow := make(chan struct{}), make(chan error, 1)
+		go func() {
+			slow <- db.Update(ctx, func(tx store.Tx) error {
+				close(ran)
+				<-release
+				return tx.Put("k", "slow", []byte("v"))
+			})
+		}()
+		<-ran
+		failed, next := make(chan error, 1), make(chan error, 1)
+		go func() { failed <- db.Update(ctx, failing("failed")) }()
+		time.Sleep(20 * time.Millisecond)
+		go func() { next <- db.Update(ctx, func(tx store.Tx) error { return tx.Put("k", "next", []byte("v")) }) }()
+		time.Sleep(20 * time.Millisecond)
+		close(release)
+		if err := <-slow; err != nil {
+			t.Fatal(err)
+		}
+		if err := <-failed; !errors.Is(err, errBoom) {
+			t.Fatalf("failing Update = %v, want %v", err, errBoom)
+		}
+		if err := <-next; err != nil {
+			t.Fatalf("the Update after the failed one: %v", err)
+		}
+		if visibleIn(t, db, "failed") || !visibleIn(t, db, "slow") || !visibleIn(t, db, "next") {
+			t.Errorf("visible: failed %v slow %v next %v, want false true true",
+				visibleIn(t, db, "failed"), visibleIn(t, db, "slow"), visibleIn(t, db, "next"))
+		}
+	})
+	t.Run("joined", func(t *testing.T) {
+		db, _ := openTest(t)
+		db.join = time.Minute // a lazy Update's transaction stays open
+		ran, held := putAsync(db, store.Lazy(ctx), "held")
+		<-ran
+		// The failing Update is answered with its transaction's commit,
+		// which the next one brings.
+		failed := make(chan error, 1)
+		go func() { failed <- db.Update(ctx, failing("failed")) }()
+		time.Sleep(20 * time.Millisecond)
+		if err := db.Update(ctx, func(tx store.Tx) error { return tx.Put("k", "next", []byte("v")) }); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-failed; !errors.Is(err, errBoom) {
+			t.Fatalf("failing Update = %v, want %v", err, errBoom)
+		}
+		if err := <-held; err != nil {
+			t.Fatalf("held Update: %v", err)
+		}
+		if visibleIn(t, db, "failed") || !visibleIn(t, db, "held") || !visibleIn(t, db, "next") {
+			t.Errorf("visible: failed %v held %v next %v, want false true true",
+				visibleIn(t, db, "failed"), visibleIn(t, db, "held"), visibleIn(t, db, "next"))
+		}
+	})
+}
+
 // TestSyncAside: the writer goes on while the WAL is synced: an Update
 // that is not lazy waits for its sync, and Updates after it run and
 // commit meanwhile (a lazy one returns); the next sync covers the commits
