@@ -143,16 +143,7 @@ func TestDispatchOrder(t *testing.T) {
 func TestListingMadeStaleByRunnable(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness(t, Config{Host: Resources{VCPUs: 2, MemoryMiB: 4096}})
-		h.managedCE("a", 1, "")
-		h.managedCE("b", 1, "")
-		h.queue("q", 1, "", "a")
-		h.queue("other", 1, "", "b")
-		h.def("jd", 1, 128, []string{"true"}, nil)
-		first := h.submit("first", "other", "jd", nil)
-		time.Sleep(time.Millisecond)
-		dep := h.submit("dep", "q", "jd", func(r *batch.SubmitJobRequest) {
-			r.DependsOn = []batch.JobDependency{{JobId: &first}}
-		})
+		first, dep := dependentInQueue(h)
 		var later []string
 		for i := range 4 {
 			time.Sleep(time.Millisecond)
@@ -177,6 +168,33 @@ func TestListingMadeStaleByRunnable(t *testing.T) {
 			t.Fatalf("started %v, want %v: dep, RUNNABLE once first ended, waited behind later2", got, want)
 		}
 	})
+}
+
+// oneVCPUQueue returns a harness on st whose host has 1 vCPU, with queue
+// "q" on compute environment "ce" and job definition "jd".
+func oneVCPUQueue(t *testing.T, st store.Store) *harness {
+	h := newHarnessOn(t, Config{Host: Resources{VCPUs: 1, MemoryMiB: 4096}}, st)
+	h.managedCE("ce", 1, "")
+	h.queue("q", 1, "", "ce")
+	h.def("jd", 1, 128, []string{"true"}, nil)
+	return h
+}
+
+// dependentInQueue makes queue "q" on compute environment "a" and queue
+// "other" on "b" (1 vCPU each), job definition "jd", and submits job
+// first to other and job dep to q, depending on first.
+func dependentInQueue(h *harness) (first, dep string) {
+	h.managedCE("a", 1, "")
+	h.managedCE("b", 1, "")
+	h.queue("q", 1, "", "a")
+	h.queue("other", 1, "", "b")
+	h.def("jd", 1, 128, []string{"true"}, nil)
+	first = h.submit("first", "other", "jd", nil)
+	time.Sleep(time.Millisecond)
+	dep = h.submit("dep", "q", "jd", func(r *batch.SubmitJobRequest) {
+		r.DependsOn = []batch.JobDependency{{JobId: &first}}
+	})
+	return first, dep
 }
 
 // jobReads counts the job documents read in Views (n): the scheduler's
@@ -219,10 +237,7 @@ func (t jobReadsTx) Get(kind, key string) ([]byte, error) {
 func TestWaitingJobsReadOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		st := &jobReads{Store: memstore.New()}
-		h := newHarnessOn(t, Config{Host: Resources{VCPUs: 1, MemoryMiB: 4096}}, st)
-		h.managedCE("ce", 1, "")
-		h.queue("q", 1, "", "ce")
-		h.def("jd", 1, 128, []string{"true"}, nil)
+		h := oneVCPUQueue(t, st)
 		jobs := []string{h.submit("j0", "q", "jd", nil)}
 		for i := 1; i < 20; i++ {
 			time.Sleep(time.Millisecond)
@@ -258,16 +273,7 @@ func TestListingKeptBehindBacklog(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		st := &jobReads{Store: memstore.New()}
 		h := newHarnessOn(t, Config{Host: Resources{VCPUs: 2, MemoryMiB: 4096}}, st)
-		h.managedCE("a", 1, "")
-		h.managedCE("b", 1, "")
-		h.queue("q", 1, "", "a")
-		h.queue("other", 1, "", "b")
-		h.def("jd", 1, 128, []string{"true"}, nil)
-		first := h.submit("first", "other", "jd", nil)
-		time.Sleep(time.Millisecond)
-		dep := h.submit("dep", "q", "jd", func(r *batch.SubmitJobRequest) {
-			r.DependsOn = []batch.JobDependency{{JobId: &first}}
-		})
+		first, dep := dependentInQueue(h)
 		var backlog []string
 		for i := range 3 * fifoWindow {
 			time.Sleep(time.Millisecond)
@@ -307,10 +313,7 @@ func TestListingKeptBehindBacklog(t *testing.T) {
 func TestNoReadWithoutRoom(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		st := &jobReads{Store: memstore.New()}
-		h := newHarnessOn(t, Config{Host: Resources{VCPUs: 1, MemoryMiB: 4096}}, st)
-		h.managedCE("ce", 1, "")
-		h.queue("q", 1, "", "ce")
-		h.def("jd", 1, 128, []string{"true"}, nil)
+		h := oneVCPUQueue(t, st)
 		h.start()
 		jobs := []string{h.submit("j0", "q", "jd", nil)}
 		h.waitStarted(1)

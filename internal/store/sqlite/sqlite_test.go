@@ -522,6 +522,29 @@ func putAsync(db *DB, ctx context.Context, key string) (ran chan struct{}, done 
 	return ran, done
 }
 
+// wantResult checks the result of the Update named name, from ch: want
+// (errors.Is), or none when want is nil.
+func wantResult(t *testing.T, name string, ch <-chan error, want error) {
+	t.Helper()
+	if err := <-ch; !errors.Is(err, want) {
+		t.Fatalf("%s Update = %v, want %v", name, err, want)
+	}
+}
+
+// wantKept checks that a View of db sees the keys kept (of kind "k"), and
+// not gone.
+func wantKept(t *testing.T, db *DB, gone string, kept ...string) {
+	t.Helper()
+	if visibleIn(t, db, gone) {
+		t.Errorf("%s is visible: its Update failed", gone)
+	}
+	for _, k := range kept {
+		if !visibleIn(t, db, k) {
+			t.Errorf("%s is not visible", k)
+		}
+	}
+}
+
 // visibleIn reports whether a View of db sees key (of kind "k").
 func visibleIn(t *testing.T, db *DB, key string) bool {
 	t.Helper()
@@ -672,19 +695,10 @@ func TestFailedUpdateInGroup(t *testing.T) {
 		go func() { next <- db.Update(ctx, func(tx store.Tx) error { return tx.Put("k", "next", []byte("v")) }) }()
 		time.Sleep(20 * time.Millisecond)
 		close(release)
-		if err := <-slow; err != nil {
-			t.Fatal(err)
-		}
-		if err := <-failed; !errors.Is(err, errBoom) {
-			t.Fatalf("failing Update = %v, want %v", err, errBoom)
-		}
-		if err := <-next; err != nil {
-			t.Fatalf("the Update after the failed one: %v", err)
-		}
-		if visibleIn(t, db, "failed") || !visibleIn(t, db, "slow") || !visibleIn(t, db, "next") {
-			t.Errorf("visible: failed %v slow %v next %v, want false true true",
-				visibleIn(t, db, "failed"), visibleIn(t, db, "slow"), visibleIn(t, db, "next"))
-		}
+		wantResult(t, "slow", slow, nil)
+		wantResult(t, "failing", failed, errBoom)
+		wantResult(t, "next", next, nil)
+		wantKept(t, db, "failed", "slow", "next")
 	})
 	t.Run("joined", func(t *testing.T) {
 		db, _ := openTest(t)
@@ -699,16 +713,9 @@ func TestFailedUpdateInGroup(t *testing.T) {
 		if err := db.Update(ctx, func(tx store.Tx) error { return tx.Put("k", "next", []byte("v")) }); err != nil {
 			t.Fatal(err)
 		}
-		if err := <-failed; !errors.Is(err, errBoom) {
-			t.Fatalf("failing Update = %v, want %v", err, errBoom)
-		}
-		if err := <-held; err != nil {
-			t.Fatalf("held Update: %v", err)
-		}
-		if visibleIn(t, db, "failed") || !visibleIn(t, db, "held") || !visibleIn(t, db, "next") {
-			t.Errorf("visible: failed %v held %v next %v, want false true true",
-				visibleIn(t, db, "failed"), visibleIn(t, db, "held"), visibleIn(t, db, "next"))
-		}
+		wantResult(t, "failing", failed, errBoom)
+		wantResult(t, "held", held, nil)
+		wantKept(t, db, "failed", "held", "next")
 	})
 }
 
