@@ -64,6 +64,9 @@ type DB struct {
 	// first Update.
 	join, hold time.Duration
 	synced     atomic.Int64 // WAL syncs (syncWAL), for tests
+	// syncedPromptly counts those at real-time priority (syncPromptly),
+	// for tests.
+	syncedPromptly atomic.Int64
 	// beforeSync, when set (by tests, before the first Update), runs
 	// before each sync of the WAL, and its error fails the sync.
 	beforeSync func() error
@@ -578,7 +581,11 @@ func (db *DB) syncWAL() error {
 	// commit too while the WAL grows.
 	fd, err := unix.Open(db.walPath, unix.O_RDWR|unix.O_CLOEXEC, 0)
 	if err == nil {
-		err = unix.Fdatasync(fd)
+		var promptly bool
+		promptly, err = syncPromptly(func() error { return unix.Fdatasync(fd) })
+		if promptly {
+			db.syncedPromptly.Add(1)
+		}
 		if cerr := unix.Close(fd); err == nil {
 			err = cerr
 		}
