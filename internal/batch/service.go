@@ -134,13 +134,13 @@ func (s *Service) TakeRunnable() map[string]string {
 // madeRunnable records the jobs changes made RUNNABLE (TakeRunnable), and
 // signals Runnable when there are any.
 func (s *Service) madeRunnable(changes []JobChange) {
-	any := false
+	made := false
 	s.runnableMu.Lock()
 	for _, c := range changes {
 		if c.To != JobStatusRunnable || c.From == JobStatusRunnable {
 			continue
 		}
-		any = true
+		made = true
 		if s.runnableFrom == nil {
 			s.runnableFrom = map[string]string{}
 		}
@@ -149,7 +149,7 @@ func (s *Service) madeRunnable(changes []JobChange) {
 		}
 	}
 	s.runnableMu.Unlock()
-	if any {
+	if made {
 		signal(s.runnable)
 	}
 }
