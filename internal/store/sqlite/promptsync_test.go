@@ -118,3 +118,23 @@ func TestSyncPromptly(t *testing.T) {
 		}
 	}
 }
+
+// TestSyncPromptlyRefused: once the kernel refused a real-time policy,
+// syncs run at the usual one, and say so.
+func TestSyncPromptlyRefused(t *testing.T) {
+	was := realtimeRefused.Load()
+	realtimeRefused.Store(true)
+	defer realtimeRefused.Store(was)
+	ran := false
+	promptly, err := syncPromptly(func() error {
+		ran = true
+		attr, err := unix.SchedGetAttr(0, 0)
+		if err == nil && attr.Policy != unix.SCHED_NORMAL {
+			t.Errorf("policy %d during a sync after a refusal", attr.Policy)
+		}
+		return err
+	})
+	if err != nil || promptly || !ran {
+		t.Errorf("syncPromptly = %v, %v (sync ran: %v); want false, nil, ran", promptly, err, ran)
+	}
+}
