@@ -65,19 +65,7 @@ func (r *SchedulingReader) JobsInState(queue, status string, limit int) ([]JobDe
 // reading the jobs; last is the position of the last of them, to compare
 // with TakeRunnable's ("" when none).
 func (r *SchedulingReader) RunnableIDs(queue string, limit int) (ids []string, last string, err error) {
-	prefix := schedPrefix(queueName(queue), JobStatusRunnable)
-	items, err := r.tx.List(kindJobSched, prefix, "", limit)
-	if err != nil {
-		return nil, "", err
-	}
-	ids = make([]string, len(items))
-	for i, it := range items {
-		ids[i] = schedID(it.Key)
-	}
-	if len(items) > 0 {
-		last = items[len(items)-1].Key[len(prefix):]
-	}
-	return ids, last, nil
+	return jobIDsInStateTx(r.tx, queue, JobStatusRunnable, limit)
 }
 
 // Jobs describes jobs by ID within the reader's transaction, as
@@ -90,17 +78,19 @@ func (r *SchedulingReader) Jobs(ids []string) ([]JobDetail, error) {
 // for the states the scheduler works on (kindJobSched), newest first
 // otherwise (kindJobIdx).
 func (s *Service) jobsInStateTx(tx store.Tx, queue, status string, limit int) ([]JobDetail, error) {
-	ids, err := jobIDsInStateTx(tx, queue, status, limit)
+	ids, _, err := jobIDsInStateTx(tx, queue, status, limit)
 	if err != nil {
 		return nil, err
 	}
 	return s.newJobTx(tx).details(ids)
 }
 
-// jobIDsInStateTx lists the IDs jobsInStateTx describes.
-func jobIDsInStateTx(tx store.Tx, queue, status string, limit int) ([]string, error) {
+// jobIDsInStateTx lists the IDs jobsInStateTx describes, and the last
+// one's key past the queue and status: for the states the scheduler works
+// on, its position (schedPos); "" when none.
+func jobIDsInStateTx(tx store.Tx, queue, status string, limit int) (ids []string, last string, err error) {
 	if !validStatus(status) {
-		return nil, fmt.Errorf("batch: JobsInState: no job status %q", status)
+		return nil, "", fmt.Errorf("batch: JobsInState: no job status %q", status)
 	}
 	q := queueName(queue)
 	kind, prefix := kindJobIdx, idxPrefix(q, status)
@@ -109,9 +99,9 @@ func jobIDsInStateTx(tx store.Tx, queue, status string, limit int) ([]string, er
 	}
 	items, err := tx.List(kind, prefix, "", limit)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	ids := make([]string, len(items))
+	ids = make([]string, len(items))
 	for i, it := range items {
 		if kind == kindJobSched {
 			ids[i] = schedID(it.Key)
@@ -119,5 +109,8 @@ func jobIDsInStateTx(tx store.Tx, queue, status string, limit int) ([]string, er
 			ids[i] = it.Key[strings.LastIndexByte(it.Key, 0)+1:]
 		}
 	}
-	return ids, nil
+	if len(items) > 0 {
+		last = items[len(items)-1].Key[len(prefix):]
+	}
+	return ids, last, nil
 }
