@@ -488,19 +488,21 @@ func (db *DB) syncer() {
 		}
 		due.Stop()
 		err := db.syncWAL()
-		lazySince := time.Time{}
 		if err != nil {
 			// Committed, not known durable: those who asked for a synced
 			// commit are told it failed.
 			err = fmt.Errorf("sqlite: sync: %w", err)
-			lazySince = time.Now()
-			due.Reset(store.LazySyncDelay)
 		}
 		for _, b := range q.waiting {
 			db.answer(b, err)
 		}
 		clear(q.waiting)
-		q = syncWait{waiting: q.waiting[:0], lazySince: lazySince}
+		q = syncWait{waiting: q.waiting[:0]}
+		if err != nil {
+			// What was committed waits, as a lazy commit, for a sync.
+			q.lazySince = time.Now()
+			due.Reset(time.Until(q.due(db.hold)))
+		}
 	}
 }
 
