@@ -112,6 +112,15 @@ type Service struct {
 // terminated. Jobs that become RUNNABLE are told by Run's notify.
 func (s *Service) Changes() <-chan struct{} { return s.changes }
 
+// Generation counts the writes to what the scheduler decides from
+// (compute environments, job queues, job definitions, scheduling
+// policies), this replica's and those Heard from others. A write counts
+// before it commits and again once it has, before its caller hears that
+// it succeeded: what was read after Generation returned g is out of date
+// once it returns another value, and a write a caller was told of counts
+// in any value read after that.
+func (s *Service) Generation() uint64 { return s.gen.Load() }
+
 // Runnable receives after a write that committed made jobs RUNNABLE: the
 // evaluator's, a retry, a dependency met when a job ended. TakeRunnable
 // says where they are in their queues: the scheduler reads the RUNNABLE

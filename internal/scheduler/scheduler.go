@@ -82,6 +82,10 @@ type Batch interface {
 	// Changes receives when a compute environment, job queue or
 	// scheduling policy changed, or a job was cancelled or terminated.
 	Changes() <-chan struct{}
+	// Generation counts the writes to compute environments, job queues,
+	// job definitions and scheduling policies: what was read after it
+	// returned g is out of date once it returns another value.
+	Generation() uint64
 	// Runnable receives when jobs became RUNNABLE; TakeRunnable returns
 	// the least position of those jobs by queue since it was last called
 	// (batch.SchedulingReader.RunnableIDs).
@@ -242,11 +246,12 @@ type Scheduler struct {
 	arraySize map[string]int32      // array parent → size
 	lastDecay time.Time
 	gpuFree   []string // GPU IDs no attempt holds
-	// queues is the last snapshot of the dispatchable queues; stale says
-	// it must be read again (Batch.Changes, the tick), and termination
-	// requests with it.
-	queues []*queueView
-	stale  bool
+	// queues is the last snapshot of the dispatchable queues, read under
+	// Batch.Generation queuesGen; stale says it must be read again
+	// (Batch.Changes, the tick), and termination requests with it.
+	queues    []*queueView
+	queuesGen uint64
+	stale     bool
 	// loop is set while Run dispatches (Running).
 	loop atomic.Bool
 }
@@ -690,6 +695,15 @@ func (s *Scheduler) view(ctx context.Context, now time.Time) (*view, error) {
 	// (again only when they changed, see stale) and the RUNNABLE jobs
 	// the decision places, so that it decides from one consistent state.
 	queues, stale := s.queues, s.stale || s.queues == nil
+	// A write to what the snapshot holds wakes Run (Changes), but Run
+	// takes one wake-up at a time: a job made RUNNABLE may wake this pass
+	// first. The generation says so, and the snapshot is read again: a
+	// job submitted after its compute environment was disabled does not
+	// start there.
+	gen := s.cfg.Batch.Generation()
+	if gen != s.queuesGen {
+		stale = true
+	}
 	use := s.capacityUse()
 	if !stale && s.reread && !anyWindow(queues, use) {
 		// No queue may place: nothing to read now. What the queues listed
@@ -754,6 +768,9 @@ func (s *Scheduler) view(ctx context.Context, now time.Time) (*view, error) {
 		s.reread = false
 	}
 	s.queues, s.stale = queues, false
+	if stale {
+		s.queuesGen = gen
+	}
 	v := &view{capacityUse: *use, now: now, queues: queues, allowed: map[string]bool{},
 		blocked: s.blocked, shares: make(map[shareKey]shareUsage, len(s.shares))}
 	for k, u := range s.shares {

@@ -1087,3 +1087,39 @@ func TestMarkStartingPatientWhileAPIBusy(t *testing.T) {
 		}
 	})
 }
+
+// quietChanges is a Batch whose Changes never receives: the scheduler
+// hears of writes to compute environments and queues from the generation
+// alone, as when a job's wake-up is taken before the change's.
+type quietChanges struct{ *batch.Service }
+
+func (quietChanges) Changes() <-chan struct{} { return nil }
+
+// A job submitted after its compute environment was disabled does not
+// start there, though the wake-up of the job made RUNNABLE may come
+// before that of the change (Run takes one at a time): the pass reads the
+// compute environments again when the generation says they were written.
+func TestDisabledBeforeRunnable(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, Config{})
+		h.managedCE("ce", 4, "")
+		h.queue("q", 1, "", "ce")
+		h.def("jd", 1, 128, []string{"true"}, nil)
+		h.cfg.Batch = quietChanges{h.batch}
+		s := h.start()
+		first := h.submit("first", "q", "jd", nil)
+		h.waitStarted(1) // read with the compute environment ENABLED
+		synctest.Wait()
+		call(h.batch.UpdateComputeEnvironment(h.ctx, &batch.UpdateComputeEnvironmentRequest{ComputeEnvironment: "ce", State: batch.CEStateDisabled})).ok(t)
+		second := h.submit("second", "q", "jd", nil)
+		h.waitStatus(second, batch.JobStatusRunnable)
+		synctest.Wait()
+		if got := jobIDsOf(h.exec.started()); !slices.Equal(got, []string{first}) {
+			t.Fatalf("started %v, want only %s: %s was submitted after the compute environment was disabled", got, first, second)
+		}
+		// Enabled again, it takes the job.
+		call(h.batch.UpdateComputeEnvironment(h.ctx, &batch.UpdateComputeEnvironmentRequest{ComputeEnvironment: "ce", State: batch.CEStateEnabled})).ok(t)
+		s.Wake()
+		h.waitStarted(2)
+	})
+}
