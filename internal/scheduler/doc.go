@@ -71,7 +71,10 @@
 // jobs made RUNNABLE behind the last job a queue listed (Batch.Runnable
 // says where they are: a backlog's new submissions), and one after which
 // no queue has room reads nothing; any other wake-up has the next pass
-// read again. A pass
+// read again. Whatever woke it, a pass reads the queues and compute
+// environments again when Batch.Generation says they were written since
+// it last read them: Run takes one wake-up at a time, and a change a
+// caller was told of counts for every pass after that. A pass
 // reads the job queues that are VALID (DISABLED ones included),
 // highest priority first (then by name); for each, its compute
 // environments in their order, those ENABLED and VALID; and the queue's
